@@ -1,0 +1,42 @@
+"""eur1pdf: customs proof-of-origin certificates (EUR.1 and family) as PDF.
+
+The flow (DESIGN.md): data -> validated :class:`Certificate` -> placement
+through the form's layout -> overlay PDF -> composed onto the blank form.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import FillOptions, fill_file, render
+from .errors import (
+    Eur1pdfError,
+    FitError,
+    GoodsOverflowError,
+    InputError,
+    LayoutError,
+    MissingGlyphError,
+    OutputError,
+    Problem,
+)
+from .layouts import get_layout, load_layout_file
+from .model import Certificate, certificate_from_data, load_certificate
+
+__all__ = [
+    "Certificate",
+    "Eur1pdfError",
+    "FillOptions",
+    "FitError",
+    "GoodsOverflowError",
+    "InputError",
+    "LayoutError",
+    "MissingGlyphError",
+    "OutputError",
+    "Problem",
+    "certificate_from_data",
+    "fill_file",
+    "get_layout",
+    "load_certificate",
+    "load_layout_file",
+    "render",
+]

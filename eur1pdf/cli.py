@@ -1,0 +1,143 @@
+"""The ``eur1pdf`` command line: a thin shell over the library functions.
+
+Errors the user can fix are printed as one clear message (exit 1); usage
+errors exit 2. A traceback is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+
+from . import __version__
+from .api import FillOptions, fill_file
+from .blank import build_blank
+from .errors import Eur1pdfError
+from .layouts import builtin_names, geometry_json, get_layout
+from .output import write_atomic
+
+
+def _sheets(value: str) -> tuple[int, ...]:
+    try:
+        numbers = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sheet numbers such as 1 or 1,3, got {value!r}") from None
+    if not numbers or min(numbers) < 1:
+        raise argparse.ArgumentTypeError(f"expected sheet numbers such as 1 or 1,3, got {value!r}")
+    return numbers
+
+
+def cmd_fill(args: argparse.Namespace) -> int:
+    options = FillOptions(sheets=args.sheets, overlay_only=args.overlay_only, on_overflow=args.on_overflow)
+    out = fill_file(args.input, args.output, options)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_layouts(args: argparse.Namespace) -> int:
+    if args.action == "show":
+        if not args.name:
+            raise Eur1pdfError("layouts show: name a layout, e.g. `eur1pdf layouts show eur1`")
+        layout = get_layout(args.name)
+        geometry = geometry_json(layout)
+        if args.json:
+            print(json.dumps(geometry, indent=2, ensure_ascii=False))
+            return 0
+        w, h = geometry["page_size_mm"]
+        print(
+            f"{layout.name}: {layout.title}, {w:g} x {h:g} mm, sheets "
+            + ", ".join(f"{s.number} {s.name}" for s in layout.sheets)
+        )
+        print(f"{'box':>4}  {'x':>6} {'y':>6} {'w':>6} {'h':>6}  label")
+        for number, box in geometry["boxes"].items():
+            print(
+                f"{number:>4}  {box['x']:6.1f} {box['y']:6.1f} {box['w']:6.1f} {box['h']:6.1f}  {box['label']}"
+            )
+            for source, col in box.get("columns", {}).items():
+                print(
+                    f"{'':>4}  {col['x']:6.1f} {col['y']:6.1f} {col['w']:6.1f} {col['h']:6.1f}    "
+                    f"column {source} (box {col['box']})"
+                )
+        return 0
+    for name in builtin_names():
+        layout = get_layout(name)
+        print(f"{name:<12} {layout.title}")
+    return 0
+
+
+def cmd_blank(args: argparse.Namespace) -> int:
+    layout = get_layout(args.name)
+    out = write_atomic(args.output, build_blank(layout))
+    print(f"wrote {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eur1pdf", description="Proof-of-origin certificates (EUR.1 and family) as PDF."
+    )
+    parser.add_argument("--version", action="version", version=f"eur1pdf {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fill = sub.add_parser("fill", help="fill a certificate (JSON or YAML) into a PDF")
+    fill.add_argument("input", help="certificate file, .json or .yaml")
+    fill.add_argument("-o", "--output", required=True, help="PDF file to write")
+    fill.add_argument(
+        "--sheets",
+        type=_sheets,
+        default=None,
+        help="sheets to include, e.g. 1 or 1,3 (default: the whole set)",
+    )
+    fill.add_argument(
+        "--overlay-only",
+        action="store_true",
+        help="the data alone, without the blank form (for pre-printed stock)",
+    )
+    fill.add_argument(
+        "--on-overflow",
+        choices=["error", "split"],
+        default="error",
+        help="when box 8 is full: refuse (default) or split into several certificates",
+    )
+    fill.set_defaults(func=cmd_fill)
+
+    layouts = sub.add_parser("layouts", help="list layouts, or show one's geometry")
+    layouts.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    layouts.add_argument("name", nargs="?")
+    layouts.add_argument("--json", action="store_true", help="geometry as JSON (mm, origin top-left)")
+    layouts.set_defaults(func=cmd_layouts)
+
+    blank = sub.add_parser("blank", help="draw a layout's blank form set")
+    blank.add_argument("name", help="layout name, e.g. eur1")
+    blank.add_argument("-o", "--output", required=True, help="PDF file to write")
+    blank.set_defaults(func=cmd_blank)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except Eur1pdfError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"eur1pdf: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if args.debug:
+            traceback.print_exc()
+        name = f"{exc.filename}: " if exc.filename else ""
+        print(f"eur1pdf: error: {name}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("eur1pdf: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

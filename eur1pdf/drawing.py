@@ -1,0 +1,134 @@
+"""Plain data for what goes on a page: text runs, lines, shapes.
+
+Placement (data) and the blank form (labels, frames) both produce these; the
+renderer only draws them. Golden tests compare the same things read back from
+the PDF: what is placed is what is drawn. Coordinates are PDF points with the
+origin at the bottom-left, as the PDF itself has them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .layouts.geometry import Rect, mm_to_pt
+from .text import FontMetrics
+
+Colour = tuple[float, float, float]
+BLACK: Colour = (0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """One line of text at a baseline position, with the box and field it belongs to."""
+
+    text: str
+    x: float
+    y: float  # baseline
+    font: FontMetrics
+    size: float
+    box: str | None = None
+    field: str | None = None
+    color: Colour = BLACK
+
+    @property
+    def width(self) -> float:
+        return self.font.width(self.text, self.size)
+
+
+@dataclass(frozen=True)
+class Line:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    width: float = 0.6
+    color: Colour = BLACK
+    dash: tuple[float, ...] | None = None
+    box: str | None = None
+    kind: str = "line"  # frame, dots, end_line, strike …
+
+
+@dataclass(frozen=True)
+class RectShape:
+    x: float
+    y: float  # bottom
+    w: float
+    h: float
+    width: float = 0.6
+    color: Colour = BLACK
+    dash: tuple[float, ...] | None = None
+    kind: str = "rect"
+
+
+@dataclass(frozen=True)
+class Circle:
+    cx: float
+    cy: float
+    r: float
+    width: float = 0.5
+    color: Colour = BLACK
+    dash: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Polyline:
+    points: tuple[tuple[float, float], ...]
+    width: float
+    color: Colour
+
+
+Drawable = TextRun | Line | RectShape | Circle | Polyline
+
+
+@dataclass
+class Page:
+    """One page's drawables in drawing order, with the face it shows."""
+
+    width: float
+    height: float
+    face: str
+    sheet: int
+    items: list[Drawable] = field(default_factory=list)
+
+    @property
+    def runs(self) -> list[TextRun]:
+        return [i for i in self.items if isinstance(i, TextRun)]
+
+    @property
+    def lines(self) -> list[Line]:
+        return [i for i in self.items if isinstance(i, Line)]
+
+
+def text_block(
+    lines: Sequence[str],
+    font: FontMetrics,
+    size: float,
+    leading: float,
+    rect: Rect,
+    page_height_mm: float,
+    align: str = "left",
+    box: str | None = None,
+    field: str | None = None,
+    color: Colour = BLACK,
+) -> list[TextRun]:
+    """Lines stacked from the top of ``rect`` (mm, top-left origin) as text runs.
+
+    The first baseline sits one ascent below the top, so the glyphs of the
+    first line start exactly at the rectangle's top edge.
+    """
+    left = mm_to_pt(rect.x)
+    width = mm_to_pt(rect.w)
+    top = mm_to_pt(page_height_mm - rect.y)
+    runs = []
+    for i, line in enumerate(lines):
+        baseline = top - size * font.ascent - i * size * leading
+        line_width = font.width(line, size)
+        if align == "center":
+            x = left + (width - line_width) / 2
+        elif align == "right":
+            x = left + width - line_width
+        else:
+            x = left
+        runs.append(TextRun(line, x, baseline, font, size, box, field, color))
+    return runs

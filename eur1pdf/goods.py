@@ -1,0 +1,260 @@
+"""Box 8 (with 9 beside it): the goods list.
+
+Items are numbered 1…n by eur1pdf, each item's columns are wrapped to their
+widths, rows follow one another without blank lines, and the list is closed
+the way the notes require: a mark directly below the last item (a drawn line,
+or a line of ``*`` or ``\\``) and the unused space struck through so nothing
+can be added. The capacity is computed from the box height and the line
+height; when the items do not fit, the error says how many do, or the items
+are split over several certificates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .drawing import Drawable, Line, TextRun
+from .errors import GoodsOverflowError
+from .layouts.geometry import box_rect, font_for, mm_to_pt
+from .layouts.schema import Face, Goods, GoodsColumn, Layout
+from .model import Item
+from .text import FontMetrics, check_glyphs, lines_that_fit, size_steps, wrap_paragraphs
+
+MARK_GAP_PT = 1.0  # between the last item's descenders and the end line
+MARK_CHARS = {"stars": "*", "backslashes": "\\"}
+
+
+@dataclass(frozen=True)
+class ColumnGeometry:
+    column: GoodsColumn
+    left: float  # pt
+    width: float  # pt
+
+
+@dataclass(frozen=True)
+class GoodsGeometry:
+    """The goods area in PDF points (origin bottom-left)."""
+
+    top: float
+    bottom: float
+    left: float  # inner left edge of the goods box
+    right: float  # inner right edge of the goods box
+    mark_right: float  # the end line runs on through the columns' boxes (8 and 9)
+    columns: tuple[ColumnGeometry, ...]
+
+
+def goods_geometry(layout: Layout, face: Face) -> GoodsGeometry:
+    goods = face.goods
+    assert goods is not None
+    page_h = layout.height_mm
+    pad = layout.style.padding_mm
+    main = box_rect(face.boxes[goods.box])
+    cols = []
+    for col in goods.columns:
+        r = box_rect(face.boxes[col.box])
+        cols.append(ColumnGeometry(col, mm_to_pt(r.x + col.x), mm_to_pt(col.w)))
+    mark_right = max(mm_to_pt(box_rect(face.boxes[c.box]).right - pad) for c in goods.columns)
+    return GoodsGeometry(
+        top=mm_to_pt(page_h - (main.y + goods.top)),
+        bottom=mm_to_pt(page_h - (main.bottom - pad)),
+        left=mm_to_pt(main.x + pad),
+        right=mm_to_pt(main.right - pad),
+        mark_right=mark_right,
+        columns=tuple(cols),
+    )
+
+
+def _part_text(goods: Goods, part: str, value: str) -> str:
+    fmt = goods.part_formats.get(part)
+    return fmt.format(value) if fmt else value
+
+
+def item_cells(item: Item, number: int, goods: Goods) -> dict[str, str]:
+    """What each column shows for one item; parts without a column go into ``text``."""
+    own = {c.source for c in goods.columns}
+    cells: dict[str, str] = {"item_no": goods.item_number_format.format(n=number)}
+    parts = [
+        _part_text(goods, part, getattr(item, part))
+        for part in goods.text_parts
+        if part not in own and getattr(item, part)
+    ]
+    cells["text"] = goods.separator.join(parts)
+    for source in own - {"item_no", "text"}:
+        value = getattr(item, source)
+        cells[source] = _part_text(goods, source, value) if value else ""
+    return cells
+
+
+def check_item_glyphs(items: Sequence[Item], font: FontMetrics, goods: Goods, offset: int = 0) -> None:
+    for i, item in enumerate(items):
+        for part in ("marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass"):
+            value = getattr(item, part)
+            if value:
+                check_glyphs(font, value, f"items[{i + offset}].{part}")
+    for fmt in (goods.separator, *goods.part_formats.values(), goods.item_number_format):
+        check_glyphs(font, fmt.replace("{}", "").replace("{n}", "0"), "layout goods format")
+
+
+def wrap_rows(
+    items: Sequence[Item], goods: Goods, geom: GoodsGeometry, font: FontMetrics, size: float
+) -> list[dict[str, list[str]]]:
+    """Each item's lines per column at ``size``."""
+    rows = []
+    for i, item in enumerate(items):
+        cells = item_cells(item, i + 1, goods)
+        rows.append(
+            {
+                cg.column.source: wrap_paragraphs(font, [cells[cg.column.source]], size, cg.width)
+                for cg in geom.columns
+            }
+        )
+    return rows
+
+
+def row_height(row: dict[str, list[str]]) -> int:
+    return max(1, *(len(lines) for lines in row.values()))
+
+
+def capacity(goods: Goods, geom: GoodsGeometry, font: FontMetrics, size: float) -> int:
+    """Item lines the goods area holds at ``size``, keeping room for the end mark."""
+    lead = size * goods.leading
+    height = geom.top - geom.bottom - MARK_GAP_PT
+    if goods.end_mark in MARK_CHARS:
+        height -= lead
+    return lines_that_fit(font, size, goods.leading, height)
+
+
+@dataclass(frozen=True)
+class GoodsFit:
+    size: float
+    rows: list[dict[str, list[str]]]
+    lines: int
+    capacity: int
+
+
+def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
+    """The largest size at which all items fit, or an overflow error saying how many fit."""
+    goods = face.goods
+    assert goods is not None
+    font = font_for(layout, "data")
+    geom = goods_geometry(layout, face)
+    check_item_glyphs(items, font, goods)
+    if goods.max_items is not None and len(items) > goods.max_items:
+        raise GoodsOverflowError(
+            f"box 8 (goods): {len(items)} items, but this form takes at most {goods.max_items} "
+            f"items per certificate; use --on-overflow split to spread them over several "
+            f"certificates",
+            items_that_fit=goods.max_items,
+        )
+    last = None
+    for size in size_steps(goods.size, goods.min_size):
+        rows = wrap_rows(items, goods, geom, font, size)
+        needed = sum(row_height(r) for r in rows)
+        cap = capacity(goods, geom, font, size)
+        if needed <= cap:
+            return GoodsFit(size, rows, needed, cap)
+        last = (size, rows, needed, cap)
+    assert last is not None
+    size, rows, needed, cap = last
+    fitting = _prefix_that_fits(rows, cap)
+    raise GoodsOverflowError(
+        f"box 8 (goods): the {len(items)} items need {needed} lines at {size:g} pt, but only {cap} "
+        f"fit; the first {fitting} items fit. Shorten the descriptions or use --on-overflow split "
+        f"to spread the items over several certificates",
+        items_that_fit=fitting,
+    )
+
+
+def _prefix_that_fits(rows: Sequence[dict[str, list[str]]], cap: int) -> int:
+    used = 0
+    for i, row in enumerate(rows):
+        used += row_height(row)
+        if used > cap:
+            return i
+    return len(rows)
+
+
+def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[Item]]:
+    """Items packed into as few certificates as possible (at the minimum size)."""
+    goods = face.goods
+    assert goods is not None
+    font = font_for(layout, "data")
+    geom = goods_geometry(layout, face)
+    check_item_glyphs(items, font, goods)
+    size = goods.min_size
+    cap = capacity(goods, geom, font, size)
+    limit = goods.max_items or len(items)
+    chunks: list[list[Item]] = []
+    current: list[Item] = []
+    used = 0
+    for i, item in enumerate(items):
+        # numbering restarts on each certificate, so wrap with the number it will carry
+        height = row_height(wrap_rows([item], goods, geom, font, size)[0])
+        if height > cap:
+            raise GoodsOverflowError(
+                f"items[{i}] (box 8): this one item needs {height} lines, more than the {cap} "
+                f"lines box 8 holds; shorten its description",
+                items_that_fit=0,
+            )
+        if current and (used + height > cap or len(current) >= limit):
+            chunks.append(current)
+            current, used = [], 0
+        current.append(item)
+        used += height
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawable]:
+    """Item lines, the end mark and the strike-through, ready to draw."""
+    goods = face.goods
+    assert goods is not None
+    fitted = fit_goods(items, layout, face)
+    font = font_for(layout, "data")
+    geom = goods_geometry(layout, face)
+    size, lead = fitted.size, fitted.size * goods.leading
+    first_baseline = geom.top - size * font.ascent
+    out: list[Drawable] = []
+    line_index = 0
+    for i, row in enumerate(fitted.rows):
+        for cg in geom.columns:
+            source = cg.column.source
+            field = f"items[{i}]" if source in ("item_no", "text") else f"items[{i}].{source}"
+            for j, text in enumerate(row[source]):
+                width = font.width(text, size)
+                if cg.column.align == "right":
+                    x = cg.left + cg.width - width
+                elif cg.column.align == "center":
+                    x = cg.left + (cg.width - width) / 2
+                else:
+                    x = cg.left
+                y = first_baseline - (line_index + j) * lead
+                out.append(TextRun(text, x, y, font, size, cg.column.box, field))
+        line_index += row_height(row)
+    last_bottom = first_baseline - (line_index - 1) * lead - size * font.descent
+    mark_y = last_bottom - MARK_GAP_PT
+    width = goods.line_width_pt
+    if goods.end_mark == "line":
+        out.append(Line(geom.left, mark_y, geom.mark_right, mark_y, width, box=goods.box, kind="end_line"))
+        strike_top = mark_y
+    else:
+        char = MARK_CHARS[goods.end_mark]
+        count = int((geom.right - geom.left) // font.width(char, size))
+        y = first_baseline - line_index * lead
+        out.append(TextRun(char * count, geom.left, y, font, size, goods.box, "end_mark"))
+        strike_top = y - size * font.descent - MARK_GAP_PT
+    if goods.strike != "none" and strike_top - geom.bottom > 2.0:
+        if goods.strike == "diagonal":
+            out.append(
+                Line(geom.left, strike_top, geom.right, geom.bottom, width, box=goods.box, kind="strike")
+            )
+        else:  # z: the end line is the Z's top stroke
+            out.append(
+                Line(geom.right, strike_top, geom.left, geom.bottom, width, box=goods.box, kind="strike")
+            )
+            out.append(
+                Line(geom.left, geom.bottom, geom.right, geom.bottom, width, box=goods.box, kind="strike")
+            )
+    return out

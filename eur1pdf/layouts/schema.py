@@ -1,0 +1,259 @@
+"""The layout schema: a form's geometry as validated data.
+
+A layout defines a form once (DESIGN.md, "single sources of truth"): page size,
+each box's rectangle in millimetres with the origin at the top-left corner as a
+person measures a form, its label, the static texts and shapes of the blank
+form, where each piece of data goes, and box 8's goods columns. The blank form
+is drawn from it and the data is placed by it, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Mm = Annotated[float, Field(ge=0, le=2000)]
+PositiveMm = Annotated[float, Field(gt=0, le=2000)]
+PointSize = Annotated[float, Field(gt=0, le=72)]
+Colour = tuple[float, float, float]
+FontRole = Literal["regular", "bold", "italic", "data"]
+Align = Literal["left", "center", "right"]
+
+# What a data field can show; placement.sources turns each into text lines.
+FieldSource = Literal[
+    "serial",
+    "exporter",
+    "trade.from",
+    "trade.to",
+    "consignee",
+    "origin",
+    "destination",
+    "transport",
+    "remarks",
+    "invoices",
+    "declaration.place_date",
+    "declaration.signatory",
+    "application.circumstances",
+    "application.supporting_documents",
+    "application.place_date",
+    "application.signatory",
+]
+# What a goods column can show, per item.
+GoodsSource = Literal[
+    "item_no", "text", "marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass"
+]
+ItemPart = Literal["marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass"]
+
+
+class _LayoutModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Placement(_LayoutModel):
+    """Where and how a static text is drawn; wrapped to ``w``."""
+
+    x: Mm
+    y: Mm
+    w: PositiveMm | None = None  # default: to the right edge of the box or page less padding
+    size: PointSize | None = None  # default: the style's label size
+    font: FontRole = "regular"
+    align: Align = "left"
+    leading: float | None = None
+
+
+class TextElement(Placement):
+    """A static text of the blank form (heading, instruction, note)."""
+
+    text: str
+
+
+class ShapeElement(_LayoutModel):
+    """A static drawing of the blank form: a frame, a check box, a dotted leader."""
+
+    kind: Literal["rect", "checkbox", "circle", "dots", "line"]
+    x: Mm
+    y: Mm
+    w: Mm = 0.0  # rect/checkbox width; dots/line length
+    h: Mm = 0.0  # rect/checkbox height
+    r: Mm = 0.0  # circle radius (x, y is the centre)
+    dashed: bool = False
+    width_pt: float | None = None
+
+
+class FieldElement(_LayoutModel):
+    """Where one piece of data is printed. Relative to its box (or the page)."""
+
+    source: FieldSource
+    x: Mm | None = None  # all four omitted: the box's area below its label
+    y: Mm | None = None
+    w: PositiveMm | None = None
+    h: PositiveMm | None = None
+    align: Align = "left"
+    size: PointSize | None = None
+    min_size: PointSize | None = None
+    max_lines: int | None = Field(default=None, ge=1)
+    font: FontRole = "data"
+
+
+class Box(_LayoutModel):
+    """A numbered box of the form."""
+
+    rect: tuple[Mm, Mm, PositiveMm, PositiveMm]  # x, y, w, h in mm from the page's top-left
+    label: str = ""
+    number_label: str | None = None  # default "<n>."; "" for no number
+    label_font: FontRole = "regular"
+    label_size: PointSize | None = None
+    frame: bool = True
+    texts: list[TextElement] = Field(default_factory=list)
+    shapes: list[ShapeElement] = Field(default_factory=list)
+    fields: list[FieldElement] = Field(default_factory=list)
+
+    @property
+    def x(self) -> float:
+        return self.rect[0]
+
+    @property
+    def y(self) -> float:
+        return self.rect[1]
+
+    @property
+    def w(self) -> float:
+        return self.rect[2]
+
+    @property
+    def h(self) -> float:
+        return self.rect[3]
+
+
+class GoodsColumn(_LayoutModel):
+    """One column of the goods list; ``x`` is relative to its box's left edge."""
+
+    source: GoodsSource
+    box: str
+    x: Mm
+    w: PositiveMm
+    align: Align = "left"
+
+
+class Goods(_LayoutModel):
+    """Box 8 (with 9 and 10 beside it): the goods list and how it is closed."""
+
+    box: str = "8"
+    top: Mm  # first line's top, from the top of the goods box (below the labels)
+    size: PointSize = 8.5
+    min_size: PointSize = 6.5
+    leading: float = Field(default=1.2, ge=1.0, le=3.0)
+    columns: list[GoodsColumn]
+    text_parts: list[ItemPart] = Field(
+        default_factory=lambda: ["marks", "packages", "description", "hs_code", "origin_criterion"]
+    )
+    part_formats: dict[str, str] = Field(default_factory=dict)  # e.g. hs_code = "HS {}"
+    separator: str = "; "
+    item_number_format: str = "{n}"
+    end_mark: Literal["line", "stars", "backslashes"] = "line"
+    strike: Literal["diagonal", "z", "none"] = "diagonal"
+    max_items: int | None = Field(default=None, ge=1)
+    line_width_pt: float = 0.6
+
+    @field_validator("part_formats")
+    @classmethod
+    def _formats_have_slot(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, fmt in value.items():
+            if "{}" not in fmt:
+                raise ValueError(f"part_formats.{key} must contain '{{}}' where the value goes")
+        return value
+
+
+class Face(_LayoutModel):
+    """One printed side of a sheet: boxes, static texts, data fields, goods list."""
+
+    title: str = ""
+    title_at: Placement | None = None
+    footnotes: list[str] = Field(default_factory=list)
+    footnotes_at: Placement | None = None
+    guilloche: bool = False
+    boxes: dict[str, Box] = Field(default_factory=dict)
+    texts: list[TextElement] = Field(default_factory=list)
+    shapes: list[ShapeElement] = Field(default_factory=list)
+    fields: list[FieldElement] = Field(default_factory=list)
+    goods: Goods | None = None
+
+
+class Sheet(_LayoutModel):
+    """A sheet of the set: its front face and, optionally, its reverse."""
+
+    number: int = Field(ge=1)
+    name: str
+    front: str
+    reverse: str | None = None
+
+
+class Fonts(_LayoutModel):
+    """Font file stems (in ``fonts/``) for each role."""
+
+    regular: str = "LiberationSans-Regular"
+    bold: str = "LiberationSans-Bold"
+    italic: str = "LiberationSans-Italic"
+    data: str = "LiberationSans-Regular"
+
+
+class Style(_LayoutModel):
+    label_size: PointSize = 6.5
+    label_leading: float = Field(default=1.15, ge=1.0, le=3.0)
+    data_size: PointSize = 9.5
+    data_min_size: PointSize = 6.5
+    leading: float = Field(default=1.2, ge=1.0, le=3.0)
+    padding_mm: Mm = 1.5
+    frame_width_pt: float = Field(default=0.75, gt=0, le=5)
+    label_gap_mm: Mm = 0.8  # between a label's last line and the data below it
+
+
+class Guilloche(_LayoutModel):
+    """The procedural security background of the certificate (sheet 1 front)."""
+
+    color: Colour = (0.62, 0.82, 0.62)
+    line_width_pt: float = Field(default=0.3, gt=0, le=2)
+    bands: int = Field(default=36, ge=1, le=400)
+    amplitude_mm: PositiveMm = 3.2
+    wavelength_mm: PositiveMm = 21.0
+    margin_mm: Mm = 8.0
+
+
+class Layout(_LayoutModel):
+    """A complete form: its faces and the sheets of the set."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    title: str
+    page_size_mm: tuple[PositiveMm, PositiveMm]
+    blank: str | None = None  # file in blank_forms/, default "<name>.pdf"
+    fonts: Fonts = Field(default_factory=Fonts)
+    style: Style = Field(default_factory=Style)
+    guilloche: Guilloche = Field(default_factory=Guilloche)
+    faces: dict[str, Face]
+    sheets: list[Sheet] = Field(min_length=1)
+
+    @property
+    def width_mm(self) -> float:
+        return self.page_size_mm[0]
+
+    @property
+    def height_mm(self) -> float:
+        return self.page_size_mm[1]
+
+    def pages(self, sheets: list[int] | None = None) -> list[tuple[Sheet, str, Face]]:
+        """The faces in print order: (sheet, face name, face), fronts then reverses."""
+        out = []
+        for sheet in self.sheets:
+            if sheets is not None and sheet.number not in sheets:
+                continue
+            out.append((sheet, sheet.front, self.faces[sheet.front]))
+            if sheet.reverse:
+                out.append((sheet, sheet.reverse, self.faces[sheet.reverse]))
+        return out
+
+    @property
+    def certificate_face(self) -> Face:
+        """The front of sheet 1: the certificate itself."""
+        return self.faces[self.sheets[0].front]

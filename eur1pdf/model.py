@@ -1,0 +1,307 @@
+"""The certificate model: the input contract (certificate-json.md) as pydantic types.
+
+Loading is strict on purpose: an unknown field is an error because a typo
+(``"consigne"``) must never silently drop data from a customs document. Every
+error is reported with the field path and the box of the form it belongs to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from .errors import InputError, Problem
+
+# Which box of the form each top-level input field fills. ``None``: no box
+# (document-level data such as the form or the issue date).
+FIELD_BOXES: dict[str, str | None] = {
+    "form": None,
+    "agreement": None,
+    "serial": None,
+    "exporter": "1",
+    "trade": "2",
+    "consignee": "3",
+    "origin": "4",
+    "destination": "5",
+    "transport": "6",
+    "remarks": "7",
+    "cumulation": "7",
+    "duplicate": "7",
+    "retrospective": "7",
+    "items": "8",
+    "invoices": "10",
+    "endorsement": "11",
+    "declaration": "12",
+    "application": None,
+    "issue_date": None,
+}
+# Item fields printed outside box 8.
+ITEM_FIELD_BOXES = {"gross_mass": "9"}
+
+# Characters that make a text read differently to different people or
+# programs: control characters and bidirectional overrides/isolates.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def _clean_text(value: str) -> str:
+    """NFC-normalise and trim; refuse characters that hide or reorder text."""
+    value = unicodedata.normalize("NFC", value).strip()
+    for ch in value:
+        if ch in _BIDI_CONTROLS:
+            raise ValueError(f"contains the bidirectional control character U+{ord(ch):04X}")
+        if unicodedata.category(ch) == "Cc":
+            raise ValueError(
+                f"contains the control character U+{ord(ch):04X}; use separate list entries "
+                "for separate lines"
+            )
+    return value
+
+
+def _not_empty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+RequiredText = Annotated[str, AfterValidator(_clean_text), AfterValidator(_not_empty)]
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_date(value: Any) -> dt.date:
+    """Accept a real date (YAML) or an ISO string YYYY-MM-DD (JSON); nothing else.
+
+    Pydantic's lax mode would accept a Unix timestamp as a date, which on a
+    customs document is always a mistake.
+    """
+    if isinstance(value, dt.datetime):
+        raise ValueError("must be a date (YYYY-MM-DD), not a date and time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"is not a valid date: {value!r}") from exc
+    raise ValueError(f"must be a date written YYYY-MM-DD, got {value!r}")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_parse_date)]
+
+_HS_CODE = re.compile(r"^\d+(\.\d+)*$")
+
+
+def _hs_code(value: str) -> str:
+    if not _HS_CODE.match(value):
+        raise ValueError(f"must be digits with optional dots (e.g. '8482' or '8482.10'), got {value!r}")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Party(_Strict):
+    """Exporter (box 1) or consignee (box 3)."""
+
+    name: RequiredText
+    address: list[Text] = Field(default_factory=list)
+    country: Text | None = None
+
+
+class Trade(_Strict):
+    """Box 2: the countries or groups between which the certificate is used."""
+
+    from_: RequiredText = Field(alias="from")
+    to: RequiredText
+
+
+class Cumulation(_Strict):
+    """EUR-MED box 7: the countries with which cumulation was applied (empty: none)."""
+
+    applied_with: list[RequiredText]
+
+
+class Item(_Strict):
+    """One goods position of box 8 (and its gross mass in box 9)."""
+
+    marks: Text | None = None
+    packages: Text | None = None
+    description: RequiredText
+    hs_code: Annotated[Text, AfterValidator(_hs_code)] | None = None
+    origin_criterion: Text | None = None
+    gross_mass: Text | None = None
+
+
+class Declaration(_Strict):
+    """Box 12: the exporter's place, date and printed signatory name."""
+
+    place: RequiredText
+    date: IsoDate
+    signatory: Text | None = None
+
+
+class Application(_Strict):
+    """Sheet 3 reverse: the exporter's declaration on the application."""
+
+    circumstances: Text | None = None
+    supporting_documents: Text | None = None
+
+
+class Endorsement(_Strict):
+    """Box 11: the customs validation of a final digital certificate."""
+
+    office: RequiredText
+    date: IsoDate
+    reference: RequiredText
+    export_document: Text | None = None
+
+
+class Certificate(_Strict):
+    """One certificate: everything printed on the set, validated."""
+
+    form: RequiredText = "eur1"
+    agreement: Text | None = None
+    serial: Text | None = None
+    exporter: Party
+    trade: Trade
+    consignee: Party | None = None
+    origin: RequiredText
+    destination: RequiredText
+    transport: Text | None = None
+    remarks: list[Text] = Field(default_factory=list)
+    cumulation: Cumulation | None = None
+    items: list[Item] = Field(min_length=1)
+    invoices: list[RequiredText] = Field(default_factory=list)
+    declaration: Declaration | None = None
+    application: Application | None = None
+    duplicate: bool = False
+    retrospective: bool = False
+    endorsement: Endorsement | None = None
+    issue_date: IsoDate
+
+    @model_validator(mode="after")
+    def _no_blank_remarks(self) -> Certificate:
+        # A blank remark line would leave room to add text by hand later.
+        for i, line in enumerate(self.remarks):
+            if not line:
+                raise ValueError(f"remarks[{i}] is empty: leave it out instead")
+        return self
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _path_text(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            name = "from" if part == "from_" else str(part)
+            out += f".{name}" if out else name
+    return out
+
+
+def _box_for(loc: tuple[Any, ...]) -> str | None:
+    if not loc:
+        return None
+    top = str(loc[0])
+    if top == "items" and len(loc) >= 3 and str(loc[2]) in ITEM_FIELD_BOXES:
+        return ITEM_FIELD_BOXES[str(loc[2])]
+    return FIELD_BOXES.get(top)
+
+
+def _message(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (not part of the certificate format; check the spelling)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "string_type":
+        return f"must be text, got {type(err['input']).__name__} {err['input']!r}"
+    if kind == "list_type":
+        return f"must be a list, got {type(err['input']).__name__}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be an object, got {type(err['input']).__name__}"
+    if kind == "too_short" and isinstance(err.get("input"), list):
+        return "must contain at least one entry"
+    if kind == "value_error":
+        return str(err["ctx"]["error"])
+    return err["msg"]
+
+
+def problems_from_validation(exc: ValidationError) -> list[Problem]:
+    """Turn pydantic's errors into problems that name the field and the box."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = err["loc"]
+        problems.append(Problem(field=_path_text(loc) or None, box=_box_for(loc), message=_message(err)))
+    return problems
+
+
+def certificate_from_data(data: Any, source: str | None = None) -> Certificate:
+    """Validate already-parsed data (a dict) against the contract."""
+    if isinstance(data, Certificate):
+        return data
+    if not isinstance(data, dict):
+        raise InputError(
+            [Problem(None, None, f"a certificate must be an object, got {type(data).__name__}")],
+            source,
+        )
+    try:
+        return Certificate.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(problems_from_validation(exc), source) from None
+
+
+def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> Any:
+    """Parse JSON or YAML text, reporting syntax errors with line and column."""
+    if fmt is None:
+        fmt = "yaml" if source.lower().endswith((".yaml", ".yml")) else "json"
+    if fmt == "json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                [Problem(None, None, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")],
+                source,
+            ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError([Problem(None, None, f"invalid YAML{where}: {exc.problem}")], source) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(None, None, f"invalid YAML: {exc}")], source) from None
+
+
+def load_certificate(path: str | Path) -> Certificate:
+    """Load and validate a certificate from a JSON or YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(None, None, "file not found")], str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(None, None, f"not UTF-8 text ({exc.reason})")], str(path)) from None
+    except OSError as exc:
+        raise InputError([Problem(None, None, f"cannot read: {exc.strerror}")], str(path)) from None
+    return certificate_from_data(parse_text(text, str(path)), str(path))

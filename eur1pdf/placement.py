@@ -1,0 +1,77 @@
+"""Certificate + layout -> the data drawables of every page.
+
+Each data field of the layout gets its lines from :mod:`eur1pdf.sources`,
+fitted into its rectangle (wrapped, shrunk down to the minimum size), or an
+error that names the box and says how many lines were needed and how many fit.
+"""
+
+from __future__ import annotations
+
+from .drawing import Page, text_block
+from .errors import FitError
+from .goods import place_goods
+from .layouts.geometry import field_rect, font_for, mm_to_pt
+from .layouts.schema import Box, Face, FieldElement, Layout
+from .model import Certificate
+from .sources import field_box, source_field, source_lines
+from .text import check_glyphs, fit, needed_and_capacity
+
+
+def _describe(box_number: str | None, field_path: str) -> str:
+    return f"box {box_number} ({field_path})" if box_number else field_path
+
+
+def place_field(
+    cert: Certificate, layout: Layout, field: FieldElement, box_number: str | None, box: Box | None
+) -> list:
+    paragraphs = source_lines(cert, field.source)
+    if not paragraphs:
+        return []
+    path = source_field(field.source)
+    font = font_for(layout, field.font)
+    for text in paragraphs:
+        check_glyphs(font, text, path)
+    rect = field_rect(layout, field, box_number, box)
+    style = layout.style
+    max_size = field.size or style.data_size
+    min_size = min(field.min_size or style.data_min_size, max_size)
+    width, height = mm_to_pt(rect.w), mm_to_pt(rect.h)
+    fitted = fit(font, paragraphs, width, height, max_size, min_size, style.leading, field.max_lines)
+    if fitted is None:
+        needed, capacity = needed_and_capacity(
+            font, paragraphs, width, height, min_size, style.leading, field.max_lines
+        )
+        where = _describe(box_number or field_box(path), path)
+        raise FitError(
+            f"{where}: {needed} lines needed, {capacity} fit (at the minimum size {min_size:g} pt)",
+            box=box_number,
+            field=path,
+        )
+    return text_block(
+        fitted.lines,
+        font,
+        fitted.size,
+        style.leading,
+        rect,
+        layout.height_mm,
+        field.align,
+        box=box_number,
+        field=path,
+    )
+
+
+def place_face(cert: Certificate, layout: Layout, face_name: str, face: Face, sheet: int) -> Page:
+    page = Page(mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm), face_name, sheet)
+    for number, box in face.boxes.items():
+        for field in box.fields:
+            page.items += place_field(cert, layout, field, number, box)
+    for field in face.fields:
+        page.items += place_field(cert, layout, field, None, None)
+    if face.goods is not None:
+        page.items += place_goods(cert.items, layout, face)
+    return page
+
+
+def place_certificate(cert: Certificate, layout: Layout, sheets: list[int] | None = None) -> list[Page]:
+    """One page of data per face of the requested sheets, in print order."""
+    return [place_face(cert, layout, name, face, sheet.number) for sheet, name, face in layout.pages(sheets)]

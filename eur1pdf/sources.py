@@ -1,0 +1,109 @@
+"""What each data field of a layout shows: certificate -> lines of text.
+
+A layout names a source (``exporter``, ``declaration.place_date`` …); this
+module is the one place that knows how a source is read from the certificate,
+which input field it comes from and which box that is, for error messages.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from .model import FIELD_BOXES, Certificate, Party
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@cache
+def wordings() -> dict:
+    """Standard wordings and statements (data/wordings.toml)."""
+    with open(DATA_DIR / "wordings.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
+def format_date(value) -> str:
+    """Dates as a European clerk writes them on the form: 22.11.2026."""
+    return value.strftime("%d.%m.%Y")
+
+
+def party_lines(party: Party | None) -> list[str]:
+    if party is None:
+        return []
+    lines = [party.name, *party.address]
+    if party.country and party.country.casefold() != lines[-1].casefold():
+        lines.append(party.country)
+    return lines
+
+
+def remark_lines(cert: Certificate) -> list[str]:
+    """Box 7: the statements the flags ask for, then the remarks, without repeats."""
+    statements = wordings()["statements"]["en"]
+    lines = []
+    if cert.duplicate:
+        lines.append(statements["duplicate"])
+    if cert.retrospective:
+        lines.append(statements["retrospective"])
+    seen = {line.casefold() for line in lines}
+    for remark in cert.remarks:
+        if remark.casefold() not in seen:
+            lines.append(remark)
+            seen.add(remark.casefold())
+    return lines
+
+
+def _place_date(cert: Certificate) -> list[str]:
+    d = cert.declaration
+    return [f"{d.place}, {format_date(d.date)}"] if d else []
+
+
+def _signatory(cert: Certificate) -> list[str]:
+    d = cert.declaration
+    return [d.signatory] if d and d.signatory else []
+
+
+def _application(part: str) -> Callable[[Certificate], list[str]]:
+    def lines(cert: Certificate) -> list[str]:
+        given = getattr(cert.application, part) if cert.application else None
+        return [given or wordings()["application"]["en"][part]]
+
+    return lines
+
+
+# source name -> (input field path, how to read it)
+SOURCES: dict[str, tuple[str, Callable[[Certificate], list[str]]]] = {
+    "serial": ("serial", lambda c: [c.serial] if c.serial else []),
+    "exporter": ("exporter", lambda c: party_lines(c.exporter)),
+    "trade.from": ("trade.from", lambda c: [c.trade.from_]),
+    "trade.to": ("trade.to", lambda c: [c.trade.to]),
+    "consignee": ("consignee", lambda c: party_lines(c.consignee)),
+    "origin": ("origin", lambda c: [c.origin]),
+    "destination": ("destination", lambda c: [c.destination]),
+    "transport": ("transport", lambda c: [c.transport] if c.transport else []),
+    "remarks": ("remarks", remark_lines),
+    "invoices": ("invoices", lambda c: list(c.invoices)),
+    "declaration.place_date": ("declaration", _place_date),
+    "declaration.signatory": ("declaration.signatory", _signatory),
+    "application.circumstances": ("application.circumstances", _application("circumstances")),
+    "application.supporting_documents": (
+        "application.supporting_documents",
+        _application("supporting_documents"),
+    ),
+    "application.place_date": ("declaration", _place_date),
+    "application.signatory": ("declaration.signatory", _signatory),
+}
+
+
+def source_lines(cert: Certificate, source: str) -> list[str]:
+    return SOURCES[source][1](cert)
+
+
+def source_field(source: str) -> str:
+    """The input field path a source reads (for messages)."""
+    return SOURCES[source][0]
+
+
+def field_box(field_path: str) -> str | None:
+    return FIELD_BOXES.get(field_path.split(".")[0].split("[")[0])
