@@ -53,9 +53,8 @@ def cmd_layouts(args: argparse.Namespace) -> int:
         )
         print(f"{'box':>4}  {'x':>6} {'y':>6} {'w':>6} {'h':>6}  label")
         for number, box in geometry["boxes"].items():
-            print(
-                f"{number:>4}  {box['x']:6.1f} {box['y']:6.1f} {box['w']:6.1f} {box['h']:6.1f}  {box['label']}"
-            )
+            rect = f"{box['x']:6.1f} {box['y']:6.1f} {box['w']:6.1f} {box['h']:6.1f}"
+            print(f"{number:>4}  {rect}  {box['label']}")
             for source, col in box.get("columns", {}).items():
                 print(
                     f"{'':>4}  {col['x']:6.1f} {col['y']:6.1f} {col['w']:6.1f} {col['h']:6.1f}    "

@@ -12,7 +12,7 @@ from .errors import FitError
 from .goods import place_goods
 from .layouts.geometry import field_rect, font_for, mm_to_pt
 from .layouts.schema import Box, Face, FieldElement, Layout
-from .model import Certificate
+from .model import ITEM_FIELD_BOXES, Certificate
 from .sources import field_box, source_field, source_lines
 from .text import check_glyphs, fit, needed_and_capacity
 
@@ -72,6 +72,32 @@ def place_face(cert: Certificate, layout: Layout, face_name: str, face: Face, sh
     return page
 
 
+def _text_fields(value: object, path: str = ""):
+    """Every text of the input with its field path, e.g. ('exporter.address[1]', 'Basel')."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _text_fields(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _text_fields(item, f"{path}[{i}]")
+
+
+def check_certificate_glyphs(cert: Certificate, layout: Layout) -> None:
+    """Refuse a character the data font lacks, naming the exact field, before drawing."""
+    font = font_for(layout, "data")
+    for path, text in _text_fields(
+        cert.model_dump(mode="json", by_alias=True, exclude={"form", "agreement"})
+    ):
+        check_glyphs(font, text, path, _item_box(path) or field_box(path))
+
+
+def _item_box(path: str) -> str | None:
+    return ITEM_FIELD_BOXES.get(path.rsplit(".", 1)[-1]) if path.startswith("items[") else None
+
+
 def place_certificate(cert: Certificate, layout: Layout, sheets: list[int] | None = None) -> list[Page]:
     """One page of data per face of the requested sheets, in print order."""
+    check_certificate_glyphs(cert, layout)
     return [place_face(cert, layout, name, face, sheet.number) for sheet, name, face in layout.pages(sheets)]

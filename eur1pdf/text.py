@@ -35,7 +35,11 @@ class FontMetrics:
         return ord(char) in self.advances
 
     def missing(self, text: str) -> list[str]:
-        return sorted({c for c in text if ord(c) not in self.advances and not c.isspace()})
+        seen: dict[str, None] = {}  # in order of appearance, each once
+        for c in text:
+            if ord(c) not in self.advances and not c.isspace():
+                seen.setdefault(c)
+        return list(seen)
 
     def width(self, text: str, size: float) -> float:
         """Width of ``text`` in points at ``size`` (no kerning, as the renderer draws)."""
@@ -77,12 +81,12 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def check_glyphs(font: FontMetrics, text: str, field: str | None) -> None:
+def check_glyphs(font: FontMetrics, text: str, field: str | None, box: str | None = None) -> None:
     """Raise if the font cannot draw a character of ``text``."""
     missing = font.missing(text)
     if missing:
         shown = ", ".join(f"'{c}' (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')})" for c in missing)
-        where = f"{field}: " if field else ""
+        where = f"{field}{f' (box {box})' if box else ''}: " if field else ""
         raise MissingGlyphError(
             f"{where}the font {font.name} has no glyph for {shown}; the character cannot be printed",
             field=field,
@@ -150,8 +154,6 @@ class Fitted:
 
     lines: tuple[str, ...]
     size: float
-    needed_at_min: int = 0
-    capacity_at_min: int = 0
 
 
 def size_steps(max_size: float, min_size: float, step: float = 0.5) -> list[float]:

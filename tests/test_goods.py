@@ -1,0 +1,102 @@
+"""Box 8: capacity, overflow errors that say how many items fit, and splitting."""
+
+from __future__ import annotations
+
+import pytest
+
+from eur1pdf import GoodsOverflowError
+
+from .conftest import box_rect_pt, fill, inside, open_pdf
+
+
+def items(n: int, long: bool = False) -> list[dict]:
+    text = "Hydraulic valve body, cast iron, machined, for excavators" + (
+        ", with seals and mounting kit, tested to 350 bar, packed individually" if long else ""
+    )
+    return [
+        {"marks": f"HV {i}", "packages": "1 box", "description": f"{text} #{i}", "gross_mass": f"{i} kg"}
+        for i in range(1, n + 1)
+    ]
+
+
+def numbers_on(page, eur1) -> list[str]:
+    x0, top, _, bottom = box_rect_pt(eur1, "8")
+    right = x0 + 10 * 72 / 25.4
+    return [w["text"] for w in page.extract_words() if w["x1"] <= right and top < w["top"] < bottom]
+
+
+def test_overflow_error_says_how_many_fit(example, eur1):
+    example["items"] = items(80, long=True)
+    with pytest.raises(GoodsOverflowError) as info:
+        fill(example)
+    err = info.value
+    message = str(err)
+    assert message.startswith("box 8 (goods): the 80 items need")
+    assert f"the first {err.items_that_fit} items fit" in message
+    assert "--on-overflow split" in message
+    # the number is true: that many fit, one more does not
+    example["items"] = items(err.items_that_fit, long=True)
+    fill(example, overlay_only=True)
+    example["items"] = items(err.items_that_fit + 1, long=True)
+    with pytest.raises(GoodsOverflowError):
+        fill(example, overlay_only=True)
+
+
+def test_text_shrinks_before_overflowing(example, eur1):
+    example["items"] = items(30)
+    with open_pdf(fill(example, sheets=(1,), overlay_only=True)) as pdf:
+        page = pdf.pages[0]
+        sizes = {round(c["size"], 1) for c in page.chars if inside(c, box_rect_pt(eur1, "8"))}
+        assert numbers_on(page, eur1) == [str(n) for n in range(1, 31)]
+    assert max(sizes) < eur1.faces["certificate"].goods.size
+    assert min(sizes) >= eur1.faces["certificate"].goods.min_size
+
+
+def test_split_makes_complete_certificates(example, eur1):
+    example["items"] = items(80, long=True)
+    pdf_bytes = fill(example, on_overflow="split", overlay_only=True)
+    with open_pdf(pdf_bytes) as pdf:
+        assert len(pdf.pages) % 5 == 0
+        sets = len(pdf.pages) // 5
+        assert sets >= 2
+        seen = []
+        for s in range(sets):
+            page = pdf.pages[s * 5]
+            numbers = numbers_on(page, eur1)
+            assert numbers == [str(n) for n in range(1, len(numbers) + 1)], "each certificate numbers from 1"
+            seen += [w["text"] for w in page.extract_words() if w["text"].startswith("#")]
+            header = page.extract_text()
+            assert f"A 123.456 ({s + 1}/{sets})" in header
+            x0, top, x1, bottom = box_rect_pt(eur1, "8")
+            horizontal = [ln for ln in page.lines if abs(ln["top"] - ln["bottom"]) < 0.01]
+            assert any(x0 < ln["x0"] < x1 and top < ln["top"] < bottom for ln in horizontal), "end line"
+            diagonal = [
+                ln
+                for ln in page.lines
+                if abs(ln["top"] - ln["bottom"]) > 2 and inside(ln, (x0, top, x1, bottom), 0.5)
+            ]
+            last_page_of_split = s == sets - 1
+            assert diagonal or not last_page_of_split, "the last part has room to strike through"
+        assert seen == [f"#{n}" for n in range(1, 81)], "every item once, in order"
+
+
+def test_split_when_it_fits_is_one_certificate(example):
+    assert fill(example, on_overflow="split") == fill(example)
+
+
+def test_one_item_too_big_for_any_certificate(example):
+    example["items"] = [{"description": "word " * 3000}]
+    with pytest.raises(GoodsOverflowError, match=r"items\[0\] \(box 8\): this one item needs"):
+        fill(example, on_overflow="split")
+
+
+def test_long_mass_wraps_in_box9_and_rows_stay_aligned(example, eur1):
+    example["items"][0]["gross_mass"] = "1250 kg gross, 1180 kg net weight"
+    with open_pdf(fill(example, sheets=(1,), overlay_only=True)) as pdf:
+        page = pdf.pages[0]
+        numbers = [w for w in page.extract_words() if w["text"] in {"1", "2", "3"} and w["x0"] < 60]
+        box9 = [w for w in page.extract_words() if inside(w, box_rect_pt(eur1, "9"))]
+        assert all(inside(w, box_rect_pt(eur1, "9")) for w in box9)
+        second = next(n for n in numbers if n["text"] == "2")
+        mass2 = next(w for w in box9 if w["text"] == "860")
+        assert abs(second["top"] - mass2["top"]) < 0.5

@@ -1,0 +1,86 @@
+"""Fonts and fitting: Unicode round-trips, missing glyphs, shrinking, fit errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from eur1pdf import FitError, MissingGlyphError
+from eur1pdf.text import fit, load_font, wrap
+
+from .conftest import box_rect_pt, fill, inside, open_pdf, text_in
+
+SAMPLES = [
+    "Łódź",
+    "İstanbul",
+    "Zürich",
+    "Θεσσαλονίκη",
+    "Київ",
+    "Ørsted Ærø Åbo",
+    "Şişli Ğ",
+    "Čačak Đ",
+    "Ţară Ő Ű",
+]
+
+
+def test_unicode_samples_round_trip(example, eur1):
+    example["exporter"]["address"] = SAMPLES[:5]
+    example["consignee"]["address"] = SAMPLES[5:]
+    with open_pdf(fill(example, sheets=(1,), overlay_only=True)) as pdf:
+        page = pdf.pages[0]
+        box1 = text_in(page, box_rect_pt(eur1, "1"))
+        box3 = text_in(page, box_rect_pt(eur1, "3"))
+    for sample in SAMPLES[:5]:
+        assert sample in box1
+    for sample in SAMPLES[5:]:
+        assert sample in box3
+
+
+def test_missing_glyph_names_field_box_and_character(example):
+    example["consignee"]["address"][1] = "東京都"
+    with pytest.raises(MissingGlyphError) as info:
+        fill(example)
+    err = info.value
+    assert err.field == "consignee.address[1]"
+    assert err.char == "東"
+    assert "consignee.address[1] (box 3)" in str(err) and "U+6771" in str(err)
+
+
+def test_missing_glyph_in_an_item(example):
+    example["items"][1]["description"] = "Bearings 🚚"
+    with pytest.raises(MissingGlyphError, match=r"items\[1\]\.description \(box 8\).*U\+1F69A"):
+        fill(example)
+
+
+def test_long_exporter_shrinks_and_stays_in_box(example, eur1):
+    example["exporter"]["address"] = [f"Building {n}, Long Industrial Estate Road {n}" for n in range(6)]
+    with open_pdf(fill(example, sheets=(1,), overlay_only=True)) as pdf:
+        page = pdf.pages[0]
+        rect = box_rect_pt(eur1, "1")
+        chars = [c for c in page.chars if c["top"] < rect[3] and c["x1"] < rect[2]]
+        assert all(inside(c, rect) for c in chars)
+        sizes = {round(c["size"], 1) for c in chars}
+    assert max(sizes) < eur1.style.data_size
+
+
+def test_too_much_text_is_refused_with_counts(example):
+    example["exporter"]["address"] = [f"Line {n}" for n in range(20)]
+    with pytest.raises(FitError) as info:
+        fill(example)
+    message = str(info.value)
+    assert message.startswith("box 1 (exporter): 22 lines needed, ")
+    assert message.split(", ")[1].endswith("fit (at the minimum size 6.5 pt)")
+    assert info.value.box == "1"
+
+
+def test_wrap_breaks_words_longer_than_the_line():
+    font = load_font("LiberationSans-Regular")
+    lines = wrap(font, "x" * 200, 10, 100)
+    assert len(lines) > 1 and all(font.width(line, 10) <= 100 for line in lines)
+
+
+def test_fit_picks_the_largest_size_that_fits():
+    font = load_font("LiberationSans-Regular")
+    fitted = fit(font, ["a " * 80], 200, 30, 12, 6, 1.2)
+    assert fitted is not None and 6 <= fitted.size < 12
+    bigger = fit(font, ["a " * 80], 200, 30, fitted.size + 0.5, fitted.size + 0.5, 1.2)
+    assert bigger is None
