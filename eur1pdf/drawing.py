@@ -100,6 +100,15 @@ class Page:
         return [i for i in self.items if isinstance(i, Line)]
 
 
+def aligned_x(left: float, width: float, line_width: float, align: str) -> float:
+    """Where a line of ``line_width`` starts in a column ``left``..``left + width``."""
+    if align == "center":
+        return left + (width - line_width) / 2
+    if align == "right":
+        return left + width - line_width
+    return left
+
+
 def text_block(
     lines: Sequence[str],
     font: FontMetrics,
@@ -123,12 +132,6 @@ def text_block(
     runs = []
     for i, line in enumerate(lines):
         baseline = top - size * font.ascent - i * size * leading
-        line_width = font.width(line, size)
-        if align == "center":
-            x = left + (width - line_width) / 2
-        elif align == "right":
-            x = left + width - line_width
-        else:
-            x = left
+        x = aligned_x(left, width, font.width(line, size), align)
         runs.append(TextRun(line, x, baseline, font, size, box, field, color))
     return runs

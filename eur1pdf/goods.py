@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .drawing import Drawable, Line, TextRun
+from .drawing import Drawable, Line, TextRun, aligned_x
 from .errors import GoodsOverflowError
 from .layouts.geometry import box_rect, font_for, mm_to_pt
 from .layouts.schema import Face, Goods, GoodsColumn, Layout
@@ -223,13 +223,7 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
             source = cg.column.source
             field = f"items[{i}]" if source in ("item_no", "text") else f"items[{i}].{source}"
             for j, text in enumerate(row[source]):
-                width = font.width(text, size)
-                if cg.column.align == "right":
-                    x = cg.left + cg.width - width
-                elif cg.column.align == "center":
-                    x = cg.left + (cg.width - width) / 2
-                else:
-                    x = cg.left
+                x = aligned_x(cg.left, cg.width, font.width(text, size), cg.column.align)
                 y = first_baseline - (line_index + j) * lead
                 out.append(TextRun(text, x, y, font, size, cg.column.box, field))
         line_index += row_height(row)
