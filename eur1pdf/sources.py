@@ -38,10 +38,27 @@ def party_lines(party: Party | None) -> list[str]:
     return lines
 
 
+def cumulation_statement(cert: Certificate) -> str | None:
+    """EUR-MED box 7: "cumulation applied with EU, Norway" or "no cumulation applied"."""
+    if cert.cumulation is None:
+        return None
+    statements = wordings()["statements"]["en"]
+    countries = cert.cumulation.applied_with
+    if countries:
+        return statements["cumulation_applied"].format(countries=", ".join(countries))
+    return statements["no_cumulation"]
+
+
 def remark_lines(cert: Certificate) -> list[str]:
-    """Box 7: the statements the flags ask for, then the remarks, without repeats."""
+    """Box 7: the cumulation statement, the statements the flags ask for, then the remarks.
+
+    A remark that repeats a statement is printed once.
+    """
     statements = wordings()["statements"]["en"]
     lines = []
+    cumulation = cumulation_statement(cert)
+    if cumulation:
+        lines.append(cumulation)
     if cert.duplicate:
         lines.append(statements["duplicate"])
     if cert.retrospective:
@@ -83,6 +100,14 @@ SOURCES: dict[str, tuple[str, Callable[[Certificate], list[str]]]] = {
     "destination": ("destination", lambda c: [c.destination]),
     "transport": ("transport", lambda c: [c.transport] if c.transport else []),
     "remarks": ("remarks", remark_lines),
+    "cumulation.applied_mark": (
+        "cumulation",
+        lambda c: ["X"] if c.cumulation is not None and c.cumulation.applied_with else [],
+    ),
+    "cumulation.none_mark": (
+        "cumulation",
+        lambda c: ["X"] if c.cumulation is not None and not c.cumulation.applied_with else [],
+    ),
     "invoices": ("invoices", lambda c: list(c.invoices)),
     "declaration.place_date": ("declaration", _place_date),
     "declaration.signatory": ("declaration.signatory", _signatory),

@@ -183,15 +183,36 @@ def check_geometry(layout: Layout, source: str) -> None:
         raise LayoutError("\n".join(f"{source}: {p}" for p in problems))
 
 
-def load_layout_file(path: str | Path) -> Layout:
-    path = Path(path)
+def read_raw(path: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A layout file's TOML, with its ``base`` layout merged under it.
+
+    ``base = "eur1"`` (a built-in) or ``base = "other.toml"`` (beside the
+    file) lets a form that differs from another in a few places say only
+    those: EUR-MED is the EUR.1 with another header and box 7.
+    """
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LayoutError(f"{path}: layout file not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise LayoutError(f"{path}: not a valid TOML layout: {exc}") from None
-    return parse_layout(raw, str(path))
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise LayoutError(f"{path}: base must be a layout name or a file name")
+    base_path = BUILTIN_DIR / f"{base}.toml" if "/" not in base and not base.endswith(".toml") else None
+    if base_path is None or not base_path.is_file():
+        base_path = path.parent / base
+    if str(base_path.resolve()) in chain:
+        raise LayoutError(f"{path}: base {base!r} loops back to itself")
+    parent = read_raw(base_path, (*chain, str(path.resolve())))
+    return _deep_merge(parent, raw)
+
+
+def load_layout_file(path: str | Path) -> Layout:
+    path = Path(path)
+    return parse_layout(read_raw(path), str(path))
 
 
 @cache

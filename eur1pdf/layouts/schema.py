@@ -31,6 +31,8 @@ FieldSource = Literal[
     "destination",
     "transport",
     "remarks",
+    "cumulation.applied_mark",
+    "cumulation.none_mark",
     "invoices",
     "declaration.place_date",
     "declaration.signatory",
