@@ -42,10 +42,11 @@ def test_eur1_has_every_box_with_official_label(eur1):
     assert [s.name for s in eur1.sheets] == ["certificate", "copy", "application"]
 
 
-def test_layouts_lists_eur1():
+def test_layouts_lists_the_builtins():
     result = run_cli("layouts")
     assert result.returncode == 0
-    assert result.stdout.split()[0] == "eur1"
+    listed = {line.split()[0] for line in result.stdout.splitlines()}
+    assert {"eur1", "eur-med"} <= listed
 
 
 def test_layouts_show_json_gives_geometry_in_mm():
