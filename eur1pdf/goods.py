@@ -157,6 +157,13 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
         last = (size, rows, needed, cap)
     assert last is not None
     size, rows, needed, cap = last
+    for i, row in enumerate(rows):
+        if row_height(row) > cap:
+            raise GoodsOverflowError(
+                f"items[{i}] (box 8): item {i + 1} alone needs {row_height(row)} lines at {size:g} pt, "
+                f"more than the {cap} lines box 8 holds; shorten its description",
+                items_that_fit=0,
+            )
     fitting = _prefix_that_fits(rows, cap)
     raise GoodsOverflowError(
         f"box 8 (goods): the {len(items)} items need {needed} lines at {size:g} pt, but only {cap} "
@@ -193,8 +200,8 @@ def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[
         height = row_height(wrap_rows([item], goods, geom, font, size)[0])
         if height > cap:
             raise GoodsOverflowError(
-                f"items[{i}] (box 8): this one item needs {height} lines, more than the {cap} "
-                f"lines box 8 holds; shorten its description",
+                f"items[{i}] (box 8): item {i + 1} alone needs {height} lines at {size:g} pt, more "
+                f"than the {cap} lines box 8 holds; shorten its description",
                 items_that_fit=0,
             )
         if current and (used + height > cap or len(current) >= limit):
@@ -205,6 +212,30 @@ def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[
     if current:
         chunks.append(current)
     return chunks
+
+
+def _fill_blank_lines(
+    row: dict[str, list[str]],
+    geom: GoodsGeometry,
+    top_baseline: float,
+    size: float,
+    lead: float,
+    goods: Goods,
+) -> list[Drawable]:
+    """Rule off box 8 lines an item leaves empty (its mass wraps longer than its text).
+
+    The notes forbid blank lines between items: a line with nothing in it is
+    a place to add something later, so it is struck through like unused space.
+    """
+    text_columns = [cg for cg in geom.columns if cg.column.box == goods.box and cg.column.source != "item_no"]
+    used = max((len(row[cg.column.source]) for cg in text_columns), default=0)
+    lines: list[Drawable] = []
+    for j in range(used, row_height(row)):
+        y = top_baseline - j * lead + size * 0.3
+        left = min(cg.left for cg in text_columns)
+        right = max(cg.left + cg.width for cg in text_columns)
+        lines.append(Line(left, y, right, y, goods.line_width_pt, box=goods.box, kind="filler"))
+    return lines
 
 
 def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawable]:
@@ -226,6 +257,7 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
                 x = aligned_x(cg.left, cg.width, font.width(text, size), cg.column.align)
                 y = first_baseline - (line_index + j) * lead
                 out.append(TextRun(text, x, y, font, size, cg.column.box, field))
+        out += _fill_blank_lines(row, geom, first_baseline - line_index * lead, size, lead, goods)
         line_index += row_height(row)
     last_bottom = first_baseline - (line_index - 1) * lead - size * font.descent
     mark_y = last_bottom - MARK_GAP_PT

@@ -21,8 +21,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
-    model_validator,
 )
 
 from .errors import InputError, Problem
@@ -59,16 +59,26 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u20
 
 
 def _clean_text(value: str) -> str:
-    """NFC-normalise and trim; refuse characters that hide or reorder text."""
+    """NFC-normalise and trim; refuse characters that hide or reorder text.
+
+    Refused, never stripped: a certificate must read the same to everyone, so
+    the sender has to see and fix what they sent. Format characters (Unicode
+    category Cf: zero-width spaces and joiners, soft hyphens, bidi controls)
+    are invisible or change the order of what is printed.
+    """
     value = unicodedata.normalize("NFC", value).strip()
     for ch in value:
+        name = unicodedata.name(ch, "unnamed").lower()
         if ch in _BIDI_CONTROLS:
-            raise ValueError(f"contains the bidirectional control character U+{ord(ch):04X}")
-        if unicodedata.category(ch) == "Cc":
+            raise ValueError(f"contains the bidirectional control character U+{ord(ch):04X} ({name})")
+        category = unicodedata.category(ch)
+        if category == "Cc":
             raise ValueError(
                 f"contains the control character U+{ord(ch):04X}; use separate list entries "
                 "for separate lines"
             )
+        if category == "Cf" or ch == "\u034f":
+            raise ValueError(f"contains the invisible character U+{ord(ch):04X} ({name})")
     return value
 
 
@@ -185,24 +195,16 @@ class Certificate(_Strict):
     origin: RequiredText
     destination: RequiredText
     transport: Text | None = None
-    remarks: list[Text] = Field(default_factory=list)
+    remarks: list[RequiredText] = Field(default_factory=list)  # a blank line would invite additions
     cumulation: Cumulation | None = None
     items: list[Item] = Field(min_length=1)
     invoices: list[RequiredText] = Field(default_factory=list)
     declaration: Declaration | None = None
     application: Application | None = None
-    duplicate: bool = False
-    retrospective: bool = False
+    duplicate: StrictBool = False  # "yes" or 1 is a mistake, not a flag
+    retrospective: StrictBool = False
     endorsement: Endorsement | None = None
     issue_date: IsoDate
-
-    @model_validator(mode="after")
-    def _no_blank_remarks(self) -> Certificate:
-        # A blank remark line would leave room to add text by hand later.
-        for i, line in enumerate(self.remarks):
-            if not line:
-                raise ValueError(f"remarks[{i}] is empty: leave it out instead")
-        return self
 
 
 # --------------------------------------------------------------------------- loading
@@ -271,20 +273,53 @@ def certificate_from_data(data: Any, source: str | None = None) -> Certificate:
         raise InputError(problems_from_validation(exc), source) from None
 
 
+class DuplicateKeyError(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON object hook: a key given twice would silently keep only the last value."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} is given twice", mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> Any:
     """Parse JSON or YAML text, reporting syntax errors with line and column."""
     if fmt is None:
         fmt = "yaml" if source.lower().endswith((".yaml", ".yml")) else "json"
     if fmt == "json":
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        except DuplicateKeyError as exc:
+            raise InputError(
+                [Problem(str(exc), FIELD_BOXES.get(str(exc)), "the key is given twice in one object")],
+                source,
+            ) from None
         except json.JSONDecodeError as exc:
             raise InputError(
                 [Problem(None, None, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")],
                 source,
             ) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -297,7 +332,7 @@ def load_certificate(path: str | Path) -> Certificate:
     """Load and validate a certificate from a JSON or YAML file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is harmless: accept it
     except FileNotFoundError:
         raise InputError([Problem(None, None, "file not found")], str(path)) from None
     except UnicodeDecodeError as exc:

@@ -8,6 +8,7 @@ where a letter should be is worse than an error.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class FontMetrics:
     def missing(self, text: str) -> list[str]:
         seen: dict[str, None] = {}  # in order of appearance, each once
         for c in text:
-            if ord(c) not in self.advances and not c.isspace():
+            if ord(c) not in self.advances and c != " ":
                 seen.setdefault(c)
         return list(seen)
 
@@ -108,9 +109,17 @@ def _split_long_word(font: FontMetrics, word: str, size: float, width: float) ->
     return pieces
 
 
+_BREAKABLE = re.compile(r"[ \t]+")
+
+
 def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
-    """Greedy word wrap of one paragraph to ``width`` points."""
-    words = text.split()
+    """Greedy word wrap of one paragraph to ``width`` points.
+
+    Breaks only at ordinary spaces: a no-break space (U+00A0, U+202F) keeps
+    "40 mm" or "1 250 kg" together, as the sender meant.
+    """
+    words = _BREAKABLE.split(text.strip(" \t"))
+    words = [w for w in words if w]
     if not words:
         return []
     lines: list[str] = []

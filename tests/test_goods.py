@@ -6,7 +6,7 @@ import pytest
 
 from eur1pdf import GoodsOverflowError
 
-from .conftest import box_rect_pt, fill, inside, open_pdf
+from .conftest import box_rect_pt, fill, inside, open_pdf, text_in
 
 
 def items(n: int, long: bool = False) -> list[dict]:
@@ -86,8 +86,9 @@ def test_split_when_it_fits_is_one_certificate(example):
 
 def test_one_item_too_big_for_any_certificate(example):
     example["items"] = [{"description": "word " * 3000}]
-    with pytest.raises(GoodsOverflowError, match=r"items\[0\] \(box 8\): this one item needs"):
-        fill(example, on_overflow="split")
+    for mode in ("split", "error"):  # splitting cannot help: both say so
+        with pytest.raises(GoodsOverflowError, match=r"items\[0\] \(box 8\): item 1 alone needs \d+ lines"):
+            fill(example, on_overflow=mode)
 
 
 def test_long_mass_wraps_in_box9_and_rows_stay_aligned(example, eur1):
@@ -100,3 +101,37 @@ def test_long_mass_wraps_in_box9_and_rows_stay_aligned(example, eur1):
         second = next(n for n in numbers if n["text"] == "2")
         mass2 = next(w for w in box9 if w["text"] == "860")
         assert abs(second["top"] - mass2["top"]) < 0.5
+
+
+def test_split_without_serial_still_marks_the_parts(example, eur1):
+    example.pop("serial")
+    example["items"] = items(80, long=True)
+    with open_pdf(fill(example, on_overflow="split", sheets=(1,), overlay_only=True)) as pdf:
+        header = (105 * 72 / 25.4, 10 * 72 / 25.4, 200 * 72 / 25.4, 28 * 72 / 25.4)
+        marks = [text_in(p, header) for p in pdf.pages[::2]]
+    assert marks[0].startswith("(1/") and marks[-1] == f"({len(marks)}/{len(marks)})"
+
+
+def test_item_lines_left_empty_by_a_long_mass_are_ruled_off(example, eur1):
+    example["items"][0]["gross_mass"] = "1250 kg gross, 1180 kg net, 3.4 m3"
+    with open_pdf(fill(example, sheets=(1,), overlay_only=True)) as pdf:
+        page = pdf.pages[0]
+        x0, _, x1, _ = box_rect_pt(eur1, "8")
+        words = page.extract_words()
+        first = next(w for w in words if w["text"] == "1" and w["x0"] < x0 + 30)
+        second = next(w for w in words if w["text"] == "2" and w["x0"] < x0 + 30)
+        fillers = [
+            ln
+            for ln in page.lines
+            if abs(ln["top"] - ln["bottom"]) < 0.01 and first["bottom"] < ln["top"] < second["top"]
+        ]
+    assert len(fillers) == 1, "the empty box 8 line between item 1 and item 2 is struck through"
+    assert fillers[0]["x0"] > x0 and fillers[0]["x1"] < x1
+
+
+def test_no_break_space_keeps_words_together():
+    from eur1pdf.text import load_font, wrap
+
+    font = load_font("LiberationSans-Regular")
+    lines = wrap(font, "steel balls 40\u00a0mm 40\u00a0mm 40\u00a0mm 40\u00a0mm", 9, 45)
+    assert all("40\u00a0mm" in line or "40" not in line for line in lines)

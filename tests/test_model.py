@@ -9,6 +9,10 @@ import pytest
 
 from eur1pdf import Certificate, InputError, certificate_from_data, load_certificate
 
+from .conftest import EXAMPLE
+
+EXAMPLE_TEXT = EXAMPLE.read_text(encoding="utf-8")
+
 
 def problems(data: dict) -> list:
     with pytest.raises(InputError) as info:
@@ -131,3 +135,57 @@ def test_round_trip_of_contract_example(tmp_path, example):
     path = tmp_path / "c.json"
     path.write_text(json.dumps(example), encoding="utf-8")
     assert load_certificate(path).serial == "A 123.456"
+
+
+def test_duplicate_json_key_is_refused(tmp_path):
+    path = tmp_path / "dup.json"
+    path.write_text(
+        EXAMPLE_TEXT.replace('"origin": "Switzerland",', '"origin": "Switzerland", "origin": "Mexico",')
+    )
+    with pytest.raises(InputError) as info:
+        load_certificate(path)
+    (p,) = info.value.problems
+    assert (p.field, p.box) == ("origin", "4") and "given twice" in p.message
+
+
+def test_duplicate_yaml_key_is_refused(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("form: eur1\norigin: Switzerland\norigin: Mexico\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 3, column 1: the key 'origin' is given twice"):
+        load_certificate(path)
+
+
+@pytest.mark.parametrize("char", ["\u200b", "\u200d", "\u00ad", "\u2060", "\ufeff", "\u034f"])
+def test_invisible_characters_refused(example, char):
+    example["origin"] = char
+    example["items"][0]["description"] = f"Ball{char}bearings"
+    found = {p.field: p.message for p in problems(example)}
+    assert set(found) == {"origin", "items[0].description"}
+    assert f"U+{ord(char):04X}" in found["origin"]
+
+
+def test_flags_must_be_real_booleans(example):
+    example["duplicate"] = "yes"
+    example["retrospective"] = 1
+    assert {(p.field, p.box) for p in problems(example)} == {("duplicate", "7"), ("retrospective", "7")}
+
+
+def test_blank_remark_names_box_7(example):
+    example["remarks"] = ["REVISED RULES", "  "]
+    (p,) = problems(example)
+    assert (p.field, p.box, p.message) == ("remarks[1]", "7", "must not be empty")
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE_TEXT.encode("utf-8"))
+    assert load_certificate(path).serial == "A 123.456"
+
+
+def test_form_is_a_layout_name_never_a_path(example):
+    from eur1pdf import LayoutError, render
+
+    for form in ("../../etc/passwd", "/tmp/evil", "eur1/../eur1"):
+        example["form"] = form
+        with pytest.raises(LayoutError, match="unknown layout"):
+            render(example)

@@ -217,9 +217,13 @@ def load_layout_file(path: str | Path) -> Layout:
 
 @cache
 def get_layout(name: str) -> Layout:
-    """A built-in layout by name (``eur1``), loaded and validated once per process."""
+    """A built-in layout by name (``eur1``), loaded and validated once per process.
+
+    Only registered names are looked up: the name comes from the input's
+    ``form`` field and must never be taken as a path.
+    """
     path = BUILTIN_DIR / f"{name}.toml"
-    if not path.is_file():
+    if name not in builtin_names():
         known = ", ".join(builtin_names()) or "none"
         raise LayoutError(f"unknown layout {name!r} (known: {known})")
     return load_layout_file(path)
