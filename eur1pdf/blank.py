@@ -43,10 +43,21 @@ def _shape(layout: Layout, shape: ShapeElement, origin: Rect, box: str | None) -
             width=width,
             dash=STAMP_DASH if shape.dashed else None,
         )
-    y_pt = mm_to_pt(page_h - y)
-    dash = DOTS_DASH if shape.kind == "dots" else (STAMP_DASH if shape.dashed else None)
+    if shape.kind == "dots":  # a dotted leader: always horizontal
+        y_pt = mm_to_pt(page_h - y)
+        return Line(
+            mm_to_pt(x), y_pt, mm_to_pt(x + shape.w), y_pt, width=width, dash=DOTS_DASH, box=box, kind="dots"
+        )
+    # a line from (x, y) to (x + w, y + h): h = 0 horizontal, w = 0 vertical (column rules)
     return Line(
-        mm_to_pt(x), y_pt, mm_to_pt(x + shape.w), y_pt, width=width, dash=dash, box=box, kind=shape.kind
+        mm_to_pt(x),
+        mm_to_pt(page_h - y),
+        mm_to_pt(x + shape.w),
+        mm_to_pt(page_h - y - shape.h),
+        width=width,
+        dash=STAMP_DASH if shape.dashed else None,
+        box=box,
+        kind="line",
     )
 
 

@@ -19,7 +19,7 @@ from .errors import GoodsOverflowError
 from .layouts.geometry import box_rect, font_for, mm_to_pt
 from .layouts.schema import Face, Goods, GoodsColumn, Layout
 from .model import Item
-from .text import FontMetrics, check_glyphs, lines_that_fit, size_steps, wrap_paragraphs
+from .text import FontMetrics, check_glyphs, lines_that_fit, size_steps, words_fit, wrap_paragraphs
 
 MARK_GAP_PT = 1.0  # between the last item's descenders and the end line
 MARK_CHARS = {"stars": "*", "backslashes": "\\"}
@@ -80,9 +80,8 @@ def item_cells(item: Item, number: int, goods: Goods) -> dict[str, str]:
         if part not in own and getattr(item, part)
     ]
     cells["text"] = goods.separator.join(parts)
-    for source in own - {"item_no", "text"}:
-        value = getattr(item, source)
-        cells[source] = _part_text(goods, source, value) if value else ""
+    for source in own - {"item_no", "text"}:  # a column has its own heading: the value alone
+        cells[source] = getattr(item, source) or ""
     return cells
 
 
@@ -148,7 +147,7 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
             items_that_fit=goods.max_items,
         )
     last = None
-    for size in size_steps(goods.size, goods.min_size):
+    for size in _sizes_whole_words_first(items, goods, geom, font):
         rows = wrap_rows(items, goods, geom, font, size)
         needed = sum(row_height(r) for r in rows)
         cap = capacity(goods, geom, font, size)
@@ -171,6 +170,22 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
         f"to spread the items over several certificates",
         items_that_fit=fitting,
     )
+
+
+def _sizes_whole_words_first(
+    items: Sequence[Item], goods: Goods, geom: GoodsGeometry, font: FontMetrics
+) -> list[float]:
+    """Sizes to try: those at which no word of any column has to be cut come first."""
+    sizes = size_steps(goods.size, goods.min_size)
+    cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
+
+    def whole(size: float) -> bool:
+        return all(
+            words_fit(font, [c[cg.column.source]], size, cg.width) for c in cells for cg in geom.columns
+        )
+
+    first = [s for s in sizes if whole(s)]
+    return first + [s for s in sizes if s not in first]
 
 
 def _prefix_that_fits(rows: Sequence[dict[str, list[str]]], cap: int) -> int:

@@ -112,11 +112,19 @@ def _split_long_word(font: FontMetrics, word: str, size: float, width: float) ->
 _BREAKABLE = re.compile(r"[ \t]+")
 
 
+def words_fit(font: FontMetrics, paragraphs: Iterable[str], size: float, width: float) -> bool:
+    """True when no word is wider than the line, so wrapping never cuts a word."""
+    return all(
+        font.width(word, size) <= width for para in paragraphs for word in _BREAKABLE.split(para) if word
+    )
+
+
 def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
     """Greedy word wrap of one paragraph to ``width`` points.
 
     Breaks only at ordinary spaces: a no-break space (U+00A0, U+202F) keeps
-    "40 mm" or "1 250 kg" together, as the sender meant.
+    "40 mm" or "1 250 kg" together, as the sender meant. A word wider than
+    the line is cut between characters (callers prefer a smaller size first).
     """
     words = _BREAKABLE.split(text.strip(" \t"))
     words = [w for w in words if w]
@@ -188,7 +196,11 @@ def fit(
     Returns ``None`` when it does not fit even at ``min_size``; the caller
     turns that into an error naming the box (it knows which box it is).
     """
-    for size in size_steps(max_size, min_size):
+    sizes = size_steps(max_size, min_size)
+    # shrinking is better than cutting an invoice number in two: try sizes at which
+    # every word fits whole first, then allow cutting words
+    whole = [s for s in sizes if words_fit(font, paragraphs, s, width)]
+    for size in whole + [s for s in sizes if s not in whole]:
         lines = wrap_paragraphs(font, paragraphs, size, width)
         capacity = lines_that_fit(font, size, leading, height)
         if max_lines is not None:
