@@ -164,4 +164,4 @@ def build_blank(layout: Layout) -> bytes:
 def blank_path(layout: Layout) -> Path:
     from .resources import blank_forms_dir
 
-    return blank_forms_dir() / (layout.blank or f"{layout.name}.pdf")
+    return layout.blank_file(blank_forms_dir())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -211,22 +212,60 @@ def read_raw(path: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def load_layout_file(path: str | Path) -> Layout:
+    """A layout from a TOML file; its ``blank`` PDF is looked for beside it."""
     path = Path(path)
-    return parse_layout(read_raw(path), str(path))
+    layout = parse_layout(read_raw(path), str(path))
+    if path.resolve().parent != BUILTIN_DIR:
+        layout.set_source_dir(path.resolve().parent)
+    return layout
+
+
+ENTRY_POINT_GROUP = "eur1pdf.layouts"
+
+
+def _plugin_path(entry: EntryPoint) -> Path:
+    """What a plug-in registers: a TOML path, or a callable that returns one."""
+    try:
+        target = entry.load()
+        if callable(target):
+            target = target()
+    except Exception as exc:  # a broken plug-in must not take the others down with it
+        raise LayoutError(f"plug-in layout {entry.name!r} ({entry.value}) cannot be loaded: {exc}") from None
+    if not isinstance(target, str | Path):
+        raise LayoutError(
+            f"plug-in layout {entry.name!r} ({entry.value}) must give the path of its TOML file, "
+            f"got {type(target).__name__}"
+        )
+    return Path(target)
+
+
+@cache
+def plugin_entries() -> dict[str, EntryPoint]:
+    """Layouts other packages register through the ``eur1pdf.layouts`` entry-point group."""
+    return {e.name: e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name not in builtin_names()}
+
+
+def layout_names() -> list[str]:
+    """Every layout a certificate's ``form`` may name: built-ins, then plug-ins."""
+    return builtin_names() + sorted(plugin_entries())
 
 
 @cache
 def get_layout(name: str) -> Layout:
-    """A built-in layout by name (``eur1``), loaded and validated once per process.
+    """A registered layout by name, loaded and validated once per process.
 
     Only registered names are looked up: the name comes from the input's
     ``form`` field and must never be taken as a path.
     """
-    path = BUILTIN_DIR / f"{name}.toml"
-    if name not in builtin_names():
-        known = ", ".join(builtin_names()) or "none"
-        raise LayoutError(f"unknown layout {name!r} (known: {known})")
-    return load_layout_file(path)
+    if name in builtin_names():
+        return load_layout_file(BUILTIN_DIR / f"{name}.toml")
+    entry = plugin_entries().get(name)
+    if entry is None:
+        raise LayoutError(f"unknown layout {name!r} (known: {', '.join(layout_names())})")
+    layout = load_layout_file(_plugin_path(entry))
+    if layout.name != name:
+        raise LayoutError(f"plug-in layout {name!r} ({entry.value}) loads a layout named {layout.name!r}")
+    return layout
 
 
 def geometry_json(layout: Layout) -> dict[str, Any]:
@@ -262,6 +301,7 @@ __all__ = [
     "builtin_names",
     "geometry_json",
     "get_layout",
+    "layout_names",
     "load_layout_file",
     "parse_layout",
 ]

@@ -9,9 +9,10 @@ is drawn from it and the data is placed by it, so the two cannot drift apart.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 Mm = Annotated[float, Field(ge=0, le=2000)]
 PositiveMm = Annotated[float, Field(gt=0, le=2000)]
@@ -229,12 +230,23 @@ class Layout(_LayoutModel):
     name: str
     title: str
     page_size_mm: tuple[PositiveMm, PositiveMm]
-    blank: str | None = None  # file in blank_forms/, default "<name>.pdf"
+    blank: str | None = Field(default=None, pattern=r"^[^/\\]+\.pdf$")  # a file name: see blank_file()
     fonts: Fonts = Field(default_factory=Fonts)
     style: Style = Field(default_factory=Style)
     guilloche: Guilloche = Field(default_factory=Guilloche)
     faces: dict[str, Face]
     sheets: list[Sheet] = Field(min_length=1)
+
+    _source_dir: Path | None = PrivateAttr(default=None)
+
+    def set_source_dir(self, folder: Path) -> None:
+        """Where a user's or plug-in's layout file lives: its blank PDF is beside it."""
+        self._source_dir = folder
+
+    def blank_file(self, blank_forms: Path) -> Path:
+        """The drawn blank PDF: beside a user's/plug-in's layout file, else in blank_forms/."""
+        name = self.blank or f"{self.name}.pdf"
+        return (self._source_dir or blank_forms) / name
 
     @property
     def width_mm(self) -> float:
