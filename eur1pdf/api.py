@@ -8,13 +8,15 @@ from typing import Any, Literal
 
 from .blank import blank_path, build_blank
 from .compose import compose, read_blank
-from .errors import Eur1pdfError
+from .errors import Eur1pdfError, FitError, MissingGlyphError
 from .goods import split_items
 from .layouts import get_layout
+from .layouts.geometry import mm_to_pt
 from .layouts.schema import Layout
 from .model import Certificate, certificate_from_data, load_certificate
 from .output import check_output_dir, write_atomic
 from .placement import place_certificate
+from .printer import PrinterProfile
 from .render import render_pages
 
 OnOverflow = Literal["error", "split"]
@@ -27,6 +29,7 @@ class FillOptions:
     sheets: tuple[int, ...] | None = None  # None: the whole set
     overlay_only: bool = False
     on_overflow: OnOverflow = "error"
+    printer: PrinterProfile | None = None  # moves the data layer only (eur1pdf.printer.load_profile)
 
 
 def layout_for(cert: Certificate, layout: Layout | None = None) -> Layout:
@@ -37,7 +40,8 @@ def plan_certificates(cert: Certificate, layout: Layout, on_overflow: OnOverflow
     """The certificate itself, or (split) one certificate per chunk of items.
 
     Each part carries its own items, numbered from 1, and the serial is marked
-    ``(1/2)``, ``(2/2)`` … so the parts cannot be mistaken for one another.
+    ``(1/2)``, ``(2/2)`` … (printed alone where there is no serial, next to
+    the pre-printed number) so the parts cannot be mistaken for one another.
     """
     if on_overflow != "split":
         return [cert]
@@ -46,7 +50,8 @@ def plan_certificates(cert: Certificate, layout: Layout, on_overflow: OnOverflow
         return [cert]
     parts = []
     for n, chunk in enumerate(chunks, start=1):
-        serial = f"{cert.serial} ({n}/{len(chunks)})" if cert.serial else None
+        mark = f"({n}/{len(chunks)})"
+        serial = f"{cert.serial} {mark}" if cert.serial else mark
         parts.append(cert.model_copy(update={"items": chunk, "serial": serial}))
     return parts
 
@@ -90,7 +95,10 @@ def render(
     overlay = render_pages(pages, title=layout.title)
     background = None if options.overlay_only else blank_bytes(layout, blank)
     title = f"{layout.title} {cert.serial}" if cert.serial else layout.title
-    return compose(overlay, pages, background, face_index(layout), title, cert.issue_date)
+    matrix = None
+    if options.printer is not None:  # one transformation of the data layer, for this layout
+        matrix = options.printer.for_layout(layout.name).matrix(mm_to_pt(layout.height_mm))
+    return compose(overlay, pages, background, face_index(layout), title, cert.issue_date, matrix)
 
 
 def fill_file(
@@ -104,4 +112,9 @@ def fill_file(
     output = Path(output)
     check_output_dir(output)
     cert = load_certificate(source)
-    return write_atomic(output, render(cert, options, layout, blank))
+    try:
+        pdf = render(cert, options, layout, blank)
+    except (FitError, MissingGlyphError) as exc:
+        exc.args = (f"{source}: {exc.args[0]}",)  # name the file: a batch has many
+        raise
+    return write_atomic(output, pdf)

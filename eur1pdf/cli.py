@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from . import __version__
 from .api import FillOptions, fill_file
 from .blank import build_blank
+from .calibrate import write_calibration
 from .errors import Eur1pdfError
-from .layouts import builtin_names, geometry_json, get_layout
+from .layouts import builtin_names, geometry_json, get_layout, plugin_entries
 from .output import write_atomic
+from .printer import load_profile
 
 
 def _sheets(value: str) -> tuple[int, ...]:
@@ -31,7 +33,10 @@ def _sheets(value: str) -> tuple[int, ...]:
 
 
 def cmd_fill(args: argparse.Namespace) -> int:
-    options = FillOptions(sheets=args.sheets, overlay_only=args.overlay_only, on_overflow=args.on_overflow)
+    printer = load_profile(args.printer) if args.printer else None
+    options = FillOptions(
+        sheets=args.sheets, overlay_only=args.overlay_only, on_overflow=args.on_overflow, printer=printer
+    )
     out = fill_file(args.input, args.output, options)
     print(f"wrote {out}")
     return 0
@@ -62,14 +67,26 @@ def cmd_layouts(args: argparse.Namespace) -> int:
                 )
         return 0
     for name in builtin_names():
-        layout = get_layout(name)
-        print(f"{name:<12} {layout.title}")
+        print(f"{name:<12} {get_layout(name).title}")
+    for name, entry in sorted(plugin_entries().items()):
+        try:
+            title = get_layout(name).title
+        except Eur1pdfError as exc:  # list a broken plug-in with its problem, keep going
+            title = f"(broken: {str(exc).splitlines()[0]})"
+        print(f"{name:<12} {title}  [plug-in {entry.value}]")
     return 0
 
 
 def cmd_blank(args: argparse.Namespace) -> int:
     layout = get_layout(args.name)
     out = write_atomic(args.output, build_blank(layout))
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    printer = load_profile(args.printer) if args.printer else None
+    out = write_calibration(get_layout(args.layout), args.output, printer)
     print(f"wrote {out}")
     return 0
 
@@ -102,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="error",
         help="when box 8 is full: refuse (default) or split into several certificates",
     )
+    fill.add_argument(
+        "--printer",
+        metavar="PROFILE.toml",
+        default=None,
+        help="printer profile: offsets/scales that move the data onto the pre-printed stock",
+    )
     fill.set_defaults(func=cmd_fill)
 
     layouts = sub.add_parser("layouts", help="list layouts, or show one's geometry")
@@ -114,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     blank.add_argument("name", help="layout name, e.g. eur1")
     blank.add_argument("-o", "--output", required=True, help="PDF file to write")
     blank.set_defaults(func=cmd_blank)
+
+    calibrate = sub.add_parser("calibrate", help="a calibration sheet for printing on pre-printed stock")
+    calibrate.add_argument("layout", help="layout name, e.g. eur1")
+    calibrate.add_argument("-o", "--output", required=True, help="PDF file to write")
+    calibrate.add_argument(
+        "--printer", metavar="PROFILE.toml", default=None, help="draw the marks through this printer profile"
+    )
+    calibrate.set_defaults(func=cmd_calibrate)
     return parser
 
 

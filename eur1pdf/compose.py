@@ -18,6 +18,7 @@ from pathlib import Path
 import pikepdf
 
 from .drawing import Page
+from .printer import IDENTITY, format_matrix
 
 PRODUCER = "eur1pdf"
 
@@ -42,9 +43,15 @@ def compose(
     blank: bytes | None,
     face_index: dict[str, int],
     title: str,
-    issue_date: dt.date,
+    issue_date: dt.date | None,
+    data_matrix: Sequence[float] | None = None,
 ) -> bytes:
-    """Stack each overlay page on its blank face (or alone when ``blank`` is None)."""
+    """Stack each overlay page on its blank face (or alone when ``blank`` is None).
+
+    ``data_matrix`` (a b c d e f, PDF points) moves the data layer alone, as
+    a printer profile asks (:mod:`eur1pdf.printer`); the blank face stays put.
+    ``issue_date`` None leaves the document dates out.
+    """
     out = pikepdf.new()
     data_pdf = pikepdf.open(io.BytesIO(overlay))
     blank_pdf = pikepdf.open(io.BytesIO(blank)) if blank is not None else None
@@ -53,6 +60,8 @@ def compose(
         data_form = out.copy_foreign(data_pdf.pages[number].as_form_xobject())
         xobjects = pikepdf.Dictionary(Data=data_form)
         content = b"q /Data Do Q\n"
+        if data_matrix is not None and tuple(data_matrix) != IDENTITY:
+            content = b"q " + format_matrix(tuple(data_matrix)) + b" /Data Do Q\n"  # type: ignore[arg-type]
         if blank_pdf is not None:
             if page.face not in backgrounds:
                 source = blank_pdf.pages[face_index[page.face]]
@@ -66,16 +75,16 @@ def compose(
             Contents=out.make_stream(content),
         )
         out.pages.append(pikepdf.Page(page_dict))
-    stamp = pdf_date(issue_date)
-    out.docinfo = out.make_indirect(
-        pikepdf.Dictionary(
-            Title=pikepdf.String(title),
-            Producer=pikepdf.String(PRODUCER),
-            Creator=pikepdf.String(PRODUCER),
-            CreationDate=pikepdf.String(stamp),
-            ModDate=pikepdf.String(stamp),
-        )
+    info = pikepdf.Dictionary(
+        Title=pikepdf.String(title),
+        Producer=pikepdf.String(PRODUCER),
+        Creator=pikepdf.String(PRODUCER),
     )
+    if issue_date is not None:
+        stamp = pdf_date(issue_date)
+        info.CreationDate = pikepdf.String(stamp)
+        info.ModDate = pikepdf.String(stamp)
+    out.docinfo = out.make_indirect(info)
     buffer = io.BytesIO()
     out.save(
         buffer,
