@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+import pikepdf
 
 from .blank import blank_path, build_blank
 from .compose import compose, read_blank
@@ -20,6 +23,7 @@ from .printer import PrinterProfile
 from .render import render_pages
 
 OnOverflow = Literal["error", "split"]
+EndMark = Literal["line", "stars", "backslashes"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class FillOptions:
     overlay_only: bool = False
     on_overflow: OnOverflow = "error"
     printer: PrinterProfile | None = None  # moves the data layer only (eur1pdf.printer.load_profile)
+    end_mark: EndMark | None = None  # how box 8 is closed; None: the layout's default
 
 
 def layout_for(cert: Certificate, layout: Layout | None = None) -> Layout:
@@ -56,19 +61,51 @@ def plan_certificates(cert: Certificate, layout: Layout, on_overflow: OnOverflow
     return parts
 
 
-def face_index(layout: Layout) -> dict[str, int]:
-    """Face name -> page number in the blank form (which holds the whole set)."""
+def face_index(
+    layout: Layout, blank_pages: int | None = None, sheets: list[int] | None = None
+) -> dict[str, int]:
+    """Face name -> page number in the blank form.
+
+    The drawn blanks hold the whole set. A user's own blank (a scan of the
+    official stock) may instead hold just the faces being filled, in order.
+    """
+    whole = [name for _, name, _ in layout.pages()]
+    wanted = [name for _, name, _ in layout.pages(sheets)]
+    if blank_pages is None or blank_pages == len(whole):
+        order = whole
+    elif blank_pages == len(wanted):
+        order = wanted
+    else:
+        raise Eur1pdfError(
+            f"the blank form has {blank_pages} page(s): give one page per face of the {layout.name} set "
+            f"({len(whole)}: {', '.join(whole)}) or one per face being filled ({len(wanted)})"
+        )
     index: dict[str, int] = {}
-    for number, (_, name, _) in enumerate(layout.pages()):
+    for number, name in enumerate(order):
         index.setdefault(name, number)
     return index
 
 
 def blank_bytes(layout: Layout, blank: str | Path | None = None) -> bytes:
+    """The blank form under the data: the user's file, else the drawn one."""
     if blank is not None:
-        return Path(blank).read_bytes()
+        try:
+            return Path(blank).read_bytes()
+        except OSError as exc:
+            raise Eur1pdfError(f"--blank {blank}: cannot read ({exc.strerror})") from None
     path = blank_path(layout)
     return read_blank(path) if path.is_file() else build_blank(layout)
+
+
+def blank_page_count(data: bytes, source: str) -> int:
+    """Check a blank PDF opens (not corrupt, not encrypted) and count its pages."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            return len(pdf.pages)
+    except pikepdf.PasswordError:
+        raise Eur1pdfError(f"--blank {source}: the PDF is encrypted; give an unprotected copy") from None
+    except pikepdf.PdfError as exc:
+        raise Eur1pdfError(f"--blank {source}: not a readable PDF ({exc})") from None
 
 
 def render(
@@ -81,6 +118,8 @@ def render(
     options = options or FillOptions()
     cert = certificate_from_data(data)
     layout = layout_for(cert, layout)
+    if options.end_mark is not None:
+        layout = layout.with_end_mark(options.end_mark)
     sheets = list(options.sheets) if options.sheets else None
     if sheets:
         known = {s.number for s in layout.sheets}
@@ -94,11 +133,13 @@ def render(
         pages += place_certificate(part, layout, sheets)
     overlay = render_pages(pages, title=layout.title)
     background = None if options.overlay_only else blank_bytes(layout, blank)
+    count = blank_page_count(background, str(blank)) if background is not None and blank is not None else None
     title = f"{layout.title} {cert.serial}" if cert.serial else layout.title
     matrix = None
     if options.printer is not None:  # one transformation of the data layer, for this layout
         matrix = options.printer.for_layout(layout.name).matrix(mm_to_pt(layout.height_mm))
-    return compose(overlay, pages, background, face_index(layout), title, cert.issue_date, matrix)
+    index = face_index(layout, count, sheets)
+    return compose(overlay, pages, background, index, title, cert.issue_date, matrix)
 
 
 def fill_file(

@@ -17,7 +17,7 @@ from .api import FillOptions, fill_file
 from .blank import build_blank
 from .calibrate import write_calibration
 from .errors import Eur1pdfError
-from .layouts import builtin_names, geometry_json, get_layout, plugin_entries
+from .layouts import builtin_names, geometry_json, get_layout, load_layout_file, plugin_entries
 from .output import write_atomic
 from .printer import load_profile
 
@@ -35,9 +35,14 @@ def _sheets(value: str) -> tuple[int, ...]:
 def cmd_fill(args: argparse.Namespace) -> int:
     printer = load_profile(args.printer) if args.printer else None
     options = FillOptions(
-        sheets=args.sheets, overlay_only=args.overlay_only, on_overflow=args.on_overflow, printer=printer
+        sheets=args.sheets,
+        overlay_only=args.overlay_only,
+        on_overflow=args.on_overflow,
+        printer=printer,
+        end_mark=args.end_mark,
     )
-    out = fill_file(args.input, args.output, options)
+    layout = load_layout_file(args.layout) if args.layout else None
+    out = fill_file(args.input, args.output, options, layout=layout, blank=args.blank)
     print(f"wrote {out}")
     return 0
 
@@ -124,6 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PROFILE.toml",
         default=None,
         help="printer profile: offsets/scales that move the data onto the pre-printed stock",
+    )
+    fill.add_argument(
+        "--end-mark",
+        choices=["line", "stars", "backslashes"],
+        default=None,
+        help="how box 8 is closed below the last item (default: the layout's)",
+    )
+    fill.add_argument(
+        "--layout", metavar="FILE.toml", help="fill with this layout file instead of the form's"
+    )
+    fill.add_argument(
+        "--blank", metavar="FILE.pdf", help="your own blank form under the data (e.g. a scan of the stock)"
     )
     fill.set_defaults(func=cmd_fill)
 

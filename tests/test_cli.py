@@ -64,3 +64,84 @@ def test_bad_sheets_argument_is_a_usage_error(tmp_path):
 def test_debug_shows_traceback(tmp_path):
     result = run("--debug", "fill", str(tmp_path / "missing.json"), "-o", str(tmp_path / "o.pdf"))
     assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def own_blank(tmp_path, pages: int):
+    """A stand-in for a scan of the stock: the drawn blank's first pages."""
+    import pikepdf
+
+    from eur1pdf import get_layout
+    from eur1pdf.blank import blank_path
+
+    with pikepdf.open(blank_path(get_layout("eur1"))) as src:
+        out = pikepdf.new()
+        for page in src.pages[:pages]:
+            out.pages.append(page)
+        path = tmp_path / f"scan{pages}.pdf"
+        out.save(path)
+    return path
+
+
+def test_fill_with_own_layout_and_blank(tmp_path):
+    from eur1pdf.layouts import BUILTIN_DIR
+
+    layout = tmp_path / "shop.toml"
+    layout.write_text(
+        (BUILTIN_DIR / "eur1.toml")
+        .read_text(encoding="utf-8")
+        .replace('name = "eur1"', 'name = "shop"')
+        .replace("rect = [10.0, 84.0, 95.0, 24.0]", "rect = [10.0, 84.0, 95.0, 24.0]\nlabel_size = 6.0"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.pdf"
+    result = run(
+        "fill",
+        str(EXAMPLE),
+        "-o",
+        str(out),
+        "--sheets",
+        "1",
+        "--layout",
+        str(layout),
+        "--blank",
+        str(own_blank(tmp_path, 2)),
+    )
+    assert result.returncode == 0, result.stderr
+    from .conftest import open_pdf
+
+    with open_pdf(out.read_bytes()) as pdf:
+        assert len(pdf.pages) == 2
+        text = pdf.pages[0].extract_text()
+        assert "MOVEMENT CERTIFICATE" in text and "Präzisionsteile Müller AG" in text
+
+
+def test_own_blank_with_wrong_page_count(tmp_path):
+    result = run("fill", str(EXAMPLE), "-o", str(tmp_path / "o.pdf"), "--blank", str(own_blank(tmp_path, 3)))
+    assert result.returncode == 1 and "the blank form has 3 page(s)" in result.stderr
+
+
+def test_own_blank_broken_or_encrypted(tmp_path):
+    import pikepdf
+
+    junk = tmp_path / "junk.pdf"
+    junk.write_bytes(b"this is not a pdf")
+    result = run("fill", str(EXAMPLE), "-o", str(tmp_path / "o.pdf"), "--blank", str(junk))
+    assert result.returncode == 1 and "not a readable PDF" in result.stderr
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.open(own_blank(tmp_path, 5)) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(user="secret", owner="secret"))
+    result = run("fill", str(EXAMPLE), "-o", str(tmp_path / "o.pdf"), "--blank", str(locked))
+    assert result.returncode == 1 and "encrypted" in result.stderr
+    assert not (tmp_path / "o.pdf").exists()
+
+
+def test_end_mark_option(tmp_path):
+    out = tmp_path / "o.pdf"
+    result = run(
+        "fill", str(EXAMPLE), "-o", str(out), "--sheets", "1", "--overlay-only", "--end-mark", "stars"
+    )
+    assert result.returncode == 0, result.stderr
+    from .conftest import open_pdf
+
+    with open_pdf(out.read_bytes()) as pdf:
+        assert any(set(w["text"]) == {"*"} for w in pdf.pages[0].extract_words())

@@ -248,6 +248,16 @@ class Layout(_LayoutModel):
         name = self.blank or f"{self.name}.pdf"
         return (self._source_dir or blank_forms) / name
 
+    def with_end_mark(self, end_mark: str) -> Layout:
+        """This layout with box 8 closed another way (``--end-mark``): line, stars, backslashes."""
+        faces = {
+            name: face.model_copy(update={"goods": face.goods.model_copy(update={"end_mark": end_mark})})
+            if face.goods is not None
+            else face
+            for name, face in self.faces.items()
+        }
+        return self.model_copy(update={"faces": faces})
+
     @property
     def width_mm(self) -> float:
         return self.page_size_mm[0]
