@@ -6,6 +6,7 @@ and look at the new file before committing it.
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -16,14 +17,19 @@ from eur1pdf.layouts import BUILTIN_DIR, parse_layout
 from .conftest import ROOT, fill
 
 GOLDEN = ROOT / "golden" / "eur1-ch-mx.pdf"
+EXAMPLES = ["eur1-ch-mx", "eur-med-ch-ma", "eur1-quad-ch-in", "eur1-cn-ch-cn"]
+CASES = [(name, mode) for name in EXAMPLES for mode in ("full", "overlay")]
 
 
-def test_example_matches_golden(example):
-    actual = fill(example)
+@pytest.mark.parametrize("name, mode", CASES)
+def test_examples_match_golden(name, mode):
+    data = json.loads((ROOT / "examples" / f"{name}.json").read_text(encoding="utf-8"))
+    actual = fill(data, overlay_only=(mode == "overlay"))
+    golden = ROOT / "golden" / (f"{name}.pdf" if mode == "full" else f"{name}-overlay.pdf")
     if os.environ.get("EUR1PDF_UPDATE_GOLDEN") == "1":
-        GOLDEN.write_bytes(actual)
-    assert GOLDEN.exists(), "no golden file: run EUR1PDF_UPDATE_GOLDEN=1 pytest tests/test_golden.py"
-    diffs = compare(actual, GOLDEN, tolerance_pt=0.5)
+        golden.write_bytes(actual)
+    assert golden.exists(), f"no golden file: run EUR1PDF_UPDATE_GOLDEN=1 pytest {__file__}"
+    diffs = compare(actual, golden, tolerance_pt=0.5)
     assert not diffs, report(diffs)
 
 

@@ -125,3 +125,13 @@ def test_goods_starting_inside_the_labels_is_refused(tmp_path):
 def test_invalid_toml_is_refused(tmp_path):
     message = broken(tmp_path, "name = ")
     assert "not a valid TOML layout" in message
+
+
+def test_static_text_over_a_box_is_refused(tmp_path):
+    text = EUR1_TOML.replace(
+        'size = 7.0, font = "italic" },\n]',
+        'size = 7.0, font = "italic" },\n  { text = "Stray", x = 20.0, y = 30.0 },\n]',
+        1,
+    )
+    message = broken(tmp_path, text)
+    assert "the text 'Stray' lies over box 1" in message

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import LayoutError
-from .geometry import Rect, box_rect, field_rect, label_block
+from .geometry import Rect, box_rect, field_rect, label_block, text_rect
 from .schema import Layout
 
 BUILTIN_DIR = Path(__file__).resolve().parent
@@ -121,7 +121,7 @@ def check_geometry(layout: Layout, source: str) -> None:
                 f"faces.{first}: the certificate has no box 8 goods list ([faces.{first}.goods] and its box)"
             )
     for face_name, face in layout.faces.items():
-        where = f"faces.{face_name}"
+        where = where_face = f"faces.{face_name}"
         rects = {n: box_rect(b) for n, b in face.boxes.items()}
         for number, rect in rects.items():
             if not page.contains(rect):
@@ -148,6 +148,17 @@ def check_geometry(layout: Layout, source: str) -> None:
                     problems.append(f"{where}: box {number}: field {field.source} lies outside the box")
                 elif rect.y < label_bottom - 1e-6:
                     problems.append(f"{where}: box {number}: field {field.source} covers the label")
+        whole = Rect(0.0, 0.0, layout.width_mm, layout.height_mm)
+        placed = [(e.text, e) for e in face.texts]
+        placed += [(face.title, face.title_at)] if face.title and face.title_at else []
+        placed += [(face.footnotes[0], face.footnotes_at)] if face.footnotes and face.footnotes_at else []
+        for text, where in placed:
+            first_line = text_rect(layout, where, whole)
+            size_mm = (where.size or layout.style.label_size) * 25.4 / 72
+            first_line = Rect(first_line.x, first_line.y, first_line.w, size_mm)
+            for number, rect in rects.items():
+                if first_line.overlaps(rect):
+                    problems.append(f"{where_face}: the text {text[:40]!r} lies over box {number}")
         for field in face.fields:
             try:
                 rect = field_rect(layout, field, None, None)
