@@ -135,3 +135,13 @@ def test_static_text_over_a_box_is_refused(tmp_path):
     )
     message = broken(tmp_path, text)
     assert "the text 'Stray' lies over box 1" in message
+
+
+@pytest.mark.parametrize("name", ["eur1", "eur-med", "eur1-quad", "eur1-cn"])
+def test_every_builtin_shows_its_geometry(name):
+    result = run_cli("layouts", "show", name, "--json")
+    assert result.returncode == 0, result.stderr
+    geometry = json.loads(result.stdout)
+    assert geometry["name"] == name and geometry["page_size_mm"] == [210.0, 297.0]
+    assert sorted(geometry["boxes"], key=int) == [str(n) for n in range(1, 13)]
+    assert "item_no" in geometry["boxes"]["8"]["columns"]
