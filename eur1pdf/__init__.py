@@ -21,11 +21,25 @@ from .errors import (
 )
 from .layouts import get_layout, load_layout_file
 from .model import Certificate, certificate_from_data, load_certificate
+from .rules import Finding, RuleViolation
+
+
+def validate(data: Certificate | dict) -> list[Finding]:
+    """The findings for a certificate (model or plain data): what ``eur1pdf validate`` prints.
+
+    Contract violations (unknown field, wrong type …) raise :class:`InputError`;
+    rule findings are returned, errors first.
+    """
+    from .rules import validate as _validate
+
+    return _validate(certificate_from_data(data))
+
 
 __all__ = [
     "Certificate",
     "Eur1pdfError",
     "FillOptions",
+    "Finding",
     "FitError",
     "GoodsOverflowError",
     "InputError",
@@ -33,10 +47,12 @@ __all__ = [
     "MissingGlyphError",
     "OutputError",
     "Problem",
+    "RuleViolation",
     "certificate_from_data",
     "fill_file",
     "get_layout",
     "load_certificate",
     "load_layout_file",
     "render",
+    "validate",
 ]

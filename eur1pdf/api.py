@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from .output import check_output_dir, write_atomic
 from .placement import place_certificate
 from .printer import PrinterProfile
 from .render import render_pages
+from .rules import Finding, RuleViolation, validate
 
 OnOverflow = Literal["error", "split"]
 EndMark = Literal["line", "stars", "backslashes"]
@@ -35,6 +37,7 @@ class FillOptions:
     on_overflow: OnOverflow = "error"
     printer: PrinterProfile | None = None  # moves the data layer only (eur1pdf.printer.load_profile)
     end_mark: EndMark | None = None  # how box 8 is closed; None: the layout's default
+    allow_errors: bool = False  # make the PDF despite rule errors (the CLI allows it for drafts only)
 
 
 def layout_for(cert: Certificate, layout: Layout | None = None) -> Layout:
@@ -113,11 +116,22 @@ def render(
     options: FillOptions | None = None,
     layout: Layout | None = None,
     blank: str | Path | None = None,
+    on_findings: Callable[[list[Finding]], None] | None = None,
 ) -> bytes:
-    """Fill one certificate (model or plain data) and return the PDF bytes."""
+    """Fill one certificate (model or plain data) and return the PDF bytes.
+
+    The certificate is checked against its form and agreement first
+    (:func:`eur1pdf.rules.validate`); ``on_findings`` receives every finding
+    (to show the warnings), and errors stop it with :class:`RuleViolation`.
+    """
     options = options or FillOptions()
     cert = certificate_from_data(data)
     layout = layout_for(cert, layout)
+    findings = validate(cert, layout, will_split=options.on_overflow == "split")
+    if on_findings is not None:
+        on_findings(findings)
+    if any(f.severity == "error" for f in findings) and not options.allow_errors:
+        raise RuleViolation(findings)
     if options.end_mark is not None:
         layout = layout.with_end_mark(options.end_mark)
     sheets = list(options.sheets) if options.sheets else None
@@ -148,13 +162,14 @@ def fill_file(
     options: FillOptions | None = None,
     layout: Layout | None = None,
     blank: str | Path | None = None,
+    on_findings: Callable[[list[Finding]], None] | None = None,
 ) -> Path:
     """Read a JSON/YAML certificate, write the PDF atomically; returns the output path."""
     output = Path(output)
     check_output_dir(output)
     cert = load_certificate(source)
     try:
-        pdf = render(cert, options, layout, blank)
+        pdf = render(cert, options, layout, blank, on_findings)
     except (FitError, MissingGlyphError) as exc:
         exc.args = (f"{source}: {exc.args[0]}",)  # name the file: a batch has many
         raise

@@ -16,10 +16,12 @@ from . import __version__
 from .api import FillOptions, fill_file
 from .blank import build_blank
 from .calibrate import write_calibration
-from .errors import Eur1pdfError
+from .errors import Eur1pdfError, InputError
 from .layouts import builtin_names, geometry_json, get_layout, load_layout_file, plugin_entries
+from .model import load_certificate
 from .output import write_atomic
 from .printer import load_profile
+from .rules import Finding, findings_from_input_error, validate
 
 
 def _sheets(value: str) -> tuple[int, ...]:
@@ -42,9 +44,36 @@ def cmd_fill(args: argparse.Namespace) -> int:
         end_mark=args.end_mark,
     )
     layout = load_layout_file(args.layout) if args.layout else None
-    out = fill_file(args.input, args.output, options, layout=layout, blank=args.blank)
+    out = fill_file(args.input, args.output, options, layout=layout, blank=args.blank, on_findings=_warn)
     print(f"wrote {out}")
     return 0
+
+
+def _warn(findings: list[Finding]) -> None:
+    """Warnings go to stderr and the fill goes on; errors stop it (raised by the API)."""
+    for finding in findings:
+        if finding.severity == "warning":
+            print(f"eur1pdf: {finding}", file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0: no errors (warnings allowed); 1: errors; 2: the file cannot be read."""
+    try:
+        findings = validate(load_certificate(args.input))
+    except InputError as exc:
+        if all(p.field is None for p in exc.problems):  # not JSON/YAML, missing, unreadable
+            print(f"eur1pdf: error: {exc}", file=sys.stderr)
+            return 2
+        findings = findings_from_input_error(exc.problems)
+    errors = sum(f.severity == "error" for f in findings)
+    if args.format == "json":
+        print(json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False))
+    else:
+        for finding in findings:
+            print(finding)
+        warnings = len(findings) - errors
+        print(f"{args.input}: {errors} error(s), {warnings} warning(s)" if findings else f"{args.input}: ok")
+    return 1 if errors else 0
 
 
 def cmd_layouts(args: argparse.Namespace) -> int:
@@ -143,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--blank", metavar="FILE.pdf", help="your own blank form under the data (e.g. a scan of the stock)"
     )
     fill.set_defaults(func=cmd_fill)
+
+    check = sub.add_parser("validate", help="check a certificate against its form and agreement")
+    check.add_argument("input", help="certificate file, .json or .yaml")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.set_defaults(func=cmd_validate)
 
     layouts = sub.add_parser("layouts", help="list layouts, or show one's geometry")
     layouts.add_argument("action", nargs="?", choices=["list", "show"], default="list")

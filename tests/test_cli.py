@@ -145,3 +145,52 @@ def test_end_mark_option(tmp_path):
 
     with open_pdf(out.read_bytes()) as pdf:
         assert any(set(w["text"]) == {"*"} for w in pdf.pages[0].extract_words())
+
+
+def test_validate_exit_codes_and_json(tmp_path):
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert run("validate", str(EXAMPLE)).returncode == 0
+    data["items"][0]["hs_code"] = "84"
+    data["invoices"] = []
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    result = run("validate", str(bad), "--format", "json")
+    assert result.returncode == 1
+    findings = json.loads(result.stdout)
+    assert all(set(f) == {"severity", "code", "box", "field", "message"} for f in findings)
+    assert [(f["severity"], f["code"], f["box"], f["field"]) for f in findings] == [
+        ("error", "box8.hs_digits", "8", "items[0].hs_code"),
+        ("warning", "box10.invoice_advised", "10", "invoices"),
+    ]
+    text = run("validate", str(bad))
+    assert "EFTA–Mexico requires the 4-digit (or longer) HS code in box 8; got '84'" in text.stdout
+    broken = tmp_path / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    assert run("validate", str(broken)).returncode == 2
+    data["colour"] = "red"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    result = run("validate", str(bad), "--format", "json")
+    assert result.returncode == 1 and json.loads(result.stdout)[0]["code"] == "input.invalid"
+
+
+def test_fill_refuses_rule_errors_and_prints_warnings(tmp_path):
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["invoices"] = []
+    src = tmp_path / "warn.json"
+    src.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "o.pdf"
+    result = run("fill", str(src), "-o", str(out))
+    assert result.returncode == 0 and "warning: box 10" in result.stderr and out.exists()
+    data["origin"] = "Allemagne"
+    src.write_text(json.dumps(data), encoding="utf-8")
+    out.unlink()
+    result = run("fill", str(src), "-o", str(out))
+    assert result.returncode == 1 and "box4.member_state" in result.stderr and not out.exists()
+
+
+def test_readme_table_of_codes_is_generated():
+    from eur1pdf.rules import codes_markdown
+
+    readme = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- finding-codes:start -->\n")[1].split("\n<!-- finding-codes:end -->")[0]
+    assert block == codes_markdown(), "regenerate the README table with `python -m eur1pdf.rules`"

@@ -189,6 +189,7 @@ def test_same_bytes_across_processes(tmp_path):
 
 def test_document_dates_come_from_issue_date(example):
     example["issue_date"] = "2026-03-05"
+    example["declaration"]["date"] = "2026-03-04"
     with pikepdf.open(__import__("io").BytesIO(fill(example))) as pdf:
         assert str(pdf.docinfo["/CreationDate"]) == "D:20260305000000Z"
         assert str(pdf.docinfo["/ModDate"]) == "D:20260305000000Z"

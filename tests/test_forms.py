@@ -14,6 +14,7 @@ import pytest
 
 from eur1pdf import GoodsOverflowError, get_layout
 from eur1pdf.layouts.geometry import PT_PER_MM, field_rect
+from eur1pdf.rules import RuleViolation
 
 from .conftest import ROOT, fill, inside, open_pdf, text_in
 
@@ -150,6 +151,9 @@ def test_cn_columns_align_with_their_items_and_50_fit():
 def test_cn_51_items_refused_or_split():
     data = example_for("eur1-cn")
     data["items"] = cn_items(51)
+    with pytest.raises(RuleViolation, match=r"box8.max_items"):
+        fill(data)
+    data.pop("agreement")  # without the agreement's rule, the layout's own limit still holds
     with pytest.raises(GoodsOverflowError, match="at most 50 items"):
         fill(data)
     layout = get_layout("eur1-cn")
