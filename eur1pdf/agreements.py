@@ -86,6 +86,17 @@ def member_state(text: str) -> str | None:
     return _eu()[0].get(_fold(text))
 
 
+def is_group(code: str) -> bool:
+    """True for the abbreviation of a group of countries (GCC, EFTA, SACU …)."""
+    return code in _groups()
+
+
+@cache
+def _groups() -> frozenset[str]:
+    with open(DATA_DIR / "eu_member_states.toml", "rb") as fh:
+        return frozenset(tomllib.load(fh)["groups"])
+
+
 def names_the_union(text: str) -> bool:
     """True for "EU", "European Union", "CE", "UE" … and "EU/Germany"."""
     return _fold(text.split("/")[0]) in _eu()[1]

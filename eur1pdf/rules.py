@@ -2,7 +2,7 @@
 
 Each rule has a stable code (``box8.hs_digits``), a severity, the box it
 concerns and a one-line summary; the README's table of codes is generated
-from these definitions (``python -m eur1pdf.rules``). Rules read the agreement
+from these definitions (``eur1pdf codes``). Rules read the agreement
 table (data/agreements.toml) and the form's layout; no agreement is named in
 code. "Advised" rules of the instruction are warnings.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .agreements import Agreement, agreements, member_state, names_the_union
+from .agreements import Agreement, agreements, is_group, member_state, names_the_union
 from .errors import Eur1pdfError, LayoutError
 from .layouts import get_layout, layout_names
 from .layouts.schema import Layout
@@ -175,7 +175,8 @@ def _parties(cert: Certificate, layout: Layout | None, a: Agreement | None) -> I
         ("5", "destination", cert.destination),
     ):
         head = value.split("/")[0].strip()
-        if _CODE.match(head) and head not in accepted and not names_the_union(head):
+        known = names_the_union(head) or is_group(head) or member_state(head)  # the last: its own error
+        if _CODE.match(head) and head not in accepted and not known:
             yield COUNTRY_CODE[box](field, f"write the country out in full, not the code {head!r}")
     for rule_, field, value in (
         (MEMBER_STATE_4, "origin", cert.origin),
@@ -229,9 +230,10 @@ def _box7(cert: Certificate, layout: Layout | None, a: Agreement | None) -> Iter
             )
     if a is None:
         return
-    remarks = {r.casefold() for r in cert.remarks}
+    remarks = [r.casefold() for r in cert.remarks]
     for statement in a.statements:
-        if statement.applies(cert.issue_date, cert.form) and statement.text.casefold() not in remarks:
+        said = any(statement.text.casefold() in r for r in remarks)
+        if statement.applies(cert.issue_date, cert.form) and not said:
             yield Finding(statement.severity, statement.code, "7", "remarks", f"{a.name}: {statement.why}")
 
 
@@ -376,7 +378,3 @@ def codes_markdown() -> str:
     for r in sorted(RULES.values(), key=lambda r: (_box_key(r.box), r.code)):
         lines.append(f"| `{r.code}` | {r.severity} | {r.box or '—'} | {r.summary} |")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":  # python -m eur1pdf.rules: the README table
-    print(codes_markdown())

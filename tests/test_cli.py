@@ -193,4 +193,5 @@ def test_readme_table_of_codes_is_generated():
 
     readme = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- finding-codes:start -->\n")[1].split("\n<!-- finding-codes:end -->")[0]
-    assert block == codes_markdown(), "regenerate the README table with `python -m eur1pdf.rules`"
+    assert block == codes_markdown(), "regenerate the README table with `eur1pdf codes`"
+    assert run("codes").stdout.strip() == codes_markdown()
