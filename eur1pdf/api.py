@@ -17,6 +17,7 @@ from .goods import split_items
 from .layouts import get_layout
 from .layouts.geometry import mm_to_pt
 from .layouts.schema import Layout
+from .marks import draft_layer
 from .model import Certificate, certificate_from_data, load_certificate
 from .output import check_output_dir, write_atomic
 from .placement import place_certificate
@@ -37,7 +38,8 @@ class FillOptions:
     on_overflow: OnOverflow = "error"
     printer: PrinterProfile | None = None  # moves the data layer only (eur1pdf.printer.load_profile)
     end_mark: EndMark | None = None  # how box 8 is closed; None: the layout's default
-    allow_errors: bool = False  # make the PDF despite rule errors (the CLI allows it for drafts only)
+    draft: bool = False  # a provisional certificate: DRAFT watermark and margin line on every page
+    allow_errors: bool = False  # drafts only: make the PDF despite rule errors
 
 
 def layout_for(cert: Certificate, layout: Layout | None = None) -> Layout:
@@ -130,6 +132,8 @@ def render(
     findings = validate(cert, layout, will_split=options.on_overflow == "split")
     if on_findings is not None:
         on_findings(findings)
+    if options.allow_errors and not options.draft:
+        raise Eur1pdfError("errors can be allowed on a draft only (--draft --allow-errors), never otherwise")
     if any(f.severity == "error" for f in findings) and not options.allow_errors:
         raise RuleViolation(findings)
     if options.end_mark is not None:
@@ -153,7 +157,8 @@ def render(
     if options.printer is not None:  # one transformation of the data layer, for this layout
         matrix = options.printer.for_layout(layout.name).matrix(mm_to_pt(layout.height_mm))
     index = face_index(layout, count, sheets)
-    return compose(overlay, pages, background, index, title, cert.issue_date, matrix)
+    watermark = draft_layer(layout) if options.draft else None
+    return compose(overlay, pages, background, index, title, cert.issue_date, matrix, watermark)
 
 
 def fill_file(

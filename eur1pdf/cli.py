@@ -21,7 +21,7 @@ from .layouts import builtin_names, geometry_json, get_layout, load_layout_file,
 from .model import load_certificate
 from .output import write_atomic
 from .printer import load_profile
-from .rules import Finding, findings_from_input_error, validate
+from .rules import Finding, codes_markdown, findings_from_input_error, validate
 
 
 def _sheets(value: str) -> tuple[int, ...]:
@@ -42,9 +42,14 @@ def cmd_fill(args: argparse.Namespace) -> int:
         on_overflow=args.on_overflow,
         printer=printer,
         end_mark=args.end_mark,
+        draft=args.draft,
+        allow_errors=args.allow_errors,
     )
+    if args.allow_errors and not args.draft:
+        raise UsageError("--allow-errors is for drafts only: add --draft (a final is never made with errors)")
     layout = load_layout_file(args.layout) if args.layout else None
-    out = fill_file(args.input, args.output, options, layout=layout, blank=args.blank, on_findings=_warn)
+    report = _report_all if args.allow_errors else _warn
+    out = fill_file(args.input, args.output, options, layout=layout, blank=args.blank, on_findings=report)
     print(f"wrote {out}")
     return 0
 
@@ -54,6 +59,16 @@ def _warn(findings: list[Finding]) -> None:
     for finding in findings:
         if finding.severity == "warning":
             print(f"eur1pdf: {finding}", file=sys.stderr)
+
+
+def _report_all(findings: list[Finding]) -> None:
+    """A draft made despite errors still shows them."""
+    for finding in findings:
+        print(f"eur1pdf: {finding}", file=sys.stderr)
+
+
+class UsageError(Exception):
+    """Options that do not go together (exit 2, like argparse's own errors)."""
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -171,12 +186,19 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument(
         "--blank", metavar="FILE.pdf", help="your own blank form under the data (e.g. a scan of the stock)"
     )
+    fill.add_argument("--draft", action="store_true", help="a provisional certificate: DRAFT on every page")
+    fill.add_argument(
+        "--allow-errors", action="store_true", help="with --draft: make the draft even if rules are broken"
+    )
     fill.set_defaults(func=cmd_fill)
 
     check = sub.add_parser("validate", help="check a certificate against its form and agreement")
     check.add_argument("input", help="certificate file, .json or .yaml")
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.set_defaults(func=cmd_validate)
+
+    codes = sub.add_parser("codes", help="the table of finding codes (Markdown), from the rule definitions")
+    codes.set_defaults(func=lambda args: print(codes_markdown()) or 0)
 
     layouts = sub.add_parser("layouts", help="list layouts, or show one's geometry")
     layouts.add_argument("action", nargs="?", choices=["list", "show"], default="list")
@@ -209,6 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"eur1pdf: error: {exc}", file=sys.stderr)
         return 1
+    except UsageError as exc:
+        print(f"eur1pdf: error: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         if args.debug:
             traceback.print_exc()

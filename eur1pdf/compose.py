@@ -45,17 +45,29 @@ def compose(
     title: str,
     issue_date: dt.date | None,
     data_matrix: Sequence[float] | None = None,
+    watermark: bytes | None = None,
 ) -> bytes:
     """Stack each overlay page on its blank face (or alone when ``blank`` is None).
 
     ``data_matrix`` (a b c d e f, PDF points) moves the data layer alone, as
     a printer profile asks (:mod:`eur1pdf.printer`); the blank face stays put.
-    ``issue_date`` None leaves the document dates out.
+    ``issue_date`` None leaves the document dates out. ``watermark`` (a
+    one-page PDF) is drawn over every page inside the optional-content group
+    "Watermark", so it is a layer viewers and comparisons can recognise.
     """
     out = pikepdf.new()
     data_pdf = pikepdf.open(io.BytesIO(overlay))
     blank_pdf = pikepdf.open(io.BytesIO(blank)) if blank is not None else None
     backgrounds: dict[str, pikepdf.Object] = {}
+    marks_form = ocg = None
+    if watermark is not None:
+        with pikepdf.open(io.BytesIO(watermark)) as marks_pdf:
+            marks_form = out.copy_foreign(marks_pdf.pages[0].as_form_xobject())
+        ocg = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.OCG, Name=pikepdf.String("Watermark")))
+        out.Root.OCProperties = pikepdf.Dictionary(
+            OCGs=pikepdf.Array([ocg]),
+            D=pikepdf.Dictionary(ON=pikepdf.Array([ocg]), Order=pikepdf.Array([ocg])),
+        )
     for number, page in enumerate(pages):
         data_form = out.copy_foreign(data_pdf.pages[number].as_form_xobject())
         xobjects = pikepdf.Dictionary(Data=data_form)
@@ -68,10 +80,15 @@ def compose(
                 backgrounds[page.face] = out.copy_foreign(source.as_form_xobject())
             xobjects.Bg = backgrounds[page.face]
             content = b"q /Bg Do Q\n" + content
+        resources = pikepdf.Dictionary(XObject=xobjects)
+        if marks_form is not None:
+            xobjects.Watermark = marks_form
+            resources.Properties = pikepdf.Dictionary(Watermark=ocg)
+            content += b"/OC /Watermark BDC q /Watermark Do Q EMC\n"
         page_dict = pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
             MediaBox=pikepdf.Array([0, 0, round(page.width, 4), round(page.height, 4)]),
-            Resources=pikepdf.Dictionary(XObject=xobjects),
+            Resources=resources,
             Contents=out.make_stream(content),
         )
         out.pages.append(pikepdf.Page(page_dict))

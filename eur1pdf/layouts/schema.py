@@ -223,6 +223,23 @@ class Guilloche(_LayoutModel):
     margin_mm: Mm = 8.0
 
 
+class DraftMarks(_LayoutModel):
+    """The marks of a draft: the diagonal watermark and the line in the top margin."""
+
+    text: str = "DRAFT"
+    color: Colour = (0.80, 0.10, 0.10)
+    opacity: float = Field(default=0.18, gt=0, le=1)
+    size: PointSize = 72.0 * 2.2
+    angle: float = Field(default=55.0, ge=-90, le=90)
+    margin_text: str = "PROVISIONAL — NOT VALID FOR CUSTOMS PURPOSES"
+    margin_size: PointSize = 8.0
+    margin_y_mm: Mm = 6.0  # baseline, from the top of the page
+
+
+class Marks(_LayoutModel):
+    draft: DraftMarks = Field(default_factory=DraftMarks)
+
+
 class Layout(_LayoutModel):
     """A complete form: its faces and the sheets of the set."""
 
@@ -234,6 +251,7 @@ class Layout(_LayoutModel):
     fonts: Fonts = Field(default_factory=Fonts)
     style: Style = Field(default_factory=Style)
     guilloche: Guilloche = Field(default_factory=Guilloche)
+    marks: Marks = Field(default_factory=Marks)
     faces: dict[str, Face]
     sheets: list[Sheet] = Field(min_length=1)
 
