@@ -54,6 +54,7 @@ class Agreement(_Row):
     max_items: int | None = Field(default=None, ge=1)
     invoice: Literal["required", "advised"] | None = None
     consignee: Literal["required"] | None = None
+    transport: Literal["when_known"] | None = None
     destination_pattern: str | None = None
     destination_example: str | None = None
     country_codes: list[str] = Field(default_factory=list)

@@ -74,6 +74,9 @@ WRONG_FORM = rule(
 )
 SAME_PARTIES = rule("box2.same_parties", "error", "2", "box 2 names the same country twice")
 CONSIGNEE = rule("box3.consignee_required", "error", "3", "the agreement makes box 3 (consignee) mandatory")
+TRANSPORT = rule(
+    "box6.transport_when_known", "warning", "6", "the agreement asks for box 6 (transport) when known"
+)
 MEMBER_STATE_4 = rule(
     "box4.member_state", "error", "4", "an EU member state instead of the EU (EU/Germany is accepted)"
 )
@@ -199,6 +202,8 @@ def _consignee_and_destination(
         return
     if a.consignee == "required" and cert.consignee is None:
         yield CONSIGNEE("consignee", f"{a.name} requires the consignee in box 3")
+    if a.transport == "when_known" and not cert.transport:
+        yield TRANSPORT("transport", f"{a.name}: give the transport details in box 6 when they are known")
     if a.destination_pattern and not re.match(a.destination_pattern, cert.destination):
         yield DESTINATION_FORMAT(
             "destination", f"{a.name}: write box 5 as {a.destination_example!r}; got {cert.destination!r}"

@@ -160,6 +160,8 @@ def row_certificate(a: Agreement, form: str) -> dict:
     ]
     if a.consignee != "required":
         data["consignee"] = None  # box 3 is optional unless the row makes it mandatory
+    if a.transport != "when_known":
+        data["transport"] = None  # box 6 is optional unless the row asks for it
     if a.invoice:
         assert data["invoices"]
     if a.destination_example:
@@ -226,6 +228,8 @@ def row_requirements():
             yield key, {"invoices": []}, "box10.invoice_advised", "warning", "invoices", {}
         if a.consignee == "required":
             yield key, {"consignee": None}, "box3.consignee_required", "error", "consignee", {}
+        if a.transport == "when_known":
+            yield key, {"transport": None}, "box6.transport_when_known", "warning", "transport", {}
         if a.destination_pattern:
             bare = a.destination_example.split("/")[-1]
             yield key, {"destination": bare}, "box5.destination_format", "warning", "destination", {}
@@ -316,6 +320,8 @@ FAILING = [
     Case("box2-GB-not-CH-UK", MX, {"trade.to": "GB"}, "box2.country_code", "warning", "2", "trade.to",
          ("'GB'",)),
     # box 3
+    Case("CN-transport", CN, {"transport": None}, "box6.transport_when_known", "warning", "6", "transport",
+         ("box 6",)),
     Case("CN-consignee", CN, {"consignee": None}, "box3.consignee_required", "error", "3", "consignee",
          ("Switzerland–China", "consignee", "box 3")),
     # boxes 4 and 5
