@@ -1,16 +1,20 @@
 """Plug-in layouts: a package registers a layout, eur1pdf fills with it.
 
-The plug-in is built and installed into a fresh virtual environment (which
-sees this eur1pdf through --system-site-packages), as a user would install it.
+The plug-in is built and installed into a fresh virtual environment, as a
+user would install it; that environment sees this eur1pdf and its
+dependencies through a .pth file listing the running interpreter's path
+(which works whether the tests run in a venv or not).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import venv
+from pathlib import Path
 
 import pytest
 
@@ -22,8 +26,16 @@ PLUGIN = ROOT / "tests" / "plugin_example"
 @pytest.fixture(scope="module")
 def plugin_python(tmp_path_factory):
     env_dir = tmp_path_factory.mktemp("plugin-env")
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    parent = [p for p in sys.path if p and os.path.isdir(p)]
+    (Path(purelib) / "eur1pdf-parent.pth").write_text("\n".join(parent) + "\n", encoding="utf-8")
     source = env_dir / "src"
     shutil.copytree(PLUGIN, source)
     subprocess.run(
