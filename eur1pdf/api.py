@@ -7,23 +7,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import pikepdf
 
 from .blank import blank_path, build_blank
 from .compose import compose, read_blank
+from .digest import canonical_bytes, digest
 from .errors import Eur1pdfError, FitError, MissingGlyphError
 from .goods import split_items
 from .layouts import get_layout
 from .layouts.geometry import mm_to_pt
 from .layouts.schema import Layout
-from .marks import draft_layer
+from .marks import draft_layer, final_layer
 from .model import Certificate, certificate_from_data, load_certificate
 from .output import check_output_dir, write_atomic
 from .placement import place_certificate
 from .printer import PrinterProfile
 from .render import render_pages
 from .rules import Finding, RuleViolation, validate
+from .sources import Context
 
 OnOverflow = Literal["error", "split"]
 EndMark = Literal["line", "stars", "backslashes"]
@@ -39,6 +42,8 @@ class FillOptions:
     printer: PrinterProfile | None = None  # moves the data layer only (eur1pdf.printer.load_profile)
     end_mark: EndMark | None = None  # how box 8 is closed; None: the layout's default
     draft: bool = False  # a provisional certificate: DRAFT watermark and margin line on every page
+    final: bool = False  # the final certificate: ORIGINAL/COPY marks, customs stamp, QR code, digest
+    verify_url: str | None = None  # final: link template with {serial} and {digest}, encoded in the QR
     allow_errors: bool = False  # drafts only: make the PDF despite rule errors
 
 
@@ -132,6 +137,8 @@ def render(
     findings = validate(cert, layout, will_split=options.on_overflow == "split")
     if on_findings is not None:
         on_findings(findings)
+    if options.draft and options.final:
+        raise Eur1pdfError("a certificate is either a draft or final, not both")
     if options.allow_errors and not options.draft:
         raise Eur1pdfError("errors can be allowed on a draft only (--draft --allow-errors), never otherwise")
     if any(f.severity == "error" for f in findings) and not options.allow_errors:
@@ -146,9 +153,12 @@ def render(
             raise Eur1pdfError(
                 f"--sheets: the {layout.name} set has no sheet {unknown[0]} (sheets: {sorted(known)})"
             )
+    fingerprint = digest(cert)
+    link = verification_link(options.verify_url, cert, fingerprint) if options.final else None
+    ctx = Context(final=options.final, link=link)
     pages = []
     for part in plan_certificates(cert, layout, options.on_overflow):
-        pages += place_certificate(part, layout, sheets)
+        pages += place_certificate(part, layout, sheets, ctx)
     overlay = render_pages(pages, title=layout.title)
     background = None if options.overlay_only else blank_bytes(layout, blank)
     count = blank_page_count(background, str(blank)) if background is not None and blank is not None else None
@@ -157,8 +167,43 @@ def render(
     if options.printer is not None:  # one transformation of the data layer, for this layout
         matrix = options.printer.for_layout(layout.name).matrix(mm_to_pt(layout.height_mm))
     index = face_index(layout, count, sheets)
-    watermark = draft_layer(layout) if options.draft else None
-    return compose(overlay, pages, background, index, title, cert.issue_date, matrix, watermark)
+    watermark, watermark_pages = None, None
+    if options.draft:
+        watermark = draft_layer(layout)
+    elif options.final:
+        watermark, watermark_pages = final_layer(layout, [page.sheet for page in pages])
+    status = "draft" if options.draft else "final" if options.final else "unmarked"
+    metadata = {"Eur1pdfStatus": status, "Eur1pdfDigest": fingerprint, "Eur1pdfSerial": cert.serial or ""}
+    if link:
+        metadata["Eur1pdfVerification"] = link
+    return compose(
+        overlay,
+        pages,
+        background,
+        index,
+        title,
+        cert.issue_date,
+        matrix,
+        watermark,
+        watermark_pages,
+        metadata=metadata,
+        attachment=(CERTIFICATE_ATTACHMENT, canonical_bytes(cert)),
+    )
+
+
+CERTIFICATE_ATTACHMENT = "certificate.json"
+
+
+def verification_link(template: str | None, cert: Certificate, fingerprint: str) -> str | None:
+    """The link the QR code encodes: the template with {serial} and {digest} filled in."""
+    if template is None:
+        return None
+    try:
+        return template.format(serial=quote(cert.serial or "", safe=""), digest=fingerprint)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise Eur1pdfError(
+            f"--verify-url {template!r}: {exc!s} is not a placeholder; use {{serial}} and {{digest}}"
+        ) from None
 
 
 def fill_file(

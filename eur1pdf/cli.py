@@ -43,6 +43,8 @@ def cmd_fill(args: argparse.Namespace) -> int:
         printer=printer,
         end_mark=args.end_mark,
         draft=args.draft,
+        final=args.final,
+        verify_url=args.verify_url,
         allow_errors=args.allow_errors,
     )
     if args.allow_errors and not args.draft:
@@ -186,7 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument(
         "--blank", metavar="FILE.pdf", help="your own blank form under the data (e.g. a scan of the stock)"
     )
-    fill.add_argument("--draft", action="store_true", help="a provisional certificate: DRAFT on every page")
+    mode = fill.add_mutually_exclusive_group()
+    mode.add_argument("--draft", action="store_true", help="a provisional certificate: DRAFT on every page")
+    mode.add_argument(
+        "--final", action="store_true", help="the final certificate: ORIGINAL/COPY, customs stamp, QR code"
+    )
+    fill.add_argument(
+        "--verify-url",
+        metavar="TEMPLATE",
+        help="final: verification link with {serial} and {digest}, e.g. 'https://verify.example.org/eur1/{serial}?d={digest}'",
+    )
     fill.add_argument(
         "--allow-errors", action="store_true", help="with --draft: make the draft even if rules are broken"
     )

@@ -33,6 +33,18 @@ def read_blank(path: Path) -> bytes:
     return _blank_bytes(str(path), path.stat().st_mtime_ns)
 
 
+XMP_NAMESPACE = "https://eur1pdf.invalid/ns/1.0/"
+
+
+def _write_xmp(pdf: pikepdf.Pdf, metadata: dict[str, str], title: str) -> None:
+    """The same payload in XMP, without the editing dates pikepdf would add (determinism)."""
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+        xmp.register_xml_namespace(XMP_NAMESPACE, "eur1pdf")
+        xmp["dc:title"] = title
+        for key, value in metadata.items():
+            xmp[f"{{{XMP_NAMESPACE}}}{key}"] = value
+
+
 def pdf_date(day: dt.date) -> str:
     return f"D:{day:%Y%m%d}000000Z"
 
@@ -46,23 +58,30 @@ def compose(
     issue_date: dt.date | None,
     data_matrix: Sequence[float] | None = None,
     watermark: bytes | None = None,
+    watermark_pages: Sequence[int | None] | None = None,
+    metadata: dict[str, str] | None = None,
+    attachment: tuple[str, bytes] | None = None,
 ) -> bytes:
     """Stack each overlay page on its blank face (or alone when ``blank`` is None).
 
     ``data_matrix`` (a b c d e f, PDF points) moves the data layer alone, as
     a printer profile asks (:mod:`eur1pdf.printer`); the blank face stays put.
-    ``issue_date`` None leaves the document dates out. ``watermark`` (a
-    one-page PDF) is drawn over every page inside the optional-content group
-    "Watermark", so it is a layer viewers and comparisons can recognise.
+    ``issue_date`` None leaves the document dates out. ``watermark`` (a PDF)
+    is drawn over the pages inside the optional-content group "Watermark", so
+    it is a layer viewers and comparisons can recognise: its page
+    ``watermark_pages[n]`` over output page n (all: its first page).
+    ``metadata`` goes into the document info and the XMP packet (keys without
+    the slash); ``attachment`` (name, bytes) is embedded as a file.
     """
     out = pikepdf.new()
     data_pdf = pikepdf.open(io.BytesIO(overlay))
     blank_pdf = pikepdf.open(io.BytesIO(blank)) if blank is not None else None
     backgrounds: dict[str, pikepdf.Object] = {}
-    marks_form = ocg = None
+    marks_forms: list[pikepdf.Object] = []
+    ocg = None
     if watermark is not None:
         with pikepdf.open(io.BytesIO(watermark)) as marks_pdf:
-            marks_form = out.copy_foreign(marks_pdf.pages[0].as_form_xobject())
+            marks_forms = [out.copy_foreign(p.as_form_xobject()) for p in marks_pdf.pages]
         ocg = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.OCG, Name=pikepdf.String("Watermark")))
         out.Root.OCProperties = pikepdf.Dictionary(
             OCGs=pikepdf.Array([ocg]),
@@ -81,8 +100,9 @@ def compose(
             xobjects.Bg = backgrounds[page.face]
             content = b"q /Bg Do Q\n" + content
         resources = pikepdf.Dictionary(XObject=xobjects)
-        if marks_form is not None:
-            xobjects.Watermark = marks_form
+        mark = (watermark_pages[number] if watermark_pages is not None else 0) if marks_forms else None
+        if mark is not None:
+            xobjects.Watermark = marks_forms[mark]
             resources.Properties = pikepdf.Dictionary(Watermark=ocg)
             content += b"/OC /Watermark BDC q /Watermark Do Q EMC\n"
         page_dict = pikepdf.Dictionary(
@@ -101,7 +121,24 @@ def compose(
         stamp = pdf_date(issue_date)
         info.CreationDate = pikepdf.String(stamp)
         info.ModDate = pikepdf.String(stamp)
+    for key, value in (metadata or {}).items():
+        info[f"/{key}"] = pikepdf.String(value)
     out.docinfo = out.make_indirect(info)
+    if metadata:
+        _write_xmp(out, metadata, title)
+    if attachment is not None:
+        name, data = attachment
+        stamp_date = pdf_date(issue_date) if issue_date is not None else None
+        spec = pikepdf.AttachedFileSpec(
+            out,
+            data,
+            description="certificate data (canonical JSON)",
+            filename=name,
+            mime_type="application/json",
+            creation_date=stamp_date or "",
+            mod_date=stamp_date or "",
+        )
+        out.attachments[name] = spec
     buffer = io.BytesIO()
     out.save(
         buffer,

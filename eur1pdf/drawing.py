@@ -78,7 +78,19 @@ class Polyline:
     color: Colour
 
 
-Drawable = TextRun | Line | RectShape | Circle | Polyline
+@dataclass(frozen=True)
+class Picture:
+    """A raster image (PNG bytes) placed in a rectangle: the QR code."""
+
+    x: float
+    y: float  # bottom
+    w: float
+    h: float
+    png: bytes
+    kind: str = "image"
+
+
+Drawable = TextRun | Line | RectShape | Circle | Polyline | Picture
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Document marks drawn over the filled form: the DRAFT watermark and its margin line.
+"""Document marks drawn over the filled form: DRAFT, or a final's ORIGINAL / COPY.
 
 A provisional certificate must never pass for a valid one: every page of a
 draft carries a large diagonal "DRAFT", translucent so the data stays
@@ -15,9 +15,23 @@ import io
 from reportlab.pdfgen.canvas import Canvas
 
 from .layouts.geometry import font_for, mm_to_pt
-from .layouts.schema import Layout
+from .layouts.schema import DraftMarks, FinalMarks, Layout
 from .render import _font_name
 from .text import check_glyphs
+
+
+def _diagonal(canvas: Canvas, layout: Layout, spec: DraftMarks | FinalMarks, text: str) -> None:
+    width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
+    bold = font_for(layout, "bold")
+    check_glyphs(bold, text, "layout marks")
+    canvas.saveState()
+    canvas.setFillColorRGB(*spec.color)
+    canvas.setFillAlpha(spec.opacity)
+    canvas.translate(width / 2, height / 2)
+    canvas.rotate(spec.angle)
+    canvas.setFont(_font_name(bold), spec.size)
+    canvas.drawCentredString(0, -spec.size * 0.35, text)
+    canvas.restoreState()
 
 
 def draft_layer(layout: Layout) -> bytes:
@@ -25,20 +39,31 @@ def draft_layer(layout: Layout) -> bytes:
     spec = layout.marks.draft
     width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
     bold = font_for(layout, "bold")
-    check_glyphs(bold, spec.text + spec.margin_text, "layout marks.draft")
+    check_glyphs(bold, spec.margin_text, "layout marks.draft")
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
-    canvas.saveState()
-    canvas.setFillColorRGB(*spec.color)
-    canvas.setFillAlpha(spec.opacity)
-    canvas.translate(width / 2, height / 2)
-    canvas.rotate(spec.angle)
-    canvas.setFont(_font_name(bold), spec.size)
-    canvas.drawCentredString(0, -spec.size * 0.35, spec.text)
-    canvas.restoreState()
+    _diagonal(canvas, layout, spec, spec.text)
     canvas.setFillColorRGB(*spec.color)
     canvas.setFont(_font_name(bold), spec.margin_size)
     canvas.drawCentredString(width / 2, height - mm_to_pt(spec.margin_y_mm), spec.margin_text)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def final_layer(layout: Layout, sheets: list[int]) -> tuple[bytes, list[int | None]]:
+    """The final marks: a page per sheet that has one (ORIGINAL, COPY …) and, for
+    each sheet given, the page of its mark (None: that sheet has no mark)."""
+    spec = layout.marks.final
+    width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+    pages: dict[str, int] = {}
+    for text in dict.fromkeys(spec.sheets.values()):
+        _diagonal(canvas, layout, spec, text)
+        canvas.showPage()
+        pages[text] = len(pages)
+    if not pages:
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue(), [pages.get(spec.sheets.get(str(n), "")) for n in sheets]

@@ -13,7 +13,8 @@ from .goods import place_goods
 from .layouts.geometry import field_rect, font_for, mm_to_pt
 from .layouts.schema import Box, Face, FieldElement, Layout
 from .model import ITEM_FIELD_BOXES, Certificate
-from .sources import field_box, source_field, source_lines
+from .qr import qr_image
+from .sources import Context, field_box, source_field, source_lines
 from .text import check_glyphs, fit, needed_and_capacity
 
 
@@ -22,9 +23,14 @@ def _describe(box_number: str | None, field_path: str) -> str:
 
 
 def place_field(
-    cert: Certificate, layout: Layout, field: FieldElement, box_number: str | None, box: Box | None
+    cert: Certificate,
+    layout: Layout,
+    field: FieldElement,
+    box_number: str | None,
+    box: Box | None,
+    ctx: Context | None = None,
 ) -> list:
-    paragraphs = source_lines(cert, field.source)
+    paragraphs = source_lines(cert, field.source, ctx)
     if not paragraphs:
         return []
     path = source_field(field.source)
@@ -60,15 +66,19 @@ def place_field(
     )
 
 
-def place_face(cert: Certificate, layout: Layout, face_name: str, face: Face, sheet: int) -> Page:
+def place_face(
+    cert: Certificate, layout: Layout, face_name: str, face: Face, sheet: int, ctx: Context | None = None
+) -> Page:
     page = Page(mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm), face_name, sheet)
     for number, box in face.boxes.items():
         for field in box.fields:
-            page.items += place_field(cert, layout, field, number, box)
+            page.items += place_field(cert, layout, field, number, box, ctx)
     for field in face.fields:
-        page.items += place_field(cert, layout, field, None, None)
+        page.items += place_field(cert, layout, field, None, None, ctx)
     if face.goods is not None:
         page.items += place_goods(cert.items, layout, face)
+    if face.qr is not None and ctx is not None and ctx.final and ctx.link:
+        page.items.append(qr_image(ctx.link, face.qr, layout.height_mm))
     return page
 
 
@@ -97,7 +107,11 @@ def _item_box(path: str) -> str | None:
     return ITEM_FIELD_BOXES.get(path.rsplit(".", 1)[-1]) if path.startswith("items[") else None
 
 
-def place_certificate(cert: Certificate, layout: Layout, sheets: list[int] | None = None) -> list[Page]:
+def place_certificate(
+    cert: Certificate, layout: Layout, sheets: list[int] | None = None, ctx: Context | None = None
+) -> list[Page]:
     """One page of data per face of the requested sheets, in print order."""
     check_certificate_glyphs(cert, layout)
-    return [place_face(cert, layout, name, face, sheet.number) for sheet, name, face in layout.pages(sheets)]
+    return [
+        place_face(cert, layout, name, face, sheet.number, ctx) for sheet, name, face in layout.pages(sheets)
+    ]

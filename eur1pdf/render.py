@@ -10,11 +10,12 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from .drawing import Circle, Line, Page, Polyline, RectShape, TextRun
+from .drawing import Circle, Line, Page, Picture, Polyline, RectShape, TextRun
 from .text import FontMetrics
 
 _registered: set[str] = set()
@@ -59,6 +60,8 @@ def draw_page(canvas: Canvas, page: Page) -> None:
             for x, y in rest:
                 path.lineTo(x, y)
             canvas.drawPath(path, stroke=1, fill=0)
+        elif isinstance(item, Picture):
+            canvas.drawImage(ImageReader(io.BytesIO(item.png)), item.x, item.y, item.w, item.h)
         else:  # pragma: no cover - the Drawable union is closed
             raise TypeError(f"cannot draw {item!r}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -121,13 +122,42 @@ SOURCES: dict[str, tuple[str, Callable[[Certificate], list[str]]]] = {
 }
 
 
-def source_lines(cert: Certificate, source: str) -> list[str]:
+@dataclass(frozen=True)
+class Context:
+    """What else a page shows besides the data: a final's validation and its link."""
+
+    final: bool = False
+    link: str | None = None
+
+
+def _stamp(cert: Certificate, ctx: Context) -> list[str]:
+    """Box 11 of a final certificate: the customs validation, never on a draft."""
+    e = cert.endorsement
+    if not ctx.final or e is None:
+        return []
+    w = wordings()["endorsement"]["en"]
+    lines = [w["title"], w["office"].format(e.office), w["date"].format(format_date(e.date))]
+    lines.append(w["reference"].format(e.reference))
+    if e.export_document:
+        lines.append(w["export_document"].format(e.export_document))
+    return lines
+
+
+CONTEXT_SOURCES: dict[str, tuple[str, Callable[[Certificate, Context], list[str]]]] = {
+    "endorsement.stamp": ("endorsement", _stamp),
+    "verification.link": ("verification", lambda c, ctx: [ctx.link] if ctx.final and ctx.link else []),
+}
+
+
+def source_lines(cert: Certificate, source: str, ctx: Context | None = None) -> list[str]:
+    if source in CONTEXT_SOURCES:
+        return CONTEXT_SOURCES[source][1](cert, ctx or Context())
     return SOURCES[source][1](cert)
 
 
 def source_field(source: str) -> str:
     """The input field path a source reads (for messages)."""
-    return SOURCES[source][0]
+    return (SOURCES.get(source) or CONTEXT_SOURCES[source])[0]
 
 
 def field_box(field_path: str) -> str | None:

@@ -41,6 +41,8 @@ FieldSource = Literal[
     "application.supporting_documents",
     "application.place_date",
     "application.signatory",
+    "endorsement.stamp",  # final certificates with the customs validation only
+    "verification.link",  # final certificates only: the link the QR code encodes
 ]
 # What a goods column can show, per item.
 GoodsSource = Literal[
@@ -168,6 +170,14 @@ class Goods(_LayoutModel):
         return value
 
 
+class QrPlacement(_LayoutModel):
+    """Where a final certificate's verification QR code goes (mm, page top-left)."""
+
+    x: Mm
+    y: Mm
+    size: PositiveMm = 24.0
+
+
 class Face(_LayoutModel):
     """One printed side of a sheet: boxes, static texts, data fields, goods list."""
 
@@ -181,6 +191,7 @@ class Face(_LayoutModel):
     shapes: list[ShapeElement] = Field(default_factory=list)
     fields: list[FieldElement] = Field(default_factory=list)
     goods: Goods | None = None
+    qr: QrPlacement | None = None
 
 
 class Sheet(_LayoutModel):
@@ -236,8 +247,19 @@ class DraftMarks(_LayoutModel):
     margin_y_mm: Mm = 6.0  # baseline, from the top of the page
 
 
+class FinalMarks(_LayoutModel):
+    """The light watermark of a final certificate that names the sheet."""
+
+    sheets: dict[str, str] = Field(default_factory=lambda: {"1": "ORIGINAL", "2": "COPY"})
+    color: Colour = (0.55, 0.62, 0.75)
+    opacity: float = Field(default=0.14, gt=0, le=1)
+    size: PointSize = 72.0 * 1.5
+    angle: float = Field(default=55.0, ge=-90, le=90)
+
+
 class Marks(_LayoutModel):
     draft: DraftMarks = Field(default_factory=DraftMarks)
+    final: FinalMarks = Field(default_factory=FinalMarks)
 
 
 class Layout(_LayoutModel):

@@ -1,0 +1,41 @@
+"""The certificate's fingerprint: SHA-256 over a canonical form of its data.
+
+The canonical form is documented so that anyone can recompute it, in any
+language, and get the same digest on any Python version:
+
+* the certificate as JSON-compatible data exactly as validated (text already
+  NFC-normalised and trimmed, dates as ``YYYY-MM-DD``, the ``trade`` keys
+  ``from``/``to``), with fields that are null, empty lists or false left out;
+* serialised as JSON with keys sorted, no insignificant whitespace
+  (separators ``,`` and ``:``), non-ASCII characters written as themselves;
+* encoded as UTF-8; the digest is the lower-case hex SHA-256 of those bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .model import Certificate
+
+CANONICAL_VERSION = "1"
+
+
+def _prune(value: Any) -> Any:
+    """Leave out what carries no information, so adding an optional field later keeps digests."""
+    if isinstance(value, dict):
+        pruned = {k: _prune(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v not in (None, [], {}, False)}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
+
+
+def canonical_bytes(cert: Certificate) -> bytes:
+    data = _prune(cert.model_dump(mode="json", by_alias=True))
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def digest(cert: Certificate) -> str:
+    return hashlib.sha256(canonical_bytes(cert)).hexdigest()
