@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from .blank import blank_path, build_blank
 from .compose import compose, read_blank
 from .digest import canonical_bytes, digest
 from .errors import Eur1pdfError, FitError, MissingGlyphError
+from .finish import lock, sign
 from .goods import split_items
 from .layouts import get_layout
 from .layouts.geometry import mm_to_pt
@@ -45,6 +47,17 @@ class FillOptions:
     final: bool = False  # the final certificate: ORIGINAL/COPY marks, customs stamp, QR code, digest
     verify_url: str | None = None  # final: link template with {serial} and {digest}, encoded in the QR
     allow_errors: bool = False  # drafts only: make the PDF despite rule errors
+    lock_password: str | None = None  # final: lock against changes with this owner password
+    signing: SigningKey | None = None  # final: sign (PAdES) with this key
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A PKCS#12 signing key and its passphrase (from configuration, never a command line)."""
+
+    path: Path
+    passphrase: bytes | None
+    location: str | None = None  # default: the place of the exporter's declaration
 
 
 def layout_for(cert: Certificate, layout: Layout | None = None) -> Layout:
@@ -139,6 +152,8 @@ def render(
         on_findings(findings)
     if options.draft and options.final:
         raise Eur1pdfError("a certificate is either a draft or final, not both")
+    if (options.lock_password or options.signing) and not options.final:
+        raise Eur1pdfError("locking and signing are for final certificates (--final)")
     if options.allow_errors and not options.draft:
         raise Eur1pdfError("errors can be allowed on a draft only (--draft --allow-errors), never otherwise")
     if any(f.severity == "error" for f in findings) and not options.allow_errors:
@@ -157,7 +172,8 @@ def render(
     link = verification_link(options.verify_url, cert, fingerprint) if options.final else None
     ctx = Context(final=options.final, link=link)
     pages = []
-    for part in plan_certificates(cert, layout, options.on_overflow):
+    parts = plan_certificates(cert, layout, options.on_overflow)
+    for part in parts:
         pages += place_certificate(part, layout, sheets, ctx)
     overlay = render_pages(pages, title=layout.title)
     background = None if options.overlay_only else blank_bytes(layout, blank)
@@ -176,7 +192,18 @@ def render(
     metadata = {"Eur1pdfStatus": status, "Eur1pdfDigest": fingerprint, "Eur1pdfSerial": cert.serial or ""}
     if link:
         metadata["Eur1pdfVerification"] = link
-    return compose(
+    # how the pages were made, so that `eur1pdf verify` can place the data again and compare
+    metadata["Eur1pdfOptions"] = json.dumps(
+        {
+            "layout": layout.name,
+            "sheets": sheets,
+            "on_overflow": "split" if len(parts) > 1 else "error",  # what was done, not what was allowed
+            "end_mark": options.end_mark,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    pdf = compose(
         overlay,
         pages,
         background,
@@ -189,6 +216,25 @@ def render(
         metadata=metadata,
         attachment=(CERTIFICATE_ATTACHMENT, canonical_bytes(cert)),
     )
+    return finish(pdf, cert, options)
+
+
+def finish(pdf: bytes, cert: Certificate, options: FillOptions) -> bytes:
+    """Lock, then sign: a signature made before locking would be broken by it.
+
+    Both make the bytes differ from run to run (random encryption keys and
+    signature IDs); everything before this stage is byte-deterministic.
+    """
+    if options.lock_password:
+        pdf = lock(pdf, options.lock_password)
+    if options.signing is not None:
+        key = options.signing
+        place = key.location or (cert.declaration.place if cert.declaration else cert.exporter.country) or ""
+        reason = f"Proof of origin: movement certificate {cert.serial or ''}".strip()
+        pdf = sign(
+            pdf, key.path, key.passphrase, reason=reason, location=place, owner_password=options.lock_password
+        )
+    return pdf
 
 
 CERTIFICATE_ATTACHMENT = "certificate.json"

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import secrets
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
-from .api import FillOptions, fill_file
+from .api import FillOptions, SigningKey, fill_file
 from .blank import build_blank
 from .calibrate import write_calibration
 from .errors import Eur1pdfError, InputError
@@ -46,6 +49,8 @@ def cmd_fill(args: argparse.Namespace) -> int:
         final=args.final,
         verify_url=args.verify_url,
         allow_errors=args.allow_errors,
+        lock_password=_lock_password(args),
+        signing=_signing_key(args),
     )
     if args.allow_errors and not args.draft:
         raise UsageError("--allow-errors is for drafts only: add --draft (a final is never made with errors)")
@@ -54,6 +59,33 @@ def cmd_fill(args: argparse.Namespace) -> int:
     out = fill_file(args.input, args.output, options, layout=layout, blank=args.blank, on_findings=report)
     print(f"wrote {out}")
     return 0
+
+
+def _secret(name: str, option: str) -> str:
+    value = os.environ.get(name)
+    if value is None:
+        raise UsageError(f"{option}: the environment variable {name} is not set")
+    return value
+
+
+def _lock_password(args: argparse.Namespace) -> str | None:
+    """The owner password: from the environment, or a random one nobody needs to know."""
+    if not args.lock:
+        return None
+    return (
+        _secret(args.lock_password_env, "--lock-password-env")
+        if args.lock_password_env
+        else secrets.token_urlsafe(24)
+    )
+
+
+def _signing_key(args: argparse.Namespace) -> SigningKey | None:
+    if not args.sign:
+        return None
+    passphrase = (
+        _secret(args.sign_password_env, "--sign-password-env").encode() if args.sign_password_env else None
+    )
+    return SigningKey(Path(args.sign), passphrase)
 
 
 def _warn(findings: list[Finding]) -> None:
@@ -71,6 +103,24 @@ def _report_all(findings: list[Finding]) -> None:
 
 class UsageError(Exception):
     """Options that do not go together (exit 2, like argparse's own errors)."""
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 only for a valid final certificate; 1 otherwise; 2 when it is no eur1pdf PDF."""
+    from .verify import NotACertificate, verify  # renders and decodes: loaded only when asked
+
+    roots = [Path(p).read_bytes() for p in args.trust]
+    try:
+        verdict = verify(Path(args.pdf).read_bytes(), roots)
+    except NotACertificate as exc:
+        print(f"eur1pdf: {args.pdf}: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.pdf}: {verdict.status.upper()}")
+    for reason in verdict.reasons:
+        print(f"  ✗ {reason}")
+    for check in verdict.checks:
+        print(f"  ✓ {check}")
+    return 0 if verdict.valid else 1
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -201,12 +251,33 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument(
         "--allow-errors", action="store_true", help="with --draft: make the draft even if rules are broken"
     )
+    fill.add_argument("--lock", action="store_true", help="final: lock the PDF against changes")
+    fill.add_argument(
+        "--lock-password-env", metavar="NAME", help="with --lock: the owner password's variable"
+    )
+    fill.add_argument("--sign", metavar="KEY.p12", help="final: sign the PDF (PAdES) with this PKCS#12 key")
+    fill.add_argument(
+        "--sign-password-env", metavar="NAME", help="the environment variable holding the key's passphrase"
+    )
     fill.set_defaults(func=cmd_fill)
 
     check = sub.add_parser("validate", help="check a certificate against its form and agreement")
     check.add_argument("input", help="certificate file, .json or .yaml")
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.set_defaults(func=cmd_validate)
+
+    check_pdf = sub.add_parser(
+        "verify", help="verify a final certificate PDF: QR code, digest, printed data, signature"
+    )
+    check_pdf.add_argument("pdf", help="the certificate PDF")
+    check_pdf.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="CERT.pem",
+        help="a trusted signer or root certificate",
+    )
+    check_pdf.set_defaults(func=cmd_verify)
 
     codes = sub.add_parser("codes", help="the table of finding codes (Markdown), from the rule definitions")
     codes.set_defaults(func=lambda args: print(codes_markdown()) or 0)

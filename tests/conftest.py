@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 import json
 from pathlib import Path
 
 import pdfplumber
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 
 from eur1pdf import FillOptions, get_layout, render
 from eur1pdf.layouts.geometry import PT_PER_MM
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "eur1-ch-mx.json"
+PASSPHRASE = b"key passphrase"
+SIGNER_CN = "Test Exporter AG"
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -57,3 +66,42 @@ def text_in(page, rect) -> str:
     words = [w for w in page.extract_words() if inside(w, rect)]
     words.sort(key=lambda w: (round(w["top"]), w["x0"]))
     return " ".join(w["text"] for w in words)
+
+
+@pytest.fixture(scope="module")
+def signing_key(tmp_path_factory) -> tuple[x509.Certificate, object]:
+    """A self-signed RSA 2048 certificate for CN "Test Exporter AG", valid around today, and its PKCS#12."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SIGNER_CN)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    p12 = tmp_path_factory.mktemp("keys") / "key.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"signer", key, cert, None, serialization.BestAvailableEncryption(PASSPHRASE)
+        )
+    )
+    return cert, p12

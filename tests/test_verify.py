@@ -1,0 +1,163 @@
+"""`eur1pdf verify`: valid, unsigned, draft and tampered certificates, read back from the file."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pikepdf
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from eur1pdf import FillOptions, render
+from eur1pdf.verify import NotACertificate, verify
+
+from .conftest import PASSPHRASE, ROOT, SIGNER_CN
+
+TEMPLATE = "https://verify.example.org/eur1/{serial}?d={digest}"
+FINAL_EXAMPLE = ROOT / "examples" / "eur1-ch-mx-final.json"
+
+
+@pytest.fixture(scope="module")
+def final_pdf() -> bytes:
+    data = json.loads(FINAL_EXAMPLE.read_text(encoding="utf-8"))
+    return render(data, FillOptions(final=True, verify_url=TEMPLATE))
+
+
+def edit_first_printed_character(pdf_bytes: bytes) -> bytes:
+    """Change one printed character of page 1 in the content stream, as a forger would."""
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        data = pdf.pages[0].Resources.XObject["/Data"]
+        raw = data.read_bytes()
+        at = re.search(rb"\((.)", raw).start() + 1
+        data.write(raw[:at] + bytes([raw[at] + 1]) + raw[at + 1 :])
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def test_untouched_final_is_checked_on_every_point(final_pdf):
+    verdict = verify(final_pdf)
+    assert verdict.status == "unsigned", verdict.reasons
+    checks = " | ".join(verdict.checks)
+    assert "QR code decoded at 150 dpi: https://verify.example.org/eur1/A%20123.456?d=" in checks
+    assert "recomputed from the attached data" in checks
+    assert "printed data equals what the certificate data prints" in checks
+
+
+def test_changed_printed_character_is_tampered(final_pdf):
+    verdict = verify(edit_first_printed_character(final_pdf))
+    assert verdict.status == "tampered"
+    assert verdict.reasons == ["page 1: printed '…Qräzisionste…' where the data gives '…Präzisionste…'"]
+
+
+def test_changed_attached_data_is_tampered(final_pdf):
+    with pikepdf.open(io.BytesIO(final_pdf)) as pdf:
+        raw = pdf.attachments["certificate.json"].get_file().read_bytes()
+        forged = raw.replace(b"1250 kg", b"9250 kg")
+        pdf.attachments["certificate.json"] = pikepdf.AttachedFileSpec(
+            pdf, forged, filename="certificate.json"
+        )
+        out = io.BytesIO()
+        pdf.save(out)
+    verdict = verify(out.getvalue())
+    assert verdict.status == "tampered"
+    assert any(r.startswith("the attached data has digest") for r in verdict.reasons)
+    assert any("9250" in r for r in verdict.reasons), "and the printed mass no longer matches it"
+
+
+def test_draft_is_never_valid():
+    data = json.loads(FINAL_EXAMPLE.read_text(encoding="utf-8"))
+    verdict = verify(render(data, FillOptions(draft=True)))
+    assert verdict.status == "draft" and not verdict.valid
+
+
+def test_foreign_pdf_and_cli(final_pdf, tmp_path):
+    blank = (ROOT / "blank_forms" / "eur1.pdf").read_bytes()
+    with pytest.raises(NotACertificate):
+        verify(blank)
+    path = tmp_path / "f.pdf"
+    path.write_bytes(final_pdf)
+
+    def run(file):
+        return subprocess.run(
+            [sys.executable, "-m", "eur1pdf.cli", "verify", str(file)], capture_output=True, text=True
+        )
+
+    result = run(path)
+    assert result.returncode == 1 and "UNSIGNED" in result.stdout
+    path.write_bytes(edit_first_printed_character(final_pdf))
+    result = run(path)
+    assert result.returncode == 1 and "TAMPERED" in result.stdout and "Präzisionste" in result.stdout
+    path.write_bytes(blank)
+    assert run(path).returncode == 2
+
+
+def test_locked_and_signed_final_is_valid_and_a_broken_signature_is_not(tmp_path, signing_key):
+    cert, p12 = signing_key
+    trust = tmp_path / "signer.pem"
+    trust.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    out = tmp_path / "signed.pdf"
+    env = {**os.environ, "EUR1_KEY_PASS": PASSPHRASE.decode()}
+    fill = [
+        sys.executable,
+        "-m",
+        "eur1pdf.cli",
+        "fill",
+        str(FINAL_EXAMPLE),
+        "-o",
+        str(out),
+        "--final",
+        "--verify-url",
+        TEMPLATE,
+        "--lock",
+        "--sign",
+        str(p12),
+        "--sign-password-env",
+        "EUR1_KEY_PASS",
+    ]
+    result = subprocess.run(fill, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    check = [sys.executable, "-m", "eur1pdf.cli", "verify", str(out), "--trust", str(trust)]
+    result = subprocess.run(check, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+    assert (
+        "VALID" in result.stdout and f"signature by '{SIGNER_CN}' intact and valid, trusted" in result.stdout
+    )
+    with pikepdf.open(out) as pdf:
+        assert not pdf.allow.modify_other and pdf.allow.print_highres, "locked against changes"
+    # break the signature: one byte inside the signed range (a hex digit of the encrypted title)
+    data = bytearray(out.read_bytes())
+    at = data.index(b"<", data.index(b"/Title")) + 5
+    data[at] = ord("0") if data[at] != ord("0") else ord("1")
+    out.write_bytes(bytes(data))
+    result = subprocess.run(check, capture_output=True, text=True)
+    assert result.returncode == 1 and "TAMPERED" in result.stdout and "signature" in result.stdout
+
+
+def test_passphrase_never_on_the_command_line(tmp_path, signing_key):
+    _, p12 = signing_key
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eur1pdf.cli",
+            "fill",
+            str(FINAL_EXAMPLE),
+            "-o",
+            str(tmp_path / "o.pdf"),
+            "--final",
+            "--sign",
+            str(p12),
+            "--sign-password-env",
+            "NO_SUCH_VARIABLE",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "NO_SUCH_VARIABLE is not set" in result.stderr
+    assert not (tmp_path / "o.pdf").exists()
