@@ -19,6 +19,7 @@ from . import __version__
 from .api import FillOptions, SigningKey, fill_file
 from .blank import build_blank
 from .calibrate import write_calibration
+from .config import load_settings
 from .errors import Eur1pdfError, InputError
 from .layouts import builtin_names, geometry_json, get_layout, load_layout_file, plugin_entries
 from .model import load_certificate
@@ -37,7 +38,16 @@ def _sheets(value: str) -> tuple[int, ...]:
     return numbers
 
 
+def _apply_settings(args: argparse.Namespace) -> None:
+    """Fill in from the settings file what the command line left out."""
+    settings = load_settings(args.config)
+    for key in ("verify_url", "printer", "sign", "sign_password_env", "lock_password_env"):
+        if getattr(args, key) is None and getattr(settings, key) is not None:
+            setattr(args, key, str(getattr(settings, key)))
+
+
 def cmd_fill(args: argparse.Namespace) -> int:
+    _apply_settings(args)
     printer = load_profile(args.printer) if args.printer else None
     options = FillOptions(
         sheets=args.sheets,
@@ -250,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fill.add_argument(
         "--allow-errors", action="store_true", help="with --draft: make the draft even if rules are broken"
+    )
+    fill.add_argument(
+        "--config", metavar="FILE.toml", help="settings file (default: $EUR1PDF_CONFIG); options here win"
     )
     fill.add_argument("--lock", action="store_true", help="final: lock the PDF against changes")
     fill.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -134,3 +135,38 @@ def test_bad_template_and_both_modes(final_data, tmp_path):
         text=True,
     )
     assert result.returncode == 2 and "not allowed with argument" in result.stderr
+
+
+def test_verify_url_from_a_settings_file(tmp_path):
+    settings = tmp_path / "site.toml"
+    settings.write_text(f'verify_url = "{TEMPLATE}"\n', encoding="utf-8")
+    out = tmp_path / "o.pdf"
+    cmd = [
+        sys.executable,
+        "-m",
+        "eur1pdf.cli",
+        "fill",
+        str(FINAL_EXAMPLE),
+        "-o",
+        str(out),
+        "--final",
+        "--sheets",
+        "1",
+    ]
+    result = subprocess.run([*cmd, "--config", str(settings)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    with pikepdf.open(out) as pdf:
+        assert str(pdf.docinfo["/Eur1pdfVerification"]).startswith(
+            "https://verify.example.org/eur1/A%20123.456?d="
+        )
+    env = {**os.environ, "EUR1PDF_CONFIG": str(settings)}
+    override = "https://other.example.org/{digest}"
+    result = subprocess.run([*cmd, "--verify-url", override], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    with pikepdf.open(out) as pdf:
+        assert str(pdf.docinfo["/Eur1pdfVerification"]).startswith("https://other.example.org/"), (
+            "the option wins"
+        )
+    settings.write_text('verify_ur = "typo"\n', encoding="utf-8")
+    result = subprocess.run([*cmd, "--config", str(settings)], capture_output=True, text=True)
+    assert result.returncode == 1 and "verify_ur: unknown key" in result.stderr
