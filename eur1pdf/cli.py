@@ -133,6 +133,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.valid else 1
 
 
+def cmd_golden(args: argparse.Namespace) -> int:
+    """Exit 0 when equal within the tolerance, 1 when not (the report says what differs)."""
+    from .golden import compare, report, visual_diff
+
+    diffs = compare(args.actual, args.expected, tolerance_pt=args.tolerance)
+    print(report(diffs))
+    if diffs and args.diff_dir:
+        for path in visual_diff(args.actual, args.expected, args.diff_dir):
+            print(f"visual diff: {path}")
+    return 1 if diffs else 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0: no errors (warnings allowed); 1: errors; 2: the file cannot be read."""
     try:
@@ -291,6 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a trusted signer or root certificate",
     )
     check_pdf.set_defaults(func=cmd_verify)
+
+    golden = sub.add_parser("golden", help="compare PDFs by content (golden-file testing)")
+    golden_sub = golden.add_subparsers(dest="golden_command", required=True)
+    golden_compare = golden_sub.add_parser("compare", help="compare ACTUAL.pdf with EXPECTED.pdf")
+    golden_compare.add_argument("actual")
+    golden_compare.add_argument("expected")
+    golden_compare.add_argument("--tolerance", type=float, default=0.5, help="position tolerance in pt")
+    golden_compare.add_argument("--diff-dir", metavar="DIR", help="write a PNG of each differing page here")
+    golden_compare.set_defaults(func=cmd_golden)
 
     codes = sub.add_parser("codes", help="the table of finding codes (Markdown), from the rule definitions")
     codes.set_defaults(func=lambda args: print(codes_markdown()) or 0)
