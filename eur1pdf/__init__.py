@@ -20,6 +20,7 @@ from .errors import (
     Problem,
 )
 from .layouts import get_layout, load_layout_file
+from .many import RenderResult, render_many
 from .model import Certificate, certificate_from_data, load_certificate
 from .rules import Finding, RuleViolation
 
@@ -47,6 +48,7 @@ __all__ = [
     "MissingGlyphError",
     "OutputError",
     "Problem",
+    "RenderResult",
     "RuleViolation",
     "certificate_from_data",
     "fill_file",
@@ -54,5 +56,6 @@ __all__ = [
     "load_certificate",
     "load_layout_file",
     "render",
+    "render_many",
     "validate",
 ]

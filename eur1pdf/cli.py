@@ -46,14 +46,16 @@ def _apply_settings(args: argparse.Namespace) -> None:
             setattr(args, key, str(getattr(settings, key)))
 
 
-def cmd_fill(args: argparse.Namespace) -> int:
+def _fill_options(args: argparse.Namespace) -> FillOptions:
+    """The options ``fill`` and ``batch`` share, with the settings file filling the gaps."""
     _apply_settings(args)
-    printer = load_profile(args.printer) if args.printer else None
-    options = FillOptions(
+    if args.allow_errors and not args.draft:
+        raise UsageError("--allow-errors is for drafts only: add --draft (a final is never made with errors)")
+    return FillOptions(
         sheets=args.sheets,
         overlay_only=args.overlay_only,
         on_overflow=args.on_overflow,
-        printer=printer,
+        printer=load_profile(args.printer) if args.printer else None,
         end_mark=args.end_mark,
         draft=args.draft,
         final=args.final,
@@ -62,13 +64,60 @@ def cmd_fill(args: argparse.Namespace) -> int:
         lock_password=_lock_password(args),
         signing=_signing_key(args),
     )
-    if args.allow_errors and not args.draft:
-        raise UsageError("--allow-errors is for drafts only: add --draft (a final is never made with errors)")
+
+
+def cmd_fill(args: argparse.Namespace) -> int:
+    options = _fill_options(args)
     layout = load_layout_file(args.layout) if args.layout else None
     report = _report_all if args.allow_errors else _warn
     out = fill_file(args.input, args.output, options, layout=layout, blank=args.blank, on_findings=report)
     print(f"wrote {out}")
     return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Exit 0: all written; 1: some records failed; 2: nothing could be read; 130: interrupted."""
+    from .batch import BatchRefused, count_records, run_batch
+    from .progress import progress_for
+
+    options = _fill_options(args)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs: give 1 or more processes")
+    layout = load_layout_file(args.layout) if args.layout else None
+    source = Path(args.input)
+    try:
+        total = count_records(source)
+    except OSError as exc:
+        print(f"eur1pdf: error: {args.input}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    progress = None if args.quiet else progress_for(total)
+    try:
+        summary = run_batch(
+            source,
+            args.output,
+            options,
+            name_template=args.name,
+            jobs=args.jobs,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            layout=layout,
+            blank=args.blank,
+            progress=progress,
+        )
+    except BatchRefused as exc:
+        print(f"eur1pdf: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if progress is not None:
+            progress.close()
+    for entry in summary.failures:
+        print(f"eur1pdf: record {entry.record} failed: {entry.error}", file=sys.stderr)
+    done = f"{summary.written} written, {summary.skipped} already there, {summary.failed} failed"
+    if summary.interrupted:
+        print(f"eur1pdf: interrupted: {done}; `--resume` carries on", file=sys.stderr)
+    else:
+        print(f"{summary.total} records: {done}; manifest {summary.manifest}")
+    return summary.exit_code
 
 
 def _secret(name: str, option: str) -> str:
@@ -214,6 +263,69 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_fill_options(parser: argparse.ArgumentParser) -> None:
+    """What to make: the options of ``fill`` that ``batch`` has too."""
+    parser.add_argument(
+        "--sheets",
+        type=_sheets,
+        default=None,
+        help="sheets to include, e.g. 1 or 1,3 (default: the whole set)",
+    )
+    parser.add_argument(
+        "--overlay-only",
+        action="store_true",
+        help="the data alone, without the blank form (for pre-printed stock)",
+    )
+    parser.add_argument(
+        "--on-overflow",
+        choices=["error", "split"],
+        default="error",
+        help="when box 8 is full: refuse (default) or split into several certificates",
+    )
+    parser.add_argument(
+        "--printer",
+        metavar="PROFILE.toml",
+        default=None,
+        help="printer profile: offsets/scales that move the data onto the pre-printed stock",
+    )
+    parser.add_argument(
+        "--end-mark",
+        choices=["line", "stars", "backslashes"],
+        default=None,
+        help="how box 8 is closed below the last item (default: the layout's)",
+    )
+    parser.add_argument(
+        "--layout", metavar="FILE.toml", help="fill with this layout file instead of the form's"
+    )
+    parser.add_argument(
+        "--blank", metavar="FILE.pdf", help="your own blank form under the data (e.g. a scan of the stock)"
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--draft", action="store_true", help="a provisional certificate: DRAFT on every page")
+    mode.add_argument(
+        "--final", action="store_true", help="the final certificate: ORIGINAL/COPY, customs stamp, QR code"
+    )
+    parser.add_argument(
+        "--verify-url",
+        metavar="TEMPLATE",
+        help="final: verification link with {serial} and {digest}, e.g. 'https://verify.example.org/eur1/{serial}?d={digest}'",
+    )
+    parser.add_argument(
+        "--allow-errors", action="store_true", help="with --draft: make the draft even if rules are broken"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE.toml", help="settings file (default: $EUR1PDF_CONFIG); options here win"
+    )
+    parser.add_argument("--lock", action="store_true", help="final: lock the PDF against changes")
+    parser.add_argument(
+        "--lock-password-env", metavar="NAME", help="with --lock: the owner password's variable"
+    )
+    parser.add_argument("--sign", metavar="KEY.p12", help="final: sign the PDF (PAdES) with this PKCS#12 key")
+    parser.add_argument(
+        "--sign-password-env", metavar="NAME", help="the environment variable holding the key's passphrase"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eur1pdf", description="Proof-of-origin certificates (EUR.1 and family) as PDF."
@@ -225,66 +337,30 @@ def build_parser() -> argparse.ArgumentParser:
     fill = sub.add_parser("fill", help="fill a certificate (JSON or YAML) into a PDF")
     fill.add_argument("input", help="certificate file, .json or .yaml")
     fill.add_argument("-o", "--output", required=True, help="PDF file to write")
-    fill.add_argument(
-        "--sheets",
-        type=_sheets,
-        default=None,
-        help="sheets to include, e.g. 1 or 1,3 (default: the whole set)",
-    )
-    fill.add_argument(
-        "--overlay-only",
-        action="store_true",
-        help="the data alone, without the blank form (for pre-printed stock)",
-    )
-    fill.add_argument(
-        "--on-overflow",
-        choices=["error", "split"],
-        default="error",
-        help="when box 8 is full: refuse (default) or split into several certificates",
-    )
-    fill.add_argument(
-        "--printer",
-        metavar="PROFILE.toml",
-        default=None,
-        help="printer profile: offsets/scales that move the data onto the pre-printed stock",
-    )
-    fill.add_argument(
-        "--end-mark",
-        choices=["line", "stars", "backslashes"],
-        default=None,
-        help="how box 8 is closed below the last item (default: the layout's)",
-    )
-    fill.add_argument(
-        "--layout", metavar="FILE.toml", help="fill with this layout file instead of the form's"
-    )
-    fill.add_argument(
-        "--blank", metavar="FILE.pdf", help="your own blank form under the data (e.g. a scan of the stock)"
-    )
-    mode = fill.add_mutually_exclusive_group()
-    mode.add_argument("--draft", action="store_true", help="a provisional certificate: DRAFT on every page")
-    mode.add_argument(
-        "--final", action="store_true", help="the final certificate: ORIGINAL/COPY, customs stamp, QR code"
-    )
-    fill.add_argument(
-        "--verify-url",
-        metavar="TEMPLATE",
-        help="final: verification link with {serial} and {digest}, e.g. 'https://verify.example.org/eur1/{serial}?d={digest}'",
-    )
-    fill.add_argument(
-        "--allow-errors", action="store_true", help="with --draft: make the draft even if rules are broken"
-    )
-    fill.add_argument(
-        "--config", metavar="FILE.toml", help="settings file (default: $EUR1PDF_CONFIG); options here win"
-    )
-    fill.add_argument("--lock", action="store_true", help="final: lock the PDF against changes")
-    fill.add_argument(
-        "--lock-password-env", metavar="NAME", help="with --lock: the owner password's variable"
-    )
-    fill.add_argument("--sign", metavar="KEY.p12", help="final: sign the PDF (PAdES) with this PKCS#12 key")
-    fill.add_argument(
-        "--sign-password-env", metavar="NAME", help="the environment variable holding the key's passphrase"
-    )
+    _add_fill_options(fill)
     fill.set_defaults(func=cmd_fill)
+
+    batch = sub.add_parser("batch", help="fill many certificates: a JSON Lines file or a folder")
+    batch.add_argument(
+        "input", help="JSON Lines file (one certificate a line) or a folder of .json/.yaml files"
+    )
+    batch.add_argument(
+        "-o", "--output", required=True, metavar="OUTDIR", help="folder for the PDFs and manifest"
+    )
+    batch.add_argument(
+        "--name",
+        default="{serial}.pdf",
+        metavar="TEMPLATE",
+        help="output file names, e.g. '{serial}-{exporter.name}.pdf' (placeholders: "
+        "{index} {serial} {form} {agreement} {issue_date} {exporter.name} {consignee.name} {stem})",
+    )
+    batch.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    again = batch.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="carry on an interrupted batch in OUTDIR")
+    again.add_argument("--overwrite", action="store_true", help="start the batch in OUTDIR again")
+    batch.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    _add_fill_options(batch)
+    batch.set_defaults(func=cmd_batch)
 
     check = sub.add_parser("validate", help="check a certificate against its form and agreement")
     check.add_argument("input", help="certificate file, .json or .yaml")

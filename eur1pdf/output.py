@@ -32,15 +32,23 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: str | Path, data: bytes) -> Path:
+def write_atomic(path: str | Path, data: bytes, durable: bool = True) -> Path:
+    """Write ``data`` to ``path`` in one step.
+
+    ``durable=False`` skips the flush to disk: still never half a file for a
+    reader or after Ctrl-C, but after a power cut the file may be empty. A
+    batch uses it (and syncs its folder once at the end): a flush per file
+    would cost more than rendering, and ``--resume`` checks every file's hash.
+    """
     path = Path(path)
     check_output_dir(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
