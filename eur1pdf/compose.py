@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
+import zlib
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +33,30 @@ def _blank_bytes(path: str, mtime_ns: int) -> bytes:
 def read_blank(path: Path) -> bytes:
     """The blank form's bytes, read once per process (and again if the file changes)."""
     return _blank_bytes(str(path), path.stat().st_mtime_ns)
+
+
+def _prepared_forms(pdf_bytes: bytes) -> tuple[pikepdf.Pdf, list[pikepdf.Object]]:
+    return _prepared_forms_in_thread(pdf_bytes, threading.get_ident())
+
+
+@lru_cache(maxsize=32)
+def _prepared_forms_in_thread(pdf_bytes: bytes, thread: int) -> tuple[pikepdf.Pdf, list[pikepdf.Object]]:
+    """Each page of a PDF as a compressed Form XObject, made once per process.
+
+    ``as_form_xobject`` gives the page's content uncompressed; the blank
+    form's guilloche would then be compressed again for every certificate,
+    which was the largest cost of composing. Blank forms and marks layers are
+    the same bytes object for every certificate (read or made once), so
+    keying on the bytes costs one hash per process. One copy per thread:
+    a pikepdf document must not be used by two threads at once.
+    """
+    pdf = pikepdf.open(io.BytesIO(pdf_bytes))
+    forms = []
+    for page in pdf.pages:
+        form = page.as_form_xobject()
+        form.write(zlib.compress(form.read_bytes(), 6), filter=pikepdf.Name.FlateDecode)
+        forms.append(pdf.make_indirect(form))
+    return pdf, forms
 
 
 XMP_NAMESPACE = "https://eur1pdf.invalid/ns/1.0/"
@@ -75,13 +101,12 @@ def compose(
     """
     out = pikepdf.new()
     data_pdf = pikepdf.open(io.BytesIO(overlay))
-    blank_pdf = pikepdf.open(io.BytesIO(blank)) if blank is not None else None
+    blank_forms = _prepared_forms(blank)[1] if blank is not None else None
     backgrounds: dict[str, pikepdf.Object] = {}
     marks_forms: list[pikepdf.Object] = []
     ocg = None
     if watermark is not None:
-        with pikepdf.open(io.BytesIO(watermark)) as marks_pdf:
-            marks_forms = [out.copy_foreign(p.as_form_xobject()) for p in marks_pdf.pages]
+        marks_forms = [out.copy_foreign(form) for form in _prepared_forms(watermark)[1]]
         ocg = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.OCG, Name=pikepdf.String("Watermark")))
         out.Root.OCProperties = pikepdf.Dictionary(
             OCGs=pikepdf.Array([ocg]),
@@ -93,10 +118,9 @@ def compose(
         content = b"q /Data Do Q\n"
         if data_matrix is not None and tuple(data_matrix) != IDENTITY:
             content = b"q " + format_matrix(tuple(data_matrix)) + b" /Data Do Q\n"  # type: ignore[arg-type]
-        if blank_pdf is not None:
+        if blank_forms is not None:
             if page.face not in backgrounds:
-                source = blank_pdf.pages[face_index[page.face]]
-                backgrounds[page.face] = out.copy_foreign(source.as_form_xobject())
+                backgrounds[page.face] = out.copy_foreign(blank_forms[face_index[page.face]])
             xobjects.Bg = backgrounds[page.face]
             content = b"q /Bg Do Q\n" + content
         resources = pikepdf.Dictionary(XObject=xobjects)

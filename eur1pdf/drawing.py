@@ -80,13 +80,19 @@ class Polyline:
 
 @dataclass(frozen=True)
 class Picture:
-    """A raster image (PNG bytes) placed in a rectangle: the QR code."""
+    """A grey-scale raster image placed in a rectangle: the QR code.
+
+    Raw 8-bit pixels, row by row from the top: no image format to encode
+    and decode again on the way into the PDF.
+    """
 
     x: float
     y: float  # bottom
     w: float
     h: float
-    png: bytes
+    pixels: bytes
+    columns: int
+    rows: int
     kind: str = "image"
 
 

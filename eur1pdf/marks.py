@@ -11,6 +11,8 @@ opacity come from the layout.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import Any
 
 from reportlab.pdfgen.canvas import Canvas
 
@@ -34,8 +36,43 @@ def _diagonal(canvas: Canvas, layout: Layout, spec: DraftMarks | FinalMarks, tex
     canvas.restoreState()
 
 
+class _PerLayout:
+    """Marks depend on the layout alone: made once per process and layout object.
+
+    Keyed by identity (layouts are unhashable), holding the layout so the
+    identity cannot be reused by another object.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[int, Any], tuple[Layout, Any]] = {}
+
+    def get(self, layout: Layout, key: Any, make: Callable[[], Any]) -> Any:
+        found = self._made.get((id(layout), key))
+        if found is None or found[0] is not layout:
+            if len(self._made) > 64:
+                self._made.clear()
+            found = (layout, make())
+            self._made[(id(layout), key)] = found
+        return found[1]
+
+
+_CACHE = _PerLayout()
+
+
 def draft_layer(layout: Layout) -> bytes:
     """One page (the layout's size) with the draft watermark and margin line."""
+    return _CACHE.get(layout, "draft", lambda: _draft_layer(layout))
+
+
+def final_layer(layout: Layout, sheets: list[int]) -> tuple[bytes, list[int | None]]:
+    """The final marks: a page per sheet that has one (ORIGINAL, COPY …) and, for
+    each sheet given, the page of its mark (None: that sheet has no mark)."""
+    pdf, pages = _CACHE.get(layout, "final", lambda: _final_layer(layout))
+    spec = layout.marks.final
+    return pdf, [pages.get(spec.sheets.get(str(n), "")) for n in sheets]
+
+
+def _draft_layer(layout: Layout) -> bytes:
     spec = layout.marks.draft
     width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
     bold = font_for(layout, "bold")
@@ -51,9 +88,7 @@ def draft_layer(layout: Layout) -> bytes:
     return buffer.getvalue()
 
 
-def final_layer(layout: Layout, sheets: list[int]) -> tuple[bytes, list[int | None]]:
-    """The final marks: a page per sheet that has one (ORIGINAL, COPY …) and, for
-    each sheet given, the page of its mark (None: that sheet has no mark)."""
+def _final_layer(layout: Layout) -> tuple[bytes, dict[str, int]]:
     spec = layout.marks.final
     width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
     buffer = io.BytesIO()
@@ -66,4 +101,4 @@ def final_layer(layout: Layout, sheets: list[int]) -> tuple[bytes, list[int | No
     if not pages:
         canvas.showPage()
     canvas.save()
-    return buffer.getvalue(), [pages.get(spec.sheets.get(str(n), "")) for n in sheets]
+    return buffer.getvalue(), pages

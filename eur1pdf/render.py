@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from PIL import Image
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -61,7 +62,8 @@ def draw_page(canvas: Canvas, page: Page) -> None:
                 path.lineTo(x, y)
             canvas.drawPath(path, stroke=1, fill=0)
         elif isinstance(item, Picture):
-            canvas.drawImage(ImageReader(io.BytesIO(item.png)), item.x, item.y, item.w, item.h)
+            image = Image.frombytes("L", (item.columns, item.rows), item.pixels)
+            canvas.drawImage(ImageReader(image), item.x, item.y, item.w, item.h)
         else:  # pragma: no cover - the Drawable union is closed
             raise TypeError(f"cannot draw {item!r}")
 
