@@ -7,6 +7,7 @@ failures) come as one line every few seconds.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import TextIO
@@ -56,7 +57,8 @@ class BarProgress:
     def __init__(self, total: int, stream: TextIO | None = None):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, unit="doc", file=stream or sys.stderr, dynamic_ncols=True)
+        width = shutil.get_terminal_size((80, 24)).columns  # a pty may say 0 columns: then 80
+        self.bar = tqdm(total=total, unit="doc", file=stream or sys.stderr, ncols=width)
         self.done = 0
 
     def __call__(self, summary: Summary) -> None:

@@ -297,3 +297,26 @@ def test_write_is_atomic_even_without_flush(tmp_path):
     target.write_bytes(b"old")
     write_atomic(target, b"new", durable=False)
     assert target.read_bytes() == b"new" and os.listdir(tmp_path) == ["x.pdf"]
+
+
+def test_progress_bar_on_a_terminal():
+    import io
+
+    from eur1pdf.batch import Summary
+    from eur1pdf.progress import BarProgress, progress_for
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = progress_for(4, screen)
+    assert isinstance(bar, BarProgress)
+    summary = Summary(total=4)
+    for n in range(4):
+        summary.written += n != 2
+        summary.failed += n == 2
+        bar(summary)
+    bar.close()
+    last = screen.getvalue().split("\r")[-1]
+    assert "4/4" in last and "doc/s" in last and "failed=1" in last and "100%" in last
