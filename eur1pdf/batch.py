@@ -140,6 +140,15 @@ def read_manifest(path: Path) -> dict[int, Entry]:
     return entries
 
 
+def _ends_mid_line(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() == 0:
+            return False
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
+
+
 def _file_sha(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -237,6 +246,8 @@ def run_batch(
             yield record.text
 
     with _interrupts_deferred() as stop, manifest.open("a" if resume else "w", encoding="utf-8") as log:
+        if resume and _ends_mid_line(manifest):
+            log.write("\n")  # a line cut short by a crash must not swallow the next one
         results = render_many(to_render(), options, jobs=jobs, layout=layout, blank=blank)
         try:
             for result in results:

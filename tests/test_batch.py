@@ -320,3 +320,18 @@ def test_progress_bar_on_a_terminal():
     bar.close()
     last = screen.getvalue().split("\r")[-1]
     assert "4/4" in last and "doc/s" in last and "failed=1" in last and "100%" in last
+
+
+def test_resume_after_a_manifest_line_cut_short(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", [cert(1), cert(2), cert(3)])
+    out = tmp_path / "out"
+    run_batch(source, out, ONE_SHEET, jobs=1)
+    manifest = out / "manifest.jsonl"
+    lines = manifest.read_text("utf-8").splitlines(keepends=True)
+    manifest.write_text(lines[0] + lines[1][:40], "utf-8")  # a crash in the middle of line 2
+    (out / "A 100002.pdf").unlink()
+    (out / "A 100003.pdf").unlink()
+    summary = run_batch(source, out, ONE_SHEET, jobs=1, resume=True)
+    assert (summary.skipped, summary.written) == (1, 2)
+    assert [e.status for e in read_manifest(manifest).values()] == ["ok", "ok", "ok"]
+    assert len(manifest.read_text("utf-8").splitlines()) == 3
