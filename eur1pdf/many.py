@@ -58,9 +58,9 @@ def _names(cert: Certificate, index: int, stem: str) -> dict[str, str]:
     return {
         "index": str(index + 1),
         "serial": cert.serial or "",
-        "form": cert.form or "",
+        "form": cert.form,
         "agreement": cert.agreement or "",
-        "issue_date": cert.issue_date.isoformat() if cert.issue_date else "",
+        "issue_date": cert.issue_date.isoformat(),
         "exporter.name": cert.exporter.name,
         "consignee.name": cert.consignee.name if cert.consignee else "",
         "stem": stem or str(index + 1),

@@ -6,6 +6,8 @@ import copy
 import datetime as dt
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pdfplumber
@@ -35,6 +37,13 @@ def example() -> dict:
 @pytest.fixture(scope="session")
 def eur1():
     return get_layout("eur1")
+
+
+def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run the ``eur1pdf`` command in a fresh interpreter, as a user would; text output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "eur1pdf.cli", *args], capture_output=True, text=True, **kwargs
+    )
 
 
 def fill(data: dict, **options) -> bytes:

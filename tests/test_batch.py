@@ -19,7 +19,7 @@ from eur1pdf import FillOptions, render, render_many
 from eur1pdf.batch import read_manifest, run_batch
 from eur1pdf.names import MAX_NAME_BYTES, NameAllocator, safe_name
 
-from .conftest import EXAMPLE, open_pdf
+from .conftest import EXAMPLE, cli, open_pdf
 
 ONE_SHEET = FillOptions(sheets=(1,))
 
@@ -35,12 +35,6 @@ def cert(n: int, **changes) -> dict:
 def write_jsonl(path: Path, lines: list) -> Path:
     path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines), "utf-8")
     return path
-
-
-def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "eur1pdf.cli", *args], capture_output=True, text=True, **kwargs
-    )
 
 
 def short_hs(n: int) -> dict:
