@@ -6,15 +6,16 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
 import pikepdf
 
-from .blank import blank_path, build_blank
-from .compose import compose, read_blank
-from .digest import canonical_bytes, digest
+from .blank import drawn_blank
+from .compose import Background, compose
+from .digest import canonical_bytes, digest_of
 from .errors import Eur1pdfError, FitError, MissingGlyphError
 from .finish import lock, sign
 from .goods import split_items
@@ -26,7 +27,6 @@ from .model import Certificate, certificate_from_data, load_certificate
 from .output import check_output_dir, write_atomic
 from .placement import place_certificate
 from .printer import PrinterProfile
-from .render import render_pages
 from .rules import Finding, RuleViolation, validate
 from .sources import Context
 
@@ -109,17 +109,21 @@ def face_index(
     return index
 
 
-def blank_bytes(layout: Layout, blank: str | Path | None = None) -> bytes:
-    """The blank form under the data: the user's file, else the drawn one."""
-    if blank is not None:
-        try:
-            return Path(blank).read_bytes()
-        except OSError as exc:
-            raise Eur1pdfError(f"--blank {blank}: cannot read ({exc.strerror})") from None
-    path = blank_path(layout)
-    return read_blank(path) if path.is_file() else build_blank(layout)
+def background_for(layout: Layout, blank: str | Path | None = None) -> tuple[Background, int | None]:
+    """The blank form under the data, and its page count when it is the user's file.
+
+    Without ``blank``, the layout's own form, drawn once per process.
+    """
+    if blank is None:
+        return drawn_blank(layout), None
+    try:
+        data = Path(blank).read_bytes()
+    except OSError as exc:
+        raise Eur1pdfError(f"--blank {blank}: cannot read ({exc.strerror})") from None
+    return data, blank_page_count(data, str(blank))
 
 
+@lru_cache(maxsize=8)
 def blank_page_count(data: bytes, source: str) -> int:
     """Check a blank PDF opens (not corrupt, not encrypted) and count its pages."""
     try:
@@ -168,26 +172,25 @@ def render(
             raise Eur1pdfError(
                 f"--sheets: the {layout.name} set has no sheet {unknown[0]} (sheets: {sorted(known)})"
             )
-    fingerprint = digest(cert)
+    canonical = canonical_bytes(cert)
+    fingerprint = digest_of(canonical)
     link = verification_link(options.verify_url, cert, fingerprint) if options.final else None
     ctx = Context(final=options.final, link=link)
     pages = []
     parts = plan_certificates(cert, layout, options.on_overflow)
     for part in parts:
         pages += place_certificate(part, layout, sheets, ctx)
-    overlay = render_pages(pages, title=layout.title)
-    background = None if options.overlay_only else blank_bytes(layout, blank)
-    count = blank_page_count(background, str(blank)) if background is not None and blank is not None else None
+    background, count = (None, None) if options.overlay_only else background_for(layout, blank)
     title = f"{layout.title} {cert.serial}" if cert.serial else layout.title
     matrix = None
     if options.printer is not None:  # one transformation of the data layer, for this layout
         matrix = options.printer.for_layout(layout.name).matrix(mm_to_pt(layout.height_mm))
     index = face_index(layout, count, sheets)
-    watermark, watermark_pages = None, None
+    marks, marks_pages = None, None
     if options.draft:
-        watermark = draft_layer(layout)
+        marks = draft_layer(layout)
     elif options.final:
-        watermark, watermark_pages = final_layer(layout, [page.sheet for page in pages])
+        marks, marks_pages = final_layer(layout, [page.sheet for page in pages])
     status = "draft" if options.draft else "final" if options.final else "unmarked"
     metadata = {"Eur1pdfStatus": status, "Eur1pdfDigest": fingerprint, "Eur1pdfSerial": cert.serial or ""}
     if link:
@@ -204,17 +207,16 @@ def render(
         separators=(",", ":"),
     )
     pdf = compose(
-        overlay,
         pages,
         background,
         index,
         title,
         cert.issue_date,
         matrix,
-        watermark,
-        watermark_pages,
+        marks,
+        marks_pages,
         metadata=metadata,
-        attachment=(CERTIFICATE_ATTACHMENT, canonical_bytes(cert)),
+        attachment=(CERTIFICATE_ATTACHMENT, canonical),
     )
     return finish(pdf, cert, options)
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .compose import compose
 from .drawing import Circle, Drawable, Line, Page, RectShape, text_block
 from .guilloche import guilloche_lines
 from .layouts.geometry import Rect, box_rect, font_for, label_block, mm_to_pt, text_rect
 from .layouts.schema import Face, Layout, Placement, ShapeElement
-from .render import render_pages
+from .perlayout import PerLayout
 from .text import wrap
 
 DOTS_DASH = (0.5, 1.5)
@@ -156,9 +157,21 @@ def blank_pages(layout: Layout, sheets: list[int] | None = None) -> list[Page]:
     return [blank_face(layout, name, face, sheet.number) for sheet, name, face in layout.pages(sheets)]
 
 
+_DRAWN = PerLayout()
+
+
+def drawn_blank(layout: Layout) -> list[Page]:
+    """Every face of the set, drawn once per process and layout (the background of each certificate)."""
+    return _DRAWN.get(layout, "blank", lambda: blank_pages(layout))
+
+
 def build_blank(layout: Layout) -> bytes:
-    """The complete blank set as PDF bytes (same layout, same bytes)."""
-    return render_pages(blank_pages(layout), title=f"{layout.title} (blank form)")
+    """The complete blank set as PDF bytes (same layout, same bytes): each face as the background
+    of an empty data layer, as a certificate's pages are built."""
+    faces = drawn_blank(layout)
+    empty = [Page(face.width, face.height, face.face, face.sheet) for face in faces]
+    index = {face.face: n for n, face in reversed(list(enumerate(faces)))}
+    return compose(empty, faces, index, f"{layout.title} (blank form)", None)
 
 
 def blank_path(layout: Layout) -> Path:

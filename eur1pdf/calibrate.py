@@ -19,7 +19,6 @@ from .layouts.geometry import Rect, box_rect, font_for, mm_to_pt
 from .layouts.schema import Layout
 from .output import write_atomic
 from .printer import Adjustment, PrinterProfile
-from .render import render_pages
 from .text import wrap
 
 FACE = "calibration"
@@ -199,9 +198,8 @@ def build_calibration(layout: Layout, profile: PrinterProfile | None = None) -> 
     adjustment = profile.for_layout(layout.name) if profile is not None else None
     page = calibration_page(layout, adjustment)
     title = f"{layout.title}: calibration sheet"
-    overlay = render_pages([page], title=title)
     matrix = adjustment.matrix(page.height) if adjustment is not None else None
-    return compose(overlay, [page], None, {}, title, None, matrix)
+    return compose([page], None, {}, title, None, matrix)
 
 
 def write_calibration(layout: Layout, output: str | Path, profile: PrinterProfile | None = None) -> Path:

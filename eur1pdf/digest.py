@@ -37,5 +37,10 @@ def canonical_bytes(cert: Certificate) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def digest_of(canonical: bytes) -> str:
+    """The digest of canonical bytes already made (they are also attached to the PDF)."""
+    return hashlib.sha256(canonical).hexdigest()
+
+
 def digest(cert: Certificate) -> str:
-    return hashlib.sha256(canonical_bytes(cert)).hexdigest()
+    return digest_of(canonical_bytes(cert))

@@ -96,7 +96,32 @@ class Picture:
     kind: str = "image"
 
 
-Drawable = TextRun | Line | RectShape | Circle | Polyline | Picture
+@dataclass(frozen=True)
+class Group:
+    """Items drawn under a transformation and an opacity: the diagonal DRAFT mark.
+
+    ``matrix`` (a b c d e f) maps the items' coordinates onto the page;
+    ``opacity`` applies to fills (text), so the data underneath stays legible.
+    """
+
+    matrix: tuple[float, float, float, float, float, float]
+    items: tuple[TextRun | Line, ...]
+    opacity: float = 1.0
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """The same paths drawn again at each offset: the guilloche's bands.
+
+    Written once as a Form XObject and placed by each offset, so a pattern of
+    forty identical bands costs the bytes of one.
+    """
+
+    paths: tuple[Polyline, ...]
+    offsets: tuple[tuple[float, float], ...]
+
+
+Drawable = TextRun | Line | RectShape | Circle | Polyline | Picture | Group | Repeated
 
 
 @dataclass

@@ -19,7 +19,15 @@ from .errors import GoodsOverflowError
 from .layouts.geometry import box_rect, font_for, mm_to_pt
 from .layouts.schema import Face, Goods, GoodsColumn, Layout
 from .model import Item
-from .text import FontMetrics, check_glyphs, lines_that_fit, size_steps, words_fit, wrap_paragraphs
+from .text import (
+    FontMetrics,
+    check_glyphs,
+    largest_that_fits,
+    lines_that_fit,
+    size_steps,
+    widest_word_units,
+    wrap_paragraphs,
+)
 
 MARK_GAP_PT = 1.0  # between the last item's descenders and the end line
 MARK_CHARS = {"stars": "*", "backslashes": "\\"}
@@ -96,19 +104,23 @@ def check_item_glyphs(items: Sequence[Item], font: FontMetrics, goods: Goods, of
 
 
 def wrap_rows(
-    items: Sequence[Item], goods: Goods, geom: GoodsGeometry, font: FontMetrics, size: float
+    items: Sequence[Item],
+    goods: Goods,
+    geom: GoodsGeometry,
+    font: FontMetrics,
+    size: float,
+    cells: Sequence[dict[str, str]] | None = None,
 ) -> list[dict[str, list[str]]]:
-    """Each item's lines per column at ``size``."""
-    rows = []
-    for i, item in enumerate(items):
-        cells = item_cells(item, i + 1, goods)
-        rows.append(
-            {
-                cg.column.source: wrap_paragraphs(font, [cells[cg.column.source]], size, cg.width)
-                for cg in geom.columns
-            }
-        )
-    return rows
+    """Each item's lines per column at ``size`` (``cells``: the items' cells, when known)."""
+    if cells is None:
+        cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
+    return [
+        {
+            cg.column.source: wrap_paragraphs(font, [row[cg.column.source]], size, cg.width)
+            for cg in geom.columns
+        }
+        for row in cells
+    ]
 
 
 def row_height(row: dict[str, list[str]]) -> int:
@@ -146,16 +158,26 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
             f"certificates",
             items_that_fit=goods.max_items,
         )
-    last = None
-    for size in _sizes_whole_words_first(items, goods, geom, font):
-        rows = wrap_rows(items, goods, geom, font, size)
-        needed = sum(row_height(r) for r in rows)
-        cap = capacity(goods, geom, font, size)
-        if needed <= cap:
-            return GoodsFit(size, rows, needed, cap)
-        last = (size, rows, needed, cap)
-    assert last is not None
-    size, rows, needed, cap = last
+    cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
+    tried: dict[float, GoodsFit] = {}
+
+    def fits(size: float) -> bool:
+        rows = wrap_rows(items, goods, geom, font, size, cells)
+        tried[size] = GoodsFit(
+            size, rows, sum(row_height(r) for r in rows), capacity(goods, geom, font, size)
+        )
+        return tried[size].lines <= tried[size].capacity
+
+    whole, cut = _sizes_whole_words_first(cells, goods, geom, font)
+    found = largest_that_fits(whole, fits)
+    if found is None:
+        found = next((s for s in cut if fits(s)), None)
+    if found is not None:
+        return tried[found]
+    last = (cut or whole)[-1]  # the smallest size of the last kind tried: what the error reports
+    if last not in tried:
+        fits(last)
+    size, rows, needed, cap = last, tried[last].rows, tried[last].lines, tried[last].capacity
     for i, row in enumerate(rows):
         if row_height(row) > cap:
             raise GoodsOverflowError(
@@ -173,19 +195,21 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
 
 
 def _sizes_whole_words_first(
-    items: Sequence[Item], goods: Goods, geom: GoodsGeometry, font: FontMetrics
-) -> list[float]:
-    """Sizes to try: those at which no word of any column has to be cut come first."""
+    cells: Sequence[dict[str, str]], goods: Goods, geom: GoodsGeometry, font: FontMetrics
+) -> tuple[list[float], list[float]]:
+    """Sizes to try: those at which no word of any column has to be cut, then the others."""
     sizes = size_steps(goods.size, goods.min_size)
-    cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
+
+    # the widest word of each column, measured once: whether it fits is then one comparison per size
+    widest = [
+        (widest_word_units(font, [c[cg.column.source] for c in cells]), cg.width) for cg in geom.columns
+    ]
 
     def whole(size: float) -> bool:
-        return all(
-            words_fit(font, [c[cg.column.source]], size, cg.width) for c in cells for cg in geom.columns
-        )
+        return all(units * size / font.units_per_em <= width for units, width in widest)
 
     first = [s for s in sizes if whole(s)]
-    return first + [s for s in sizes if s not in first]
+    return first, [s for s in sizes if s not in first]
 
 
 def _prefix_that_fits(rows: Sequence[dict[str, list[str]]], cap: int) -> int:

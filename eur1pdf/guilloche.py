@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import math
 
-from .drawing import Polyline
+from .drawing import Polyline, Repeated
 from .layouts.geometry import mm_to_pt
 from .layouts.schema import Guilloche
 
 STEP_MM = 1.6  # sampling step along a wave; fine enough to look smooth when printed
 
 
-def guilloche_lines(spec: Guilloche, width_mm: float, height_mm: float) -> list[Polyline]:
-    """Two families of phase-shifted waves per band, which cross to form the braid."""
+def guilloche_lines(spec: Guilloche, width_mm: float, height_mm: float) -> list[Repeated]:
+    """A braid of two phase-opposed waves, repeated down the page band after band.
+
+    Every band is the same braid moved down by the band spacing, so the
+    pattern is written once and placed ``bands + 1`` times (a few kilobytes
+    instead of fifty).
+    """
     left, right = spec.margin_mm, width_mm - spec.margin_mm
     top, bottom = spec.margin_mm, height_mm - spec.margin_mm
     spacing = (bottom - top) / spec.bands
@@ -27,19 +32,12 @@ def guilloche_lines(spec: Guilloche, width_mm: float, height_mm: float) -> list[
     k_slow = 2 * math.pi / (spec.wavelength_mm * 3.7)
     n_points = int((right - left) / STEP_MM) + 1
     xs = [left + i * (right - left) / (n_points - 1) for i in range(n_points)]
-    lines = []
-    for band in range(spec.bands + 1):
-        centre = top + band * spacing
-        drift = band * 0.45
-        for family in (0.0, math.pi):
-            points = []
-            for x in xs:
-                y = (
-                    centre
-                    + amp * math.sin(k_main * x + drift + family)
-                    + 0.35 * amp * math.sin(k_slow * x - drift)
-                )
-                y = min(max(y, top - amp), bottom + amp)
-                points.append((round(mm_to_pt(x), 2), round(mm_to_pt(height_mm - y), 2)))
-            lines.append(Polyline(tuple(points), spec.line_width_pt, spec.color))
-    return lines
+    braid = []
+    for family in (0.0, math.pi):
+        points = []
+        for x in xs:
+            y = top + amp * math.sin(k_main * x + family) + 0.35 * amp * math.sin(k_slow * x)
+            points.append((round(mm_to_pt(x), 2), round(mm_to_pt(height_mm - y), 2)))
+        braid.append(Polyline(tuple(points), spec.line_width_pt, spec.color))
+    offsets = tuple((0.0, round(-mm_to_pt(band * spacing), 3)) for band in range(spec.bands + 1))
+    return [Repeated(tuple(braid), offsets)]

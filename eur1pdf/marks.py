@@ -10,95 +10,76 @@ opacity come from the layout.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
-from typing import Any
+import math
 
-from reportlab.pdfgen.canvas import Canvas
-
+from .drawing import Group, Page, TextRun
 from .layouts.geometry import font_for, mm_to_pt
 from .layouts.schema import DraftMarks, FinalMarks, Layout
-from .render import _font_name
+from .perlayout import PerLayout
 from .text import check_glyphs
 
 
-def _diagonal(canvas: Canvas, layout: Layout, spec: DraftMarks | FinalMarks, text: str) -> None:
+def _diagonal(layout: Layout, spec: DraftMarks | FinalMarks, text: str) -> Group:
+    """``text`` centred on the page, turned by the layout's angle, at the layout's opacity."""
     width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
     bold = font_for(layout, "bold")
     check_glyphs(bold, text, "layout marks")
-    canvas.saveState()
-    canvas.setFillColorRGB(*spec.color)
-    canvas.setFillAlpha(spec.opacity)
-    canvas.translate(width / 2, height / 2)
-    canvas.rotate(spec.angle)
-    canvas.setFont(_font_name(bold), spec.size)
-    canvas.drawCentredString(0, -spec.size * 0.35, text)
-    canvas.restoreState()
+    angle = math.radians(spec.angle)
+    cos, sin = math.cos(angle), math.sin(angle)
+    run = TextRun(
+        text, -bold.width(text, spec.size) / 2, -spec.size * 0.35, bold, spec.size, color=spec.color
+    )
+    return Group((cos, sin, -sin, cos, width / 2, height / 2), (run,), opacity=spec.opacity)
 
 
-class _PerLayout:
-    """Marks depend on the layout alone: made once per process and layout object.
-
-    Keyed by identity (layouts are unhashable), holding the layout so the
-    identity cannot be reused by another object.
-    """
-
-    def __init__(self) -> None:
-        self._made: dict[tuple[int, Any], tuple[Layout, Any]] = {}
-
-    def get(self, layout: Layout, key: Any, make: Callable[[], Any]) -> Any:
-        found = self._made.get((id(layout), key))
-        if found is None or found[0] is not layout:
-            if len(self._made) > 64:
-                self._made.clear()
-            found = (layout, make())
-            self._made[(id(layout), key)] = found
-        return found[1]
+_CACHE = PerLayout()
 
 
-_CACHE = _PerLayout()
-
-
-def draft_layer(layout: Layout) -> bytes:
+def draft_layer(layout: Layout) -> list[Page]:
     """One page (the layout's size) with the draft watermark and margin line."""
     return _CACHE.get(layout, "draft", lambda: _draft_layer(layout))
 
 
-def final_layer(layout: Layout, sheets: list[int]) -> tuple[bytes, list[int | None]]:
+def final_layer(layout: Layout, sheets: list[int]) -> tuple[list[Page], list[int | None]]:
     """The final marks: a page per sheet that has one (ORIGINAL, COPY …) and, for
     each sheet given, the page of its mark (None: that sheet has no mark)."""
-    pdf, pages = _CACHE.get(layout, "final", lambda: _final_layer(layout))
+    pages, numbers = _CACHE.get(layout, "final", lambda: _final_layer(layout))
     spec = layout.marks.final
-    return pdf, [pages.get(spec.sheets.get(str(n), "")) for n in sheets]
+    return pages, [numbers.get(spec.sheets.get(str(n), "")) for n in sheets]
 
 
-def _draft_layer(layout: Layout) -> bytes:
+def _blank_page(layout: Layout, face: str) -> Page:
+    return Page(mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm), face, 0)
+
+
+def _draft_layer(layout: Layout) -> list[Page]:
     spec = layout.marks.draft
     width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
     bold = font_for(layout, "bold")
     check_glyphs(bold, spec.margin_text, "layout marks.draft")
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
-    _diagonal(canvas, layout, spec, spec.text)
-    canvas.setFillColorRGB(*spec.color)
-    canvas.setFont(_font_name(bold), spec.margin_size)
-    canvas.drawCentredString(width / 2, height - mm_to_pt(spec.margin_y_mm), spec.margin_text)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    page = _blank_page(layout, "draft")
+    page.items.append(_diagonal(layout, spec, spec.text))
+    margin = bold.width(spec.margin_text, spec.margin_size)
+    page.items.append(
+        TextRun(
+            spec.margin_text,
+            (width - margin) / 2,
+            height - mm_to_pt(spec.margin_y_mm),
+            bold,
+            spec.margin_size,
+            color=spec.color,
+        )
+    )
+    return [page]
 
 
-def _final_layer(layout: Layout) -> tuple[bytes, dict[str, int]]:
+def _final_layer(layout: Layout) -> tuple[list[Page], dict[str, int]]:
     spec = layout.marks.final
-    width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
-    pages: dict[str, int] = {}
+    pages: list[Page] = []
+    numbers: dict[str, int] = {}
     for text in dict.fromkeys(spec.sheets.values()):
-        _diagonal(canvas, layout, spec, text)
-        canvas.showPage()
-        pages[text] = len(pages)
-    if not pages:
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue(), pages
+        page = _blank_page(layout, f"final {text}")
+        page.items.append(_diagonal(layout, spec, text))
+        numbers[text] = len(pages)
+        pages.append(page)
+    return pages, numbers

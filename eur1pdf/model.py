@@ -66,8 +66,12 @@ def _clean_text(value: str) -> str:
     category Cf: zero-width spaces and joiners, soft hyphens, bidi controls)
     are invisible or change the order of what is printed.
     """
+    if value.isascii() and value.isprintable():  # the common case: nothing to normalise or refuse
+        return value.strip()
     value = unicodedata.normalize("NFC", value).strip()
     for ch in value:
+        if ch.isprintable() and ch not in _BIDI_CONTROLS and ch != "\u034f":
+            continue
         name = unicodedata.name(ch, "unnamed").lower()
         if ch in _BIDI_CONTROLS:
             raise ValueError(f"contains the bidirectional control character U+{ord(ch):04X} ({name})")

@@ -97,6 +97,8 @@ def _text_fields(value: object, path: str = ""):
 def check_certificate_glyphs(cert: Certificate, layout: Layout) -> None:
     """Refuse a character the data font lacks, naming the exact field, before drawing."""
     font = font_for(layout, "data")
+    if font.characters.issuperset(cert.model_dump_json()):  # the common case, checked in one pass
+        return
     for path, text in _text_fields(
         cert.model_dump(mode="json", by_alias=True, exclude={"form", "agreement"})
     ):

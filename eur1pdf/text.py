@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
@@ -23,35 +23,54 @@ from .resources import fonts_dir
 
 @dataclass(frozen=True, eq=False)  # identity hash: fonts are loaded once and cached
 class FontMetrics:
-    """What placement needs to know about one font file."""
+    """What placement needs to know about one font file.
+
+    Advances are kept in the font's own integer units, so the width of a
+    line is the exact sum of its words and spaces, however it is added up;
+    wrapping can then work on word widths measured once.
+    """
 
     name: str
     path: Path
     units_per_em: int
     ascent: float  # fraction of the font size above the baseline
     descent: float  # fraction of the font size below the baseline (positive)
-    advances: dict[int, float]  # code point -> advance width in em
+    units: dict[int, int]  # code point -> advance width in font units
+
+    @cached_property
+    def characters(self) -> frozenset[str]:
+        return frozenset(map(chr, self.units))
+
+    @cached_property
+    def space_units(self) -> int:
+        return self.units.get(32, round(0.278 * self.units_per_em))
 
     def has(self, char: str) -> bool:
-        return ord(char) in self.advances
+        return ord(char) in self.units
 
     def missing(self, text: str) -> list[str]:
+        if self.characters.issuperset(text):
+            return []
         seen: dict[str, None] = {}  # in order of appearance, each once
         for c in text:
-            if ord(c) not in self.advances and c != " ":
+            if c not in self.characters and c != " ":
                 seen.setdefault(c)
         return list(seen)
 
+    def text_units(self, text: str) -> int:
+        """Width of ``text`` in font units (no kerning, as the renderer draws)."""
+        return _width_units(self, text)
+
     def width(self, text: str, size: float) -> float:
-        """Width of ``text`` in points at ``size`` (no kerning, as the renderer draws)."""
-        return _width_em(self, text) * size
+        """Width of ``text`` in points at ``size``."""
+        return _width_units(self, text) * size / self.units_per_em
 
 
 @lru_cache(maxsize=65536)
-def _width_em(font: FontMetrics, text: str) -> float:
-    adv = font.advances
-    space = adv.get(32, 0.278)
-    return sum(adv.get(ord(c), space) for c in text)
+def _width_units(font: FontMetrics, text: str) -> int:
+    units = font.units
+    space = font.space_units
+    return sum([units.get(c, space) for c in map(ord, text)])
 
 
 @cache
@@ -64,7 +83,7 @@ def load_font(name: str, directory: Path | None = None) -> FontMetrics:
     tt = TTFont(str(path), lazy=True)
     upm = tt["head"].unitsPerEm
     hmtx = tt["hmtx"].metrics
-    advances = {cp: hmtx[glyph][0] / upm for cp, glyph in tt.getBestCmap().items()}
+    units = {cp: hmtx[glyph][0] for cp, glyph in tt.getBestCmap().items()}
     hhea = tt["hhea"]
     tt.close()
     return FontMetrics(
@@ -73,7 +92,7 @@ def load_font(name: str, directory: Path | None = None) -> FontMetrics:
         units_per_em=upm,
         ascent=hhea.ascent / upm,
         descent=-hhea.descent / upm,
-        advances=advances,
+        units=units,
     )
 
 
@@ -112,11 +131,25 @@ def _split_long_word(font: FontMetrics, word: str, size: float, width: float) ->
 _BREAKABLE = re.compile(r"[ \t]+")
 
 
+@lru_cache(maxsize=16384)
+def _widest_word(font: FontMetrics, paragraph: str) -> int:
+    return max((font.text_units(word) for word in _BREAKABLE.split(paragraph) if word), default=0)
+
+
+def widest_word_units(font: FontMetrics, paragraphs: Iterable[str]) -> int:
+    """The width of the widest word, in font units: whether words fit is then one comparison per size."""
+    return max((_widest_word(font, para) for para in paragraphs), default=0)
+
+
 def words_fit(font: FontMetrics, paragraphs: Iterable[str], size: float, width: float) -> bool:
     """True when no word is wider than the line, so wrapping never cuts a word."""
-    return all(
-        font.width(word, size) <= width for para in paragraphs for word in _BREAKABLE.split(para) if word
-    )
+    return widest_word_units(font, paragraphs) * size / font.units_per_em <= width
+
+
+@lru_cache(maxsize=16384)
+def _words(font: FontMetrics, text: str) -> tuple[tuple[str, int], ...]:
+    """The words of a paragraph with their widths in font units, measured once."""
+    return tuple((w, font.text_units(w)) for w in _BREAKABLE.split(text.strip(" \t")) if w)
 
 
 def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
@@ -126,34 +159,40 @@ def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
     "40 mm" or "1 250 kg" together, as the sender meant. A word wider than
     the line is cut between characters (callers prefer a smaller size first).
     """
-    words = _BREAKABLE.split(text.strip(" \t"))
-    words = [w for w in words if w]
-    if not words:
-        return []
+    return list(_wrap(font, text, size, width))
+
+
+@lru_cache(maxsize=65536)
+def _wrap(font: FontMetrics, text: str, size: float, width: float) -> tuple[str, ...]:
+    """:func:`wrap`, remembered: a batch repeats addresses, goods and sizes over and over."""
+    upm = font.units_per_em
+    space = font.space_units
     lines: list[str] = []
-    current = ""
-    for word in words:
-        candidate = f"{current} {word}" if current else word
-        if font.width(candidate, size) <= width:
-            current = candidate
-            continue
+    current: list[str] = []
+    used = 0  # font units on the current line
+    for word, units in _words(font, text):
         if current:
-            lines.append(current)
-        if font.width(word, size) <= width:
-            current = word
+            if (used + space + units) * size / upm <= width:
+                current.append(word)
+                used += space + units
+                continue
+            lines.append(" ".join(current))
+        if units * size / upm <= width:
+            current, used = [word], units
         else:
-            *full, current = _split_long_word(font, word, size, width)
+            *full, last = _split_long_word(font, word, size, width)
             lines.extend(full)
+            current, used = [last], font.text_units(last)
     if current:
-        lines.append(current)
-    return lines
+        lines.append(" ".join(current))
+    return tuple(lines)
 
 
 def wrap_paragraphs(font: FontMetrics, paragraphs: Iterable[str], size: float, width: float) -> list[str]:
     """Wrap each paragraph (input line) separately; each starts on a new line."""
     out: list[str] = []
     for para in paragraphs:
-        out.extend(wrap(font, para, size, width))
+        out.extend(_wrap(font, para, size, width))
     return out
 
 
@@ -200,14 +239,40 @@ def fit(
     # shrinking is better than cutting an invoice number in two: try sizes at which
     # every word fits whole first, then allow cutting words
     whole = [s for s in sizes if words_fit(font, paragraphs, s, width)]
-    for size in whole + [s for s in sizes if s not in whole]:
-        lines = wrap_paragraphs(font, paragraphs, size, width)
+    wrapped: dict[float, list[str]] = {}
+
+    def fits(size: float) -> bool:
+        lines = wrapped[size] = wrap_paragraphs(font, paragraphs, size, width)
         capacity = lines_that_fit(font, size, leading, height)
         if max_lines is not None:
             capacity = min(capacity, max_lines)
-        if len(lines) <= capacity:
-            return Fitted(tuple(lines), size)
-    return None
+        return len(lines) <= capacity
+
+    found = largest_that_fits(whole, fits)
+    if found is None:
+        found = next((s for s in sizes if s not in whole and fits(s)), None)
+    return Fitted(tuple(wrapped[found]), found) if found is not None else None
+
+
+def largest_that_fits(sizes: Sequence[float], fits: Callable[[float], bool]) -> float | None:
+    """The first of ``sizes`` (largest first) for which ``fits`` holds, or None.
+
+    Text that fits at a size fits at every smaller one (greedy wrapping never
+    needs more lines on a wider line, and more lines fit), so after the
+    largest size, the common case, the rest is bisected.
+    """
+    if not sizes:
+        return None
+    if fits(sizes[0]):
+        return sizes[0]
+    low, high = 1, len(sizes)
+    while low < high:
+        middle = (low + high) // 2
+        if fits(sizes[middle]):
+            high = middle
+        else:
+            low = middle + 1
+    return sizes[low] if low < len(sizes) else None
 
 
 def needed_and_capacity(

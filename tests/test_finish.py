@@ -20,6 +20,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from eur1pdf import Eur1pdfError, FillOptions, load_certificate, render
 from eur1pdf.finish import LOCKED_PERMISSIONS, lock, sign, signature_status
+from eur1pdf.fontembed import encode
+from eur1pdf.text import load_font
 
 from .conftest import EXAMPLE, NOW, PASSPHRASE, SIGNER_CN
 
@@ -171,12 +173,14 @@ def test_changed_byte_in_signed_range_is_not_intact(certificate_pdf, signing_key
     with pikepdf.open(io.BytesIO(certificate_pdf)) as doc:
         doc.save(plain, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.generalized)
     signed = _sign(plain.getvalue(), signing_key)
-    start = signed.index(b"(INV-2026-0815 of)")
+    data_font = load_font("LiberationSans-Regular")  # text is written as glyph IDs of the data font
+    original, altered = encode(data_font, "INV-2026-0815 of"), encode(data_font, "INV-2026-0816 of")
+    start = signed.index(original)
     start_a, len_a, start_b, _ = map(
         int, re.search(rb"/ByteRange \[(\d+) (\d+) (\d+) (\d+)", signed).groups()
     )
     assert start_a <= start < start_a + len_a < start_b  # inside the signed range
-    forged = signed.replace(b"(INV-2026-0815 of)", b"(INV-2026-0816 of)")
+    forged = signed.replace(original, altered)
     assert "INV-2026-0816" in _text(forged)[0]
 
     [status] = signature_status(forged, trust_roots=[cert])

@@ -33,8 +33,11 @@ def edit_first_printed_character(pdf_bytes: bytes) -> bytes:
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         data = pdf.pages[0].Resources.XObject["/Data"]
         raw = data.read_bytes()
-        at = re.search(rb"\((.)", raw).start() + 1
-        data.write(raw[:at] + bytes([raw[at] + 1]) + raw[at + 1 :])
+        # text is shown as glyph IDs, four hex digits each: make the first glyph a copy of the second
+        found = re.search(rb"<([0-9A-F]{4})([0-9A-F]{4})", raw)
+        assert found and found.group(1) != found.group(2), "a text with two different glyphs"
+        at = found.start(1)
+        data.write(raw[:at] + found.group(2) + raw[at + 4 :])
         out = io.BytesIO()
         pdf.save(out)
         return out.getvalue()
@@ -52,7 +55,7 @@ def test_untouched_final_is_checked_on_every_point(final_pdf):
 def test_changed_printed_character_is_tampered(final_pdf):
     verdict = verify(edit_first_printed_character(final_pdf))
     assert verdict.status == "tampered"
-    assert verdict.reasons == ["page 1: printed '…Qräzisionste…' where the data gives '…Präzisionste…'"]
+    assert verdict.reasons == ["page 1: printed '…rräzisionste…' where the data gives '…Präzisionste…'"]
 
 
 def test_changed_attached_data_is_tampered(final_pdf):
