@@ -12,6 +12,7 @@ font subsets.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from .drawing import Circle, Colour, Drawable, Group, Line, Picture, Polyline, RectShape, Repeated, TextRun
 from .fontembed import encode
@@ -30,12 +31,18 @@ def opacity_resource(opacity: float) -> bytes:
     return b"/GS" + num(round(opacity * 1000))
 
 
+@lru_cache(maxsize=16384)
+def _show_text(run: TextRun) -> bytes:
+    """Position and glyphs of one run; a batch shows the same runs (exporter, countries …) again and again."""
+    return b"1 0 0 1 " + num(run.x) + b" " + num(run.y) + b" Tm " + encode(run.font, run.text) + b" Tj"
+
+
 class ContentWriter:
     """Operators appended in drawing order; state changes written only when needed."""
 
     def __init__(self) -> None:
         self.ops: list[bytes] = []
-        self.fonts: dict[FontMetrics, set[int]] = {}  # font -> code points drawn with it
+        self._texts: dict[FontMetrics, list[str]] = {}  # font -> the texts drawn with it
         self.images: list[Picture] = []
         self.forms: list[tuple[bytes, tuple[float, float, float, float]]] = []  # content, bounding box
         self.opacities: set[float] = set()
@@ -49,6 +56,11 @@ class ContentWriter:
         self._in_text = False
         self._font: tuple[FontMetrics, float] | None = None
 
+    @property
+    def fonts(self) -> dict[FontMetrics, set[int]]:
+        """Each font used and the code points drawn with it (for the subsets)."""
+        return {font: set(map(ord, "".join(texts))) for font, texts in self._texts.items()}
+
     def content(self) -> bytes:
         self._end_text()
         return b"\n".join(self.ops) + b"\n"
@@ -60,7 +72,7 @@ class ContentWriter:
         form_refs: Iterable[int] = (),
     ) -> bytes:
         """The resource dictionary for what was drawn, given the objects of fonts, images and forms."""
-        fonts = {font.name: ref(font_refs[font]) for font in sorted(self.fonts, key=lambda f: f.name)}
+        fonts = {font.name: ref(font_refs[font]) for font in sorted(self._texts, key=lambda f: f.name)}
         states = {
             opacity_resource(o)[1:].decode(): b"<< /ca " + num(o) + b" /CA " + num(o) + b" >>"
             for o in sorted(self.opacities)
@@ -108,13 +120,11 @@ class ContentWriter:
         if self._font != (font, run.size):
             self.ops.append(font_resource(font) + b" " + num(run.size) + b" Tf")
             self._font = (font, run.size)
-        used = self.fonts.get(font)
-        if used is None:
-            used = self.fonts[font] = set()
-        used.update(map(ord, run.text))
-        self.ops.append(
-            b"1 0 0 1 " + num(run.x) + b" " + num(run.y) + b" Tm " + encode(font, run.text) + b" Tj"
-        )
+        texts = self._texts.get(font)
+        if texts is None:
+            texts = self._texts[font] = []
+        texts.append(run.text)
+        self.ops.append(_show_text(run))
 
     def line(self, item: Line) -> None:
         self._stroke_state(item.color, item.width, item.dash)

@@ -26,6 +26,7 @@ from .text import (
     lines_that_fit,
     size_steps,
     widest_word_units,
+    wrap_paragraph,
     wrap_paragraphs,
 )
 
@@ -159,25 +160,31 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
             items_that_fit=goods.max_items,
         )
     cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
-    tried: dict[float, GoodsFit] = {}
+    tried: dict[float, tuple[int, int]] = {}  # size -> lines needed, lines that fit
+    columns = [(cg.column.source, cg.width) for cg in geom.columns]
 
     def fits(size: float) -> bool:
-        rows = wrap_rows(items, goods, geom, font, size, cells)
-        tried[size] = GoodsFit(
-            size, rows, sum(row_height(r) for r in rows), capacity(goods, geom, font, size)
+        # count lines only (wrapping is remembered); rows are built for the size chosen
+        needed = sum(
+            max(1, *(len(wrap_paragraph(font, cell[source], size, w)) for source, w in columns))
+            for cell in cells
         )
-        return tried[size].lines <= tried[size].capacity
+        tried[size] = (needed, capacity(goods, geom, font, size))
+        return needed <= tried[size][1]
+
+    def result(size: float) -> GoodsFit:
+        return GoodsFit(size, wrap_rows(items, goods, geom, font, size, cells), *tried[size])
 
     whole, cut = _sizes_whole_words_first(cells, goods, geom, font)
     found = largest_that_fits(whole, fits)
     if found is None:
         found = next((s for s in cut if fits(s)), None)
     if found is not None:
-        return tried[found]
+        return result(found)
     last = (cut or whole)[-1]  # the smallest size of the last kind tried: what the error reports
     if last not in tried:
         fits(last)
-    size, rows, needed, cap = last, tried[last].rows, tried[last].lines, tried[last].capacity
+    size, rows, (needed, cap) = last, result(last).rows, tried[last]
     for i, row in enumerate(rows):
         if row_height(row) > cap:
             raise GoodsOverflowError(

@@ -50,21 +50,12 @@ def name(text: str) -> bytes:
     return bytes(out)
 
 
-_LITERAL_ESCAPES = {ord("("): b"\\(", ord(")"): b"\\)", ord("\\"): b"\\\\"}
-
-
 def text_string(text: str) -> bytes:
     """A text string: a literal for printable ASCII, else UTF-16BE with a byte-order mark."""
     if text.isascii() and text.isprintable():
-        out = bytearray(b"(")
-        for byte in text.encode("ascii"):
-            out += _LITERAL_ESCAPES.get(byte, bytes((byte,)))
-        return bytes(out + b")")
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        return b"(" + escaped.encode("ascii") + b")"
     return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
-
-
-def byte_string(data: bytes) -> bytes:
-    return b"<" + data.hex().upper().encode("ascii") + b">"
 
 
 def ref(number: int) -> bytes:

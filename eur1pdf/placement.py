@@ -7,7 +7,7 @@ error that names the box and says how many lines were needed and how many fit.
 
 from __future__ import annotations
 
-from .drawing import Page, text_block
+from .drawing import Page, TextRun, text_block
 from .errors import FitError
 from .goods import place_goods
 from .layouts.geometry import field_rect, font_for, mm_to_pt
@@ -33,6 +33,42 @@ def place_field(
     paragraphs = source_lines(cert, field.source, ctx)
     if not paragraphs:
         return []
+    return list(_FITTED.get(layout, (id(field), box_number, tuple(paragraphs)), field, box))
+
+
+class _FittedFields:
+    """A field's runs for a given text, remembered per layout.
+
+    The runs depend on the layout, the field and its text alone, and a batch
+    prints the same exporter, countries and declaration on certificate after
+    certificate: measuring and fitting them once is enough. Runs are frozen
+    values, safe to share. Entries hold their layout and field, so their
+    identities cannot be reused while the entry lives.
+    """
+
+    MAX_ENTRIES = 8192
+
+    def __init__(self) -> None:
+        self._runs: dict[tuple[int, tuple], tuple[Layout, FieldElement, tuple[TextRun, ...]]] = {}
+
+    def get(self, layout: Layout, key: tuple, field: FieldElement, box: Box | None) -> tuple[TextRun, ...]:
+        found = self._runs.get((id(layout), key))
+        if found is not None and found[0] is layout and found[1] is field:
+            return found[2]
+        _, box_number, paragraphs = key
+        runs = tuple(_fit_field(layout, field, box_number, box, list(paragraphs)))
+        if len(self._runs) >= self.MAX_ENTRIES:
+            self._runs.clear()
+        self._runs[(id(layout), key)] = (layout, field, runs)
+        return runs
+
+
+_FITTED = _FittedFields()
+
+
+def _fit_field(
+    layout: Layout, field: FieldElement, box_number: str | None, box: Box | None, paragraphs: list[str]
+) -> list[TextRun]:
     path = source_field(field.source)
     font = font_for(layout, field.font)
     for text in paragraphs:

@@ -115,16 +115,22 @@ def check_glyphs(font: FontMetrics, text: str, field: str | None, box: str | Non
 
 
 def _split_long_word(font: FontMetrics, word: str, size: float, width: float) -> list[str]:
-    """Break a word wider than the line at character boundaries."""
-    pieces, current = [], ""
-    for ch in word:
-        if current and font.width(current + ch, size) > width:
-            pieces.append(current)
-            current = ch
-        else:
-            current += ch
-    if current:
-        pieces.append(current)
+    """Break a word wider than the line at character boundaries (a link, a long code).
+
+    One pass adding up character widths in font units, the same sums
+    :meth:`FontMetrics.width` makes.
+    """
+    units, space, upm = font.units, font.space_units, font.units_per_em
+    pieces: list[str] = []
+    start, used = 0, 0
+    for i, ch in enumerate(word):
+        advance = units.get(ord(ch), space)
+        if i > start and (used + advance) * size / upm > width:
+            pieces.append(word[start:i])
+            start, used = i, 0
+        used += advance
+    if start < len(word):
+        pieces.append(word[start:])
     return pieces
 
 
@@ -186,6 +192,11 @@ def _wrap(font: FontMetrics, text: str, size: float, width: float) -> tuple[str,
     if current:
         lines.append(" ".join(current))
     return tuple(lines)
+
+
+def wrap_paragraph(font: FontMetrics, text: str, size: float, width: float) -> tuple[str, ...]:
+    """:func:`wrap` without the copy: the remembered lines, not to be changed."""
+    return _wrap(font, text, size, width)
 
 
 def wrap_paragraphs(font: FontMetrics, paragraphs: Iterable[str], size: float, width: float) -> list[str]:
