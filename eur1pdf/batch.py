@@ -35,7 +35,7 @@ from typing import Any
 from .api import FillOptions
 from .errors import Eur1pdfError
 from .layouts.schema import Layout
-from .many import RecordText, RenderResult, render_many
+from .many import RecordText, RenderResult, render_many, spool_files
 from .names import DEFAULT_TEMPLATE, NameAllocator, check_template, fill_template, safe_name
 from .output import write_atomic
 
@@ -222,6 +222,8 @@ def run_batch(
             f"{outdir} already holds a batch ({manifest_name}): --resume to carry on with it, "
             "--overwrite to start it again, or choose another folder"
         )
+    for leftover in spool_files(outdir):  # a run killed outright (no Ctrl-C) may have left some
+        leftover.unlink(missing_ok=True)
     ours = {e.output for e in previous.values() if e.output}
     foreign = [p.name for p in outdir.iterdir() if p.name not in ours and p.name != manifest_name]
     names = NameAllocator(foreign)
@@ -248,7 +250,7 @@ def run_batch(
     with _interrupts_deferred() as stop, manifest.open("a" if resume else "w", encoding="utf-8") as log:
         if resume and _ends_mid_line(manifest):
             log.write("\n")  # a line cut short by a crash must not swallow the next one
-        results = render_many(to_render(), options, jobs=jobs, layout=layout, blank=blank)
+        results = render_many(to_render(), options, jobs=jobs, layout=layout, blank=blank, spool=outdir)
         try:
             for result in results:
                 entry = _store(pending.popleft(), result, outdir, names, name_template)
@@ -267,6 +269,8 @@ def run_batch(
                     break
         finally:
             results.close()  # stops the workers; nothing more is written
+            for leftover in spool_files(outdir):  # rendered but not stored (Ctrl-C): no stray files
+                leftover.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             os.fsync(log.fileno())
     if not summary.interrupted:
@@ -291,21 +295,27 @@ def _interrupts_deferred() -> Iterator[threading.Event]:
 
 def _store(record: Record, result: RenderResult, outdir: Path, names: NameAllocator, template: str) -> Entry:
     findings = [f.to_dict() for f in result.findings]
-    if result.pdf is None:
+    if not result.ok:
         return Entry(
             record.number, record.source, record.sha256, "failed", error=result.error, findings=findings
         )
     wanted = safe_name(fill_template(template, result.names), fallback=f"record-{record.number}")
     name = names.allocate(wanted)
-    write_atomic(outdir / name, result.pdf, durable=False)
+    if result.spooled is not None:  # the worker wrote it beside its place: one rename, atomic
+        os.replace(result.spooled, outdir / name)
+        digest, size = result.sha256, result.size
+    else:
+        assert result.pdf is not None
+        write_atomic(outdir / name, result.pdf, durable=False)
+        digest, size = hashlib.sha256(result.pdf).hexdigest(), len(result.pdf)
     return Entry(
         record.number,
         record.source,
         record.sha256,
         "ok",
         output=name,
-        sha256=hashlib.sha256(result.pdf).hexdigest(),
-        bytes=len(result.pdf),
+        sha256=digest,
+        bytes=size,
         findings=findings,
     )
 

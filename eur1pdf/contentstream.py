@@ -31,7 +31,7 @@ def opacity_resource(opacity: float) -> bytes:
     return b"/GS" + num(round(opacity * 1000))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def _show_text(run: TextRun) -> bytes:
     """Position and glyphs of one run; a batch shows the same runs (exporter, countries …) again and again."""
     return b"1 0 0 1 " + num(run.x) + b" " + num(run.y) + b" Tm " + encode(run.font, run.text) + b" Tj"

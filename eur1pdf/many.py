@@ -13,8 +13,10 @@ or a cluster's (``dask.distributed.Client.get_executor()``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -26,6 +28,7 @@ from .api import FillOptions, render
 from .errors import Eur1pdfError, InputError
 from .layouts.schema import Layout
 from .model import Certificate, certificate_from_data, parse_text
+from .output import current_umask
 from .rules import Finding, RuleViolation, findings_from_input_error
 
 
@@ -41,17 +44,46 @@ class RecordText:
 
 @dataclass
 class RenderResult:
-    """One record's outcome: the PDF, or the error that stopped it; the findings either way."""
+    """One record's outcome: the PDF, or the error that stopped it; the findings either way.
+
+    With a spool folder (:func:`render_many`) the PDF is not carried back:
+    ``spooled`` is the temporary file the worker wrote it to, with its
+    ``sha256`` and ``size``, for the caller to rename into place.
+    """
 
     index: int  # position in the input, from 0
     pdf: bytes | None = None
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
     names: dict[str, str] = field(default_factory=dict)  # values for output-name templates
+    spooled: str | None = None
+    sha256: str | None = None
+    size: int | None = None
 
     @property
     def ok(self) -> bool:
-        return self.pdf is not None
+        return self.pdf is not None or self.spooled is not None
+
+
+SPOOL_PREFIX = ".eur1pdf-spool-"
+
+
+def spool_files(folder: Path) -> list[Path]:
+    """Temporary files a spooling run left in ``folder`` (removed when a run ends)."""
+    return sorted(folder.glob(f"{SPOOL_PREFIX}*.tmp"))
+
+
+def _spool(result: RenderResult, folder: str) -> RenderResult:
+    """Write the PDF to a temporary file in ``folder`` (the output folder: renaming is then atomic)."""
+    if result.pdf is None:
+        return result
+    fd, path = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=".tmp", dir=folder)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(result.pdf)
+    os.chmod(path, 0o666 & ~current_umask())  # the usual file mode, as write_atomic gives
+    digest = hashlib.sha256(result.pdf).hexdigest()
+    size = len(result.pdf)
+    return RenderResult(result.index, None, result.findings, None, result.names, path, digest, size)
 
 
 def _names(cert: Certificate, index: int, stem: str) -> dict[str, str]:
@@ -97,9 +129,14 @@ def render_one(
 
 
 def render_chunk(
-    chunk: list[tuple[int, Any]], options: FillOptions, layout: Layout | None, blank: str | Path | None
+    chunk: list[tuple[int, Any]],
+    options: FillOptions,
+    layout: Layout | None,
+    blank: str | Path | None,
+    spool: str | None = None,
 ) -> list[RenderResult]:
-    return [render_one(index, record, options, layout, blank) for index, record in chunk]
+    results = [render_one(index, record, options, layout, blank) for index, record in chunk]
+    return [_spool(r, spool) for r in results] if spool is not None else results
 
 
 def _ignore_interrupts() -> None:
@@ -135,6 +172,7 @@ def render_many(
     layout: Layout | None = None,
     blank: str | Path | None = None,
     chunk_size: int = 8,
+    spool: str | Path | None = None,
 ) -> Iterator[RenderResult]:
     """Render every certificate; yields one :class:`RenderResult` per input, in input order.
 
@@ -142,14 +180,19 @@ def render_many(
     process pool of ``jobs`` workers (default: the machine's cores) for the
     duration of the call; ``jobs=1`` without an executor renders in this
     process. Options, layout and blank must be picklable for other processes.
+    ``spool``: a folder the workers write each PDF to (a temporary file
+    named in the result) instead of sending the bytes back, so the process
+    that collects the results has little to do and does not hold up the
+    workers; the caller renames or removes the files (:func:`spool_files`).
     """
+    spool = str(spool) if spool is not None else None
     options = options or FillOptions()
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     chunks = _chunks(certs, chunk_size)
     if executor is None and (jobs or default_jobs()) == 1:
         for chunk in chunks:
-            yield from render_chunk(chunk, options, layout, blank)
+            yield from render_chunk(chunk, options, layout, blank, spool)
         return
     own = executor is None
     workers = jobs or default_jobs()
@@ -158,7 +201,7 @@ def render_many(
     window = max(2, 3 * workers)
     try:
         for chunk in chunks:
-            in_flight.append(pool.submit(render_chunk, chunk, options, layout, blank))
+            in_flight.append(pool.submit(render_chunk, chunk, options, layout, blank, spool))
             if len(in_flight) >= window:
                 yield from in_flight.popleft().result()
         while in_flight:

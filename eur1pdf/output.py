@@ -26,7 +26,7 @@ def check_output_dir(path: Path) -> None:
         raise OutputError(f"{path}: is a folder, not a file name")
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -49,7 +49,7 @@ def write_atomic(path: str | Path, data: bytes, durable: bool = True) -> Path:
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

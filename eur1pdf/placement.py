@@ -46,7 +46,7 @@ class _FittedFields:
     identities cannot be reused while the entry lives.
     """
 
-    MAX_ENTRIES = 8192
+    MAX_ENTRIES = 4096
 
     def __init__(self) -> None:
         self._runs: dict[tuple[int, tuple], tuple[Layout, FieldElement, tuple[TextRun, ...]]] = {}

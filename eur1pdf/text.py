@@ -66,7 +66,7 @@ class FontMetrics:
         return _width_units(self, text) * size / self.units_per_em
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _width_units(font: FontMetrics, text: str) -> int:
     units = font.units
     space = font.space_units
@@ -168,7 +168,7 @@ def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
     return list(_wrap(font, text, size, width))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _wrap(font: FontMetrics, text: str, size: float, width: float) -> tuple[str, ...]:
     """:func:`wrap`, remembered: a batch repeats addresses, goods and sizes over and over."""
     upm = font.units_per_em

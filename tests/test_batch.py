@@ -17,6 +17,7 @@ import pytest
 
 from eur1pdf import FillOptions, render, render_many
 from eur1pdf.batch import read_manifest, run_batch
+from eur1pdf.many import spool_files
 from eur1pdf.names import MAX_NAME_BYTES, NameAllocator, safe_name
 
 from .conftest import EXAMPLE, cli, open_pdf
@@ -266,6 +267,20 @@ def test_render_many_default_process_pool_matches_single_renders():
     certs = [cert(i) for i in range(6)]
     results = list(render_many(certs, ONE_SHEET, jobs=2, chunk_size=2))
     assert [r.pdf for r in results] == [render(c, ONE_SHEET) for c in certs]
+
+
+def test_render_many_spools_to_files_the_workers_write(tmp_path):
+    """With a spool folder the workers write the PDFs; the results name the files and their hashes."""
+    certs = [cert(i) for i in range(5)] + [short_hs(5)]
+    results = list(render_many(certs, ONE_SHEET, jobs=2, chunk_size=2, spool=tmp_path))
+    assert [r.ok for r in results] == [True] * 5 + [False]
+    for result, data in zip(results[:5], certs, strict=False):
+        assert result.pdf is None and result.spooled is not None
+        written = Path(result.spooled).read_bytes()
+        assert written == render(data, ONE_SHEET)
+        assert result.sha256 == hashlib.sha256(written).hexdigest() and result.size == len(written)
+        assert Path(result.spooled).parent == tmp_path
+    assert len(spool_files(tmp_path)) == 5, "the caller renames or removes them"
 
 
 def test_render_many_on_a_dask_cluster_gives_the_same_bytes():
