@@ -16,7 +16,7 @@ import pikepdf
 from .blank import drawn_blank
 from .compose import Background, compose
 from .digest import canonical_bytes, digest_of
-from .errors import Eur1pdfError, FitError, MissingGlyphError
+from .errors import Eur1pdfError, FitError, MissingGlyphError, UnknownLayoutError
 from .finish import lock, sign
 from .goods import split_items
 from .layouts import get_layout
@@ -150,7 +150,10 @@ def render(
     """
     options = options or FillOptions()
     cert = certificate_from_data(data)
-    layout = layout_for(cert, layout)
+    try:
+        layout = layout_for(cert, layout)
+    except UnknownLayoutError:  # the input's "form": a finding on that field, like every other
+        raise RuleViolation(validate(cert)) from None
     findings = validate(cert, layout, will_split=options.on_overflow == "split")
     if on_findings is not None:
         on_findings(findings)

@@ -30,14 +30,15 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .api import FillOptions
-from .errors import Eur1pdfError
+from .errors import Eur1pdfError, InputError, OutputError
 from .layouts.schema import Layout
 from .many import RecordText, RenderResult, render_many, spool_files
+from .model import LIMITS, read_input_text, too_large
 from .names import DEFAULT_TEMPLATE, NameAllocator, check_template, fill_template, safe_name
-from .output import write_atomic
+from .output import check_output_dir, write_atomic
 
 MANIFEST = "manifest.jsonl"
 INPUT_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
@@ -59,26 +60,62 @@ class Record:
     text: RecordText
 
 
+def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, int]]:
+    """Each line and its length; of a line over ``limit`` bytes only the length (a 200 MB line is
+    read through a piece at a time, never held)."""
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        size = len(line)
+        if size > limit and not line.endswith(b"\n"):
+            line = b""
+            while True:
+                rest = fh.readline(1 << 20)
+                size += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield line, size
+
+
 def _jsonl_records(path: Path) -> Iterator[Record]:
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+    limit = LIMITS["input_bytes"]
+    with path.open("rb") as fh:
         number = 0
-        for line_number, line in enumerate(fh, start=1):
-            if not line.strip():
+        for line_number, (raw, size) in enumerate(_lines(fh, limit), start=1):
+            if line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a byte-order mark is harmless
+            if size <= limit and not raw.strip():
                 continue  # blank lines (a trailing newline, a separator) are no records
             number += 1
             source = f"{path.name}:{line_number}"
+            if size > limit:
+                yield _refused(number, source, too_large(size))
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield _refused(number, source, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+                continue
             yield Record(number, source, _sha(line.strip()), RecordText(line, source, "json", str(number)))
+
+
+def _refused(number: int, source: str, problem: str, stem: str = "") -> Record:
+    """A record that cannot be read: it fails with ``problem``, the others go on."""
+    return Record(number, source, _sha(f"refused {problem}"), RecordText("", source, "json", stem, problem))
 
 
 def _folder_records(path: Path) -> Iterator[Record]:
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
     for number, file in enumerate(files, start=1):
         try:
-            text = file.read_text(encoding="utf-8-sig")
+            text = read_input_text(file)
+        except InputError as exc:
+            yield _refused(number, file.name, exc.problems[0].message, file.stem)
+            continue
         except (OSError, UnicodeDecodeError) as exc:
-            text = "\0"  # unreadable: the worker reports it as a record that does not parse
             reason = getattr(exc, "strerror", None) or getattr(exc, "reason", "")
-            yield Record(number, file.name, _sha(f"unreadable {reason}"), RecordText(text, file.name, "json"))
+            yield _refused(number, file.name, f"cannot read ({reason})", file.stem)
             continue
         fmt = INPUT_SUFFIXES[file.suffix.lower()]
         yield Record(number, file.name, _sha(text), RecordText(text, file.name, fmt, file.stem))
@@ -93,7 +130,11 @@ def count_records(path: Path) -> int:
     if path.is_dir():
         return sum(1 for p in path.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
     with path.open("rb") as fh:
-        return sum(1 for line in fh if line.strip())
+        return sum(
+            1
+            for line, size in _lines(fh, LIMITS["input_bytes"])
+            if size > LIMITS["input_bytes"] or line.strip()
+        )
 
 
 def read_records(path: Path) -> Iterator[Record]:
@@ -213,8 +254,10 @@ def run_batch(
         raise NothingToRead(f"{source}: no records (a JSON Lines file or a folder of .json/.yaml files)")
     records = itertools.chain([first], records)
     outdir.mkdir(parents=True, exist_ok=True)
-    if not os.access(outdir, os.W_OK | os.X_OK):
-        raise BatchRefused(f"{outdir}: the output folder is not writable")
+    try:
+        check_output_dir(outdir / manifest_name)  # writes a probe: permission bits do not tell
+    except OutputError as exc:
+        raise BatchRefused(str(exc)) from None
     manifest = outdir / manifest_name
     previous = read_manifest(manifest)
     if manifest.exists() and not (resume or overwrite):

@@ -435,6 +435,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("eur1pdf: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: say so in one line, the traceback with --debug
+        if args.debug:
+            raise
+        print(
+            f"eur1pdf: error: internal error ({type(exc).__name__}: {exc}); "
+            "please report it with the output of --debug",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

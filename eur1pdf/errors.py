@@ -53,6 +53,10 @@ class LayoutError(Eur1pdfError):
     """A layout file is broken: names the file, the box and the problem."""
 
 
+class UnknownLayoutError(LayoutError):
+    """No layout is registered under the name (a certificate's ``form``)."""
+
+
 class FitError(Eur1pdfError):
     """A value does not fit its box even at the layout's minimum font size."""
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import FillOptions, render
-from .errors import Eur1pdfError, InputError
+from .errors import Eur1pdfError, InputError, Problem
 from .layouts.schema import Layout
 from .model import Certificate, certificate_from_data, parse_text
 from .output import current_umask
@@ -40,6 +40,7 @@ class RecordText:
     source: str  # "certs.jsonl:12" or a file name, for messages
     fmt: str = "json"  # json | yaml
     stem: str = ""  # the input file's stem, for output names
+    problem: str | None = None  # why the record could not even be read (too large, not UTF-8)
 
 
 @dataclass
@@ -111,6 +112,8 @@ def render_one(
     source = record.source if isinstance(record, RecordText) else None
     head = f"{source}: " if source else ""
     try:
+        if isinstance(record, RecordText) and record.problem is not None:
+            raise InputError([Problem(None, None, record.problem)], record.source)
         if isinstance(record, RecordText):
             cert = certificate_from_data(parse_text(record.text, record.source, record.fmt), record.source)
             stem = record.stem

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -53,6 +54,16 @@ FIELD_BOXES: dict[str, str | None] = {
 # Item fields printed outside box 8.
 ITEM_FIELD_BOXES = {"gross_mass": "9"}
 
+# Limits on the input: far above what any box of the forms can print, low
+# enough that no input makes eur1pdf slow or memory-hungry (README,
+# "Reliability"). A value beyond a limit is refused with its field and box.
+LIMITS = {
+    "text": 500,  # characters in one text field or one entry of a list of lines
+    "lines": 20,  # entries of a list of lines: address, remarks, invoices, cumulation countries
+    "items": 999,  # goods items of one input (spread over several certificates if need be)
+    "input_bytes": 1_000_000,  # one certificate file, one JSON Lines record
+}
+
 # Characters that make a text read differently to different people or
 # programs: control characters and bidirectional overrides/isolates.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -66,10 +77,19 @@ def _clean_text(value: str) -> str:
     category Cf: zero-width spaces and joiners, soft hyphens, bidi controls)
     are invisible or change the order of what is printed.
     """
+    if len(value) > LIMITS["text"]:
+        raise ValueError(
+            f"is {len(value)} characters long; the limit is {LIMITS['text']} (no box of the form holds more)"
+        )
     if value.isascii() and value.isprintable():  # the common case: nothing to normalise or refuse
         return value.strip()
     value = unicodedata.normalize("NFC", value).strip()
     for ch in value:
+        if unicodedata.bidirectional(ch) in ("R", "AL"):
+            raise ValueError(
+                f"contains right-to-left script (U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed').lower()}), "
+                "which the form cannot print in reading order; write it in Latin letters"
+            )
         if ch.isprintable() and ch not in _BIDI_CONTROLS and ch != "\u034f":
             continue
         name = unicodedata.name(ch, "unnamed").lower()
@@ -135,7 +155,7 @@ class Party(_Strict):
     """Exporter (box 1) or consignee (box 3)."""
 
     name: RequiredText
-    address: list[Text] = Field(default_factory=list)
+    address: list[Text] = Field(default_factory=list, max_length=LIMITS["lines"])
     country: Text | None = None
 
 
@@ -149,7 +169,7 @@ class Trade(_Strict):
 class Cumulation(_Strict):
     """EUR-MED box 7: the countries with which cumulation was applied (empty: none)."""
 
-    applied_with: list[RequiredText]
+    applied_with: list[RequiredText] = Field(max_length=LIMITS["lines"])
 
 
 class Item(_Strict):
@@ -199,10 +219,10 @@ class Certificate(_Strict):
     origin: RequiredText
     destination: RequiredText
     transport: Text | None = None
-    remarks: list[RequiredText] = Field(default_factory=list)  # a blank line would invite additions
+    remarks: list[RequiredText] = Field(default_factory=list, max_length=LIMITS["lines"])  # no blank lines
     cumulation: Cumulation | None = None
-    items: list[Item] = Field(min_length=1)
-    invoices: list[RequiredText] = Field(default_factory=list)
+    items: list[Item] = Field(min_length=1, max_length=LIMITS["items"])
+    invoices: list[RequiredText] = Field(default_factory=list, max_length=LIMITS["lines"])
     declaration: Declaration | None = None
     application: Application | None = None
     duplicate: StrictBool = False  # "yes" or 1 is a mistake, not a flag
@@ -248,6 +268,9 @@ def _message(err: dict[str, Any]) -> str:
         return f"must be an object, got {type(err['input']).__name__}"
     if kind == "too_short" and isinstance(err.get("input"), list):
         return "must contain at least one entry"
+    if kind == "too_long" and isinstance(err.get("input"), list):
+        limit = err.get("ctx", {}).get("max_length")
+        return f"has {len(err['input'])} entries; the limit is {limit}"
     if kind == "value_error":
         return str(err["ctx"]["error"])
     return err["msg"]
@@ -292,7 +315,20 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping."""
+    """YAML's safe loader, refusing a key given twice in one mapping, and aliases.
+
+    An alias (``*name``) repeats a node; a handful of nested ones (the
+    "billion laughs") stand for billions of values, which validation would
+    then walk. A certificate has no need for them.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted in a certificate; write the value out", mark
+            )
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -322,8 +358,12 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
                 [Problem(None, None, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")],
                 source,
             ) from None
+        except RecursionError:
+            raise InputError([Problem(None, None, "invalid JSON: nested too deeply")], source) from None
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
+    except RecursionError:
+        raise InputError([Problem(None, None, "invalid YAML: nested too deeply")], source) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -332,11 +372,25 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
         raise InputError([Problem(None, None, f"invalid YAML: {exc}")], source) from None
 
 
+def too_large(size: int) -> str:
+    return f"{size:,} bytes is more than the {LIMITS['input_bytes']:,} bytes one certificate may take"
+
+
+def read_input_text(path: Path) -> str:
+    """A certificate file's text, refused unread beyond the size limit (a byte-order mark is harmless)."""
+    with path.open("rb") as fh:
+        data = fh.read(LIMITS["input_bytes"] + 1)
+        if len(data) > LIMITS["input_bytes"]:
+            size = os.fstat(fh.fileno()).st_size
+            raise InputError([Problem(None, None, too_large(max(size, len(data))))], str(path))
+    return data.decode("utf-8-sig")
+
+
 def load_certificate(path: str | Path) -> Certificate:
     """Load and validate a certificate from a JSON or YAML file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is harmless: accept it
+        text = read_input_text(path)
     except FileNotFoundError:
         raise InputError([Problem(None, None, "file not found")], str(path)) from None
     except UnicodeDecodeError as exc:

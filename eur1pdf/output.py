@@ -20,10 +20,16 @@ def check_output_dir(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: the folder {folder} is not writable")
     if path.is_dir():
         raise OutputError(f"{path}: is a folder, not a file name")
+    # Permissions bits do not tell (root, read-only mounts, ACLs, /proc): try it.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".eur1pdf-probe-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{path}: the folder {folder} is not writable ({exc.strerror})") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
 
 
 def current_umask() -> int:

@@ -36,7 +36,7 @@ def test_bad_input_exit_1_with_field_and_box_and_no_file(tmp_path):
 
 def test_failed_fill_keeps_the_old_output(tmp_path):
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    data["exporter"]["address"] = ["x"] * 40
+    data["exporter"]["address"] = ["x"] * 20  # within the input limit, more than box 1 holds
     src = tmp_path / "long.json"
     src.write_text(json.dumps(data), encoding="utf-8")
     out = tmp_path / "out.pdf"

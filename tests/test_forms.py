@@ -193,7 +193,7 @@ def test_cn_end_marks_and_strike_through(mark, char):
 def test_unknown_form_lists_the_known_ones():
     data = copy.deepcopy(example_for("eur1"))
     data["form"] = "eur2"
-    with pytest.raises(Exception, match=r"unknown layout 'eur2' \(known: eur-med, eur1, eur1-cn"):
+    with pytest.raises(Exception, match=r"unknown form 'eur2' \(known: eur-med, eur1, eur1-cn"):
         fill(data)
 
 

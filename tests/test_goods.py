@@ -91,10 +91,20 @@ def test_split_when_it_fits_is_one_certificate(example):
 
 
 def test_one_item_too_big_for_any_certificate(example):
-    example["items"] = [{"description": "word " * 3000, "hs_code": "8481", "gross_mass": "1 kg"}]
+    """Within the input limits every item fits the built-in forms; a layout with large goods type
+    (a plug-in's, say) can still meet one that does not fit alone, and both modes say so."""
+    from eur1pdf import FillOptions, get_layout, render
+
+    layout = get_layout("eur1")
+    face = layout.faces["certificate"]
+    goods = face.goods.model_copy(update={"size": 40.0, "min_size": 40.0})
+    large = layout.model_copy(
+        update={"faces": {**layout.faces, "certificate": face.model_copy(update={"goods": goods})}}
+    )
+    example["items"] = [{"description": "word " * 99 + "word", "hs_code": "8481", "gross_mass": "1 kg"}]
     for mode in ("split", "error"):  # splitting cannot help: both say so
         with pytest.raises(GoodsOverflowError, match=r"items\[0\] \(box 8\): item 1 alone needs \d+ lines"):
-            fill(example, on_overflow=mode)
+            render(example, FillOptions(on_overflow=mode), layout=large)
 
 
 def test_long_mass_wraps_in_box9_and_rows_stay_aligned(example, eur1):

@@ -183,9 +183,11 @@ def test_byte_order_mark_is_accepted(tmp_path):
 
 
 def test_form_is_a_layout_name_never_a_path(example):
-    from eur1pdf import LayoutError, render
+    from eur1pdf import render
+    from eur1pdf.rules import RuleViolation
 
     for form in ("../../etc/passwd", "/tmp/evil", "eur1/../eur1"):
         example["form"] = form
-        with pytest.raises(LayoutError, match="unknown layout"):
+        with pytest.raises(RuleViolation, match="unknown form") as caught:  # a finding on the field "form"
             render(example)
+        assert [(f.field, f.severity) for f in caught.value.findings][:1] == [("form", "error")]

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import LayoutError
+from ..errors import LayoutError, UnknownLayoutError
 from .geometry import Rect, box_rect, field_rect, label_block, text_rect
 from .schema import Layout
 
@@ -272,7 +272,7 @@ def get_layout(name: str) -> Layout:
         return load_layout_file(BUILTIN_DIR / f"{name}.toml")
     entry = plugin_entries().get(name)
     if entry is None:
-        raise LayoutError(f"unknown layout {name!r} (known: {', '.join(layout_names())})")
+        raise UnknownLayoutError(f"unknown layout {name!r} (known: {', '.join(layout_names())})")
     layout = load_layout_file(_plugin_path(entry))
     if layout.name != name:
         raise LayoutError(f"plug-in layout {name!r} ({entry.value}) loads a layout named {layout.name!r}")
