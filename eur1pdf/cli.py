@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .api import FillOptions, SigningKey, fill_file
+from .api import FillOptions, SigningKey, fill_file, render
 from .blank import build_blank
 from .calibrate import write_calibration
 from .config import load_settings
@@ -72,6 +72,61 @@ def cmd_fill(args: argparse.Namespace) -> int:
     report = _report_all if args.allow_errors else _warn
     out = fill_file(args.input, args.output, options, layout=layout, blank=args.blank, on_findings=report)
     print(f"wrote {out}")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    """One page as PNG, to look at before printing a hundred."""
+    from .server import MAX_PREVIEW_DPI, page_png
+
+    if not 18 <= args.dpi <= MAX_PREVIEW_DPI:
+        raise UsageError(f"--dpi: give 18 to {MAX_PREVIEW_DPI}")
+    options = _fill_options(args)
+    layout = load_layout_file(args.layout) if args.layout else None
+    report = _report_all if args.allow_errors else _warn
+    pdf = render(load_certificate(args.input), options, layout, args.blank, on_findings=report)
+    try:
+        png = page_png(pdf, args.page, args.dpi)
+    except IndexError as exc:
+        raise UsageError(f"--page: {exc}") from None
+    print(f"wrote {write_atomic(args.output, png)}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The HTTP service (README, "HTTP service"); runs until stopped."""
+    import ipaddress
+
+    import uvicorn
+
+    from .server import ServerConfig, create_app
+
+    _apply_settings(args)
+    api_key = _secret(args.api_key_env, "--api-key-env") if args.api_key_env else None
+    printers = {}
+    if args.printer:
+        printers["default"] = load_profile(args.printer)
+    for named in args.printer_profile or []:
+        name, _, path = named.partition("=")
+        if not name or not path:
+            raise UsageError(f"--printer-profile: give NAME=PROFILE.toml, got {named!r}")
+        printers[name] = load_profile(path)
+    if args.workers < 1 or args.max_body < 1 or args.timeout <= 0:
+        raise UsageError("--workers, --max-body and --timeout must be positive")
+    args.lock = bool(args.lock_password_env)
+    base = FillOptions(
+        verify_url=args.verify_url, lock_password=_lock_password(args), signing=_signing_key(args)
+    )
+    config = ServerConfig(args.workers, api_key, args.max_body, args.timeout, printers, base)
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    if not loopback and api_key is None:
+        print(
+            f"eur1pdf: warning: listening on {args.host} without an API key (--api-key-env)", file=sys.stderr
+        )
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -333,6 +388,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"eur1pdf {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    preview = sub.add_parser("preview", help="one page of a certificate as PNG")
+    preview.add_argument("input", help="certificate file, .json or .yaml")
+    preview.add_argument("-o", "--output", required=True, help="PNG file to write")
+    preview.add_argument("--page", type=int, default=1, help="page number, from 1 (default 1)")
+    preview.add_argument("--dpi", type=int, default=100, help="resolution, 18 to 200 (default 100)")
+    _add_fill_options(preview)
+    preview.set_defaults(func=cmd_preview)
+
+    serve = sub.add_parser("serve", help="run the HTTP service (FastAPI on uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
+    serve.add_argument(
+        "--api-key-env", metavar="NAME", help="require the API key held in this environment variable"
+    )
+    serve.add_argument("--max-body", type=int, default=1_000_000, help="largest request body in bytes")
+    serve.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take")
+    serve.add_argument("--verify-url", metavar="TEMPLATE", help="final certificates' verification link")
+    serve.add_argument("--printer", metavar="PROFILE.toml", help="the profile requests name 'default'")
+    serve.add_argument(
+        "--printer-profile", metavar="NAME=PROFILE.toml", action="append", help="a profile requests may name"
+    )
+    serve.add_argument("--sign", metavar="KEY.p12", help="sign final certificates with this key")
+    serve.add_argument(
+        "--sign-password-env", metavar="NAME", help="the variable holding the key's passphrase"
+    )
+    serve.add_argument(
+        "--lock-password-env", metavar="NAME", help="lock final certificates with this password"
+    )
+    serve.add_argument("--config", metavar="FILE.toml", help="settings file (default: $EUR1PDF_CONFIG)")
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.set_defaults(func=cmd_serve)
 
     fill = sub.add_parser("fill", help="fill a certificate (JSON or YAML) into a PDF")
     fill.add_argument("input", help="certificate file, .json or .yaml")

@@ -28,3 +28,8 @@ def fonts_dir() -> Path:
 
 def blank_forms_dir() -> Path:
     return data_dir("blank_forms")
+
+
+def examples_dir() -> Path:
+    """The bundled example certificates (the server warms its workers with one)."""
+    return data_dir("examples")

@@ -1,0 +1,246 @@
+"""`eur1pdf serve`: the real server in a subprocess, talked to over loopback with httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from PIL import Image
+
+from eur1pdf import FillOptions, render
+from eur1pdf.model import certificate_from_data
+from eur1pdf.rules import validate
+
+from .conftest import EXAMPLE, cli
+
+KEY = "test-key-8f2c1e"
+VERIFY_URL = "https://verify.example.org/eur1/{serial}?d={digest}"
+AUTH = {"X-API-Key": KEY}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A running `eur1pdf serve` with an API key and a verification link; its base URL."""
+    port = _free_port()
+    env = dict(os.environ, EUR1PDF_TEST_KEY=KEY)
+    command = [sys.executable, "-m", "eur1pdf.cli", "serve", "--port", str(port), "--workers", "2"]
+    command += ["--api-key-env", "EUR1PDF_TEST_KEY", "--verify-url", VERIFY_URL, "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the server did not start: {process.stdout.read() if process.stdout else ''}")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a hang is the failure to report
+        process.kill()
+        raise
+
+
+@pytest.fixture
+def example() -> dict:
+    return json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def test_pdf_is_the_same_as_fill_makes(server, example, tmp_path):
+    response = httpx.post(
+        f"{server}/v1/certificates",
+        params={"mode": "final", "sheets": "1"},
+        json=example,
+        headers=AUTH,
+        timeout=60,
+    )
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    out = tmp_path / "fill.pdf"
+    run = cli("fill", str(EXAMPLE), "-o", str(out), "--final", "--sheets", "1", "--verify-url", VERIFY_URL)
+    assert run.returncode == 0, run.stderr
+    assert response.content == out.read_bytes()
+
+
+def test_rule_breach_is_422_with_the_findings_validate_gives(server, example):
+    example["items"][0]["hs_code"] = "84"
+    response = httpx.post(f"{server}/v1/certificates", json=example, headers=AUTH, timeout=60)
+    assert response.status_code == 422
+    expected = [f.to_dict() for f in validate(certificate_from_data(copy.deepcopy(example)))]
+    assert response.json()["findings"] == expected
+    assert any(f["code"] == "box8.hs_digits" and f["field"] == "items[0].hs_code" for f in expected)
+    check = httpx.post(f"{server}/v1/validate", json=example, headers=AUTH, timeout=60).json()
+    assert check == {"valid": False, "findings": expected}
+
+
+def test_contract_violations_and_fit_errors_are_422_with_field_and_box(server, example):
+    example["colour"] = "red"
+    body = httpx.post(f"{server}/v1/certificates", json=example, headers=AUTH, timeout=60).json()
+    assert body["findings"][0]["field"] == "colour" and body["findings"][0]["code"] == "input.invalid"
+    del example["colour"]
+    example["exporter"]["address"] = ["a long address line that goes on"] * 20
+    response = httpx.post(f"{server}/v1/certificates", json=example, headers=AUTH, timeout=60)
+    assert response.status_code == 422
+    (finding,) = response.json()["findings"]
+    assert (finding["code"], finding["box"], finding["field"]) == ("fit.overflow", "1", "exporter")
+
+
+def test_the_api_key_is_required(server, example):
+    for headers in ({}, {"X-API-Key": "wrong"}, {"Authorization": "Bearer wrong"}):
+        response = httpx.post(f"{server}/v1/certificates", json=example, headers=headers, timeout=60)
+        assert response.status_code == 401 and "API key" in response.json()["message"]
+    assert httpx.get(f"{server}/v1/layouts", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
+    assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}  # for load balancers, no key
+
+
+def test_an_oversized_body_is_413(server):
+    big = b'{"form": "' + b"x" * 2_000_000 + b'"}'
+    response = httpx.post(
+        f"{server}/v1/certificates",
+        content=big,
+        headers={**AUTH, "content-type": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code == 413 and "over the limit" in response.json()["message"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(40):
+            yield b" " * 100_000
+
+    response = httpx.post(
+        f"{server}/v1/certificates", content=chunks(), headers={**AUTH, "content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_bad_requests_say_what_and_leak_nothing(server, example):
+    cases = [
+        ("/v1/certificates", {"printer": "nope"}, example, 400, "printer 'nope' is not configured"),
+        ("/v1/certificates", {"sheets": "x"}, example, 400, "sheets"),
+        ("/v1/certificates", {"mode": "maybe"}, example, 422, ""),
+        ("/v1/preview", {"dpi": "300"}, example, 422, ""),
+        ("/v1/preview", {"page": "9"}, example, 422, "the document has 5 page(s)"),
+        ("/v1/certificates", {"sheets": "7"}, example, 400, "no sheet 7"),
+    ]
+    for path, params, body, status, text in cases:
+        response = httpx.post(f"{server}{path}", params=params, json=body, headers=AUTH, timeout=60)
+        assert response.status_code == status, (path, params, response.text)
+        assert text in response.text and "Traceback" not in response.text and "/eur1pdf/" not in response.text
+    raw = httpx.post(
+        f"{server}/v1/certificates",
+        content=b"{not json",
+        headers={**AUTH, "content-type": "application/json"},
+    )
+    assert raw.status_code == 422 and "Traceback" not in raw.text
+
+
+def test_secrets_cannot_come_from_a_request(server, example):
+    """Signing and locking are server configuration: unknown query parameters change nothing."""
+    params = {
+        "sheets": "1",
+        "sign": "/etc/passwd",
+        "lock_password": "x",
+        "verify_url": "https://evil/{digest}",
+    }
+    response = httpx.post(f"{server}/v1/certificates", params=params, json=example, headers=AUTH, timeout=60)
+    assert response.content == render(example, FillOptions(sheets=(1,)))
+
+
+def test_layouts_and_their_geometry(server):
+    names = [entry["name"] for entry in httpx.get(f"{server}/v1/layouts", headers=AUTH).json()]
+    assert {"eur1", "eur-med", "eur1-cn", "eur1-quad"} <= set(names)
+    geometry = httpx.get(f"{server}/v1/layouts/eur1", headers=AUTH).json()
+    assert "8" in geometry["boxes"]
+    assert httpx.get(f"{server}/v1/layouts/..%2Fetc", headers=AUTH).status_code == 404
+
+
+def test_preview_is_a_png_of_the_page(server, example, tmp_path):
+    response = httpx.post(
+        f"{server}/v1/preview", params={"page": 2, "dpi": 50}, json=example, headers=AUTH, timeout=60
+    )
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    path = tmp_path / "p.png"
+    path.write_bytes(response.content)
+    with Image.open(path) as image:
+        width, height = image.size
+        assert abs(width - 595.276 * 50 / 72) <= 1 and abs(height - 841.89 * 50 / 72) <= 1
+
+
+def test_two_hundred_parallel_requests_are_all_answered_correctly(server, example):
+    certs = []
+    for n in range(200):
+        cert = copy.deepcopy(example)
+        cert["serial"] = f"P {n:03d}.000"
+        certs.append(cert)
+
+    async def send_all() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=50)
+        async with httpx.AsyncClient(base_url=server, headers=AUTH, timeout=120, limits=limits) as client:
+            return await asyncio.gather(
+                *(client.post("/v1/certificates", params={"sheets": "1"}, json=c) for c in certs)
+            )
+
+    responses = asyncio.run(send_all())
+    assert [r.status_code for r in responses] == [200] * 200
+    options = FillOptions(sheets=(1,))
+    assert all(r.content == render(c, options) for r, c in zip(responses, certs, strict=True))
+
+
+def test_the_openapi_document_finds_no_server_error(server):
+    """schemathesis generates requests from /openapi.json (bounded): no answer is a 5xx."""
+    schemathesis = shutil.which("schemathesis") or shutil.which("st")
+    if schemathesis is None:
+        pytest.skip("schemathesis is not installed")
+    run = subprocess.run(
+        [
+            schemathesis,
+            "run",
+            f"{server}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "15",
+            "--header",
+            f"X-API-Key: {KEY}",
+            "--request-timeout",
+            "60",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def test_preview_from_the_command_line(tmp_path):
+    out = tmp_path / "page.png"
+    run = cli("preview", str(EXAMPLE), "-o", str(out), "--page", "2", "--dpi", "36", "--draft")
+    assert run.returncode == 0, run.stderr
+    with Image.open(out) as image:
+        width, height = image.size
+        assert abs(width - 595.276 / 2) <= 1 and abs(height - 841.89 / 2) <= 1
+    run = cli("preview", str(EXAMPLE), "-o", str(out), "--page", "99")
+    assert run.returncode == 2 and "the document has 5 page(s)" in run.stderr
