@@ -25,6 +25,7 @@ from .layouts.schema import Layout
 from .marks import draft_layer, final_layer
 from .model import Certificate, certificate_from_data, load_certificate
 from .output import check_output_dir, write_atomic
+from .perlayout import PerLayout
 from .placement import place_certificate
 from .printer import PrinterProfile
 from .rules import Finding, RuleViolation, validate
@@ -58,6 +59,9 @@ class SigningKey:
     path: Path
     passphrase: bytes | None
     location: str | None = None  # default: the place of the exporter's declaration
+
+
+_END_MARKS = PerLayout()  # one layout per end mark, so the per-layout caches (blank, marks) hold
 
 
 def layout_for(cert: Certificate, layout: Layout | None = None) -> Layout:
@@ -166,7 +170,7 @@ def render(
     if any(f.severity == "error" for f in findings) and not options.allow_errors:
         raise RuleViolation(findings)
     if options.end_mark is not None:
-        layout = layout.with_end_mark(options.end_mark)
+        layout = _END_MARKS.get(layout, options.end_mark, lambda: layout.with_end_mark(options.end_mark))
     sheets = list(options.sheets) if options.sheets else None
     if sheets:
         known = {s.number for s in layout.sheets}

@@ -61,21 +61,29 @@ class Record:
 
 
 def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, int]]:
-    """Each line and its length; of a line over ``limit`` bytes only the length (a 200 MB line is
-    read through a piece at a time, never held)."""
+    """Each line and the length of its content (without a byte-order mark and the line end); of a
+    line over ``limit`` only the length (a 200 MB line is read through a piece at a time, never held)."""
+    first = True
+    slack = 5  # a byte-order mark (3) and CR LF (2) do not count
     while True:
-        line = fh.readline(limit + 1)
+        line = fh.readline(limit + slack + 1)
         if not line:
             return
-        size = len(line)
-        if size > limit and not line.endswith(b"\n"):
+        if first and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        first = False
+        if not line.endswith(b"\n") and len(line) > limit:
+            size = len(line)
             line = b""
             while True:
                 rest = fh.readline(1 << 20)
                 size += len(rest)
                 if not rest or rest.endswith(b"\n"):
                     break
-        yield line, size
+            size -= len(rest) - len(rest.rstrip(b"\r\n"))  # the line end does not count
+            yield line, size
+            continue
+        yield line, len(line.rstrip(b"\r\n"))
 
 
 def _jsonl_records(path: Path) -> Iterator[Record]:
@@ -83,8 +91,6 @@ def _jsonl_records(path: Path) -> Iterator[Record]:
     with path.open("rb") as fh:
         number = 0
         for line_number, (raw, size) in enumerate(_lines(fh, limit), start=1):
-            if line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # a byte-order mark is harmless
             if size <= limit and not raw.strip():
                 continue  # blank lines (a trailing newline, a separator) are no records
             number += 1

@@ -179,6 +179,8 @@ def _secret(name: str, option: str) -> str:
     value = os.environ.get(name)
     if value is None:
         raise UsageError(f"{option}: the environment variable {name} is not set")
+    if not value.strip():
+        raise UsageError(f"{option}: the environment variable {name} is empty")
     return value
 
 

@@ -16,6 +16,7 @@ references to them hold whatever subsets a certificate needs.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -117,7 +118,8 @@ def _build_template(
     )
 
 
-_TEMPLATES: OrderedDict[tuple, tuple[object, Template]] = OrderedDict()
+_TEMPLATES: OrderedDict[tuple, tuple[tuple[object, object], Template]] = OrderedDict()
+_TEMPLATES_LOCK = threading.Lock()
 
 
 def template(
@@ -134,14 +136,17 @@ def template(
     """
     bg_key = background if isinstance(background, bytes) else id(background)
     key = (bg_key, faces, id(marks), wanted)
-    found = _TEMPLATES.get(key)
-    if found is not None:
-        _TEMPLATES.move_to_end(key)
-        return found[1]
+    with _TEMPLATES_LOCK:  # render_many may run on a thread pool
+        found = _TEMPLATES.get(key)
+        same = found is not None and found[0][1] is marks  # ids can be reused once objects die
+        if same and (isinstance(background, bytes) or found[0][0] is background):
+            _TEMPLATES.move_to_end(key)
+            return found[1]  # type: ignore[index]
     made = _build_template(background, faces, marks, wanted)
-    _TEMPLATES[key] = ((background, marks), made)
-    if len(_TEMPLATES) > TEMPLATE_CACHE_SIZE:
-        _TEMPLATES.popitem(last=False)
+    with _TEMPLATES_LOCK:
+        _TEMPLATES[key] = ((background, marks), made)
+        if len(_TEMPLATES) > TEMPLATE_CACHE_SIZE:
+            _TEMPLATES.popitem(last=False)
     return made
 
 

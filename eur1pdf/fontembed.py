@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -110,22 +111,31 @@ def glyph_set(fixed: frozenset[int], variable: Iterable[int]) -> frozenset[int]:
 
 
 class _Subsets:
-    """The subset font files made so far, least recently used dropped first."""
+    """The subset font files made so far, least recently used dropped first.
+
+    Keyed by the font object itself (hashed by identity, kept alive by the
+    key) and guarded by a lock: render_many may run on a thread pool.
+    """
 
     def __init__(self) -> None:
-        self._files: OrderedDict[tuple[int, frozenset[int]], tuple[bytes, frozenset[int]]] = OrderedDict()
+        self._files: OrderedDict[tuple[FontMetrics, frozenset[int]], tuple[bytes, frozenset[int]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
 
     def get(self, font: FontMetrics, codepoints: frozenset[int]) -> tuple[bytes, frozenset[int]]:
-        key = (id(font), codepoints)
-        found = self._files.get(key)
-        if found is None:
-            found = _subset_file(font, codepoints)
-            self._files[key] = found
+        key = (font, codepoints)
+        with self._lock:
+            found = self._files.get(key)
+            if found is not None:
+                self._files.move_to_end(key)
+                return found
+        made = _subset_file(font, codepoints)  # slow: made outside the lock (twice at worst)
+        with self._lock:
+            self._files[key] = made
             if len(self._files) > SUBSET_CACHE_SIZE:
                 self._files.popitem(last=False)
-        else:
-            self._files.move_to_end(key)
-        return found
+        return made
 
 
 _SUBSETS = _Subsets()
@@ -209,15 +219,17 @@ def font_objects(font: FontMetrics, fixed: frozenset[int], variable: Iterable[in
     return _font_objects(font, glyph_set(fixed, variable), first)
 
 
-_OBJECTS: OrderedDict[tuple[int, frozenset[int], int], Body] = OrderedDict()
+_OBJECTS: OrderedDict[tuple[FontMetrics, frozenset[int], int], Body] = OrderedDict()
+_OBJECTS_LOCK = threading.Lock()
 
 
 def _font_objects(font: FontMetrics, codepoints: frozenset[int], first: int) -> Body:
-    key = (id(font), codepoints, first)
-    body = _OBJECTS.get(key)
-    if body is not None:
-        _OBJECTS.move_to_end(key)
-        return body
+    key = (font, codepoints, first)
+    with _OBJECTS_LOCK:
+        body = _OBJECTS.get(key)
+        if body is not None:
+            _OBJECTS.move_to_end(key)
+            return body
     program = font_program(font)
     data, glyphs = _SUBSETS.get(font, codepoints)
     base_font = name(f"{_tag(program.postscript_name, codepoints)}+{program.postscript_name}")
@@ -267,7 +279,8 @@ def _font_objects(font: FontMetrics, codepoints: frozenset[int], first: int) -> 
     body.add(stream({"Length1": b"%d" % len(data)}, data, level=SMALL))
     body.add(stream({}, _to_unicode(program, codepoints), level=SMALL))
     body = body.frozen()
-    _OBJECTS[key] = body
-    if len(_OBJECTS) > 4 * SUBSET_CACHE_SIZE:
-        _OBJECTS.popitem(last=False)
+    with _OBJECTS_LOCK:
+        _OBJECTS[key] = body
+        if len(_OBJECTS) > 4 * SUBSET_CACHE_SIZE:
+            _OBJECTS.popitem(last=False)
     return body

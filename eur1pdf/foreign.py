@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import pikepdf
 
-from .pdfsyntax import Body, array, dictionary, num, stream
+from .pdfsyntax import Body, array, dictionary, stream
 
 
 def _value(obj: object, number_of, queue: list) -> bytes:
@@ -27,8 +27,11 @@ def _value(obj: object, number_of, queue: list) -> bytes:
         return b"null"
     if isinstance(obj, bool):
         return b"true" if obj else b"false"
-    if isinstance(obj, int | float | Decimal):
-        return num(float(obj)) if not isinstance(obj, int) else b"%d" % obj
+    if isinstance(obj, int):
+        return b"%d" % obj
+    if isinstance(obj, float | Decimal):  # every digit kept (a 0.0004 matrix must not become 0)
+        text = format(Decimal(str(obj)), "f")
+        return (text.rstrip("0").rstrip(".") if "." in text else text).encode("ascii") or b"0"
     assert isinstance(obj, pikepdf.Object)
     if obj.is_indirect:
         return b"%d 0 R" % number_of(obj, queue)

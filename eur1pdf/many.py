@@ -13,6 +13,7 @@ or a cluster's (``dask.distributed.Client.get_executor()``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -78,10 +79,17 @@ def _spool(result: RenderResult, folder: str) -> RenderResult:
     """Write the PDF to a temporary file in ``folder`` (the output folder: renaming is then atomic)."""
     if result.pdf is None:
         return result
-    fd, path = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=".tmp", dir=folder)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(result.pdf)
-    os.chmod(path, 0o666 & ~current_umask())  # the usual file mode, as write_atomic gives
+    path = None
+    try:
+        fd, path = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(result.pdf)
+        os.chmod(path, 0o666 & ~current_umask())  # the usual file mode, as write_atomic gives
+    except OSError as exc:  # a full disk fails this record, not the whole run
+        if path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        return RenderResult(result.index, None, result.findings, f"cannot write the PDF ({exc.strerror})")
     digest = hashlib.sha256(result.pdf).hexdigest()
     size = len(result.pdf)
     return RenderResult(result.index, None, result.findings, None, result.names, path, digest, size)

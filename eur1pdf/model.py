@@ -103,6 +103,10 @@ def _clean_text(value: str) -> str:
             )
         if category == "Cf" or ch == "\u034f":
             raise ValueError(f"contains the invisible character U+{ord(ch):04X} ({name})")
+        if category != "Zs":  # surrogates, private use, unassigned, line/paragraph separators
+            raise ValueError(
+                f"contains U+{ord(ch):04X}, which is not a printable character (category {category})"
+            )
     return value
 
 

@@ -18,6 +18,7 @@ import hmac
 import io
 import logging
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
@@ -47,6 +48,7 @@ class ServerConfig:
     api_key: str | None = None
     max_body_bytes: int = 1_000_000
     timeout_s: float = 30.0
+    queue_per_worker: int = 8  # requests waiting or rendering per worker; beyond, 503 at once
     printers: dict[str, PrinterProfile] = field(default_factory=dict)  # name -> profile
     base: FillOptions = field(default_factory=FillOptions)  # verify URL, lock password, signing key
 
@@ -144,8 +146,7 @@ class _BodyLimit:
         seen = 0
         while True:
             message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay([message]), send)
+            if message["type"] != "http.request":  # the client went away: nobody to answer
                 return
             chunk = message.get("body", b"")
             seen += len(chunk)
@@ -156,19 +157,17 @@ class _BodyLimit:
             if not message.get("more_body", False):
                 break
         body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self.app(scope, _replay([body], receive), send)
+        await self.app(scope, _replay(body, receive), send)
 
 
-def _replay(messages: list[dict], then: Any = None) -> Any:
-    """An ASGI receive that gives ``messages`` first, then (for disconnects) the real one."""
-    pending = list(messages)
+def _replay(body: dict, then: Any) -> Any:
+    """An ASGI receive that gives the body read already, then waits on the real one (disconnects)."""
+    pending = [body]
 
     async def receive() -> dict:
         if pending:
-            return pending.pop(0)
-        if then is not None:
-            return await then()
-        return {"type": "http.disconnect"}
+            return pending.pop()
+        return await then()
 
     return receive
 
@@ -224,16 +223,23 @@ QueryDpi = Annotated[int, Query(ge=18, le=MAX_PREVIEW_DPI, description="resoluti
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     """The ASGI application; ``uvicorn.run(create_app(config))`` serves it."""
     config = config or ServerConfig()
+    if config.api_key is not None and not config.api_key.strip():
+        raise ValueError("an empty API key would let everyone in")
     state: dict[str, Any] = {}
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=config.workers, initializer=_warm_up)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        pool = ProcessPoolExecutor(max_workers=config.workers, initializer=_warm_up)
-        state["pool"] = pool
+        state["pool"] = new_pool()
+        # Work in hand is bounded: a slot is taken per request and given back when its job ends
+        # (not when its client stops waiting), so slow or flooding clients get 503, not a queue.
+        state["slots"] = asyncio.Semaphore(config.workers * config.queue_per_worker)
         try:
             yield
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # workers finish and exit with the server
+            state["pool"].shutdown(wait=True, cancel_futures=True)  # workers finish and exit with the server
 
     app = FastAPI(
         title="eur1pdf",
@@ -292,13 +298,35 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             signing=base.signing if final else None,
         )
 
+    def replace_pool(broken: ProcessPoolExecutor) -> None:
+        if state["pool"] is broken:  # once, however many requests noticed
+            state["pool"] = new_pool()
+            broken.shutdown(wait=False, cancel_futures=True)
+            log.error("a rendering process died; the pool was started again")
+
     async def run(data: Any, options: FillOptions, preview: tuple[int, int] | None = None) -> Response:
-        loop = asyncio.get_running_loop()
-        job = loop.run_in_executor(state["pool"], _render_job, data, options, preview)
+        slots: asyncio.Semaphore = state["slots"]
+        if slots.locked():
+            raise HTTPException(
+                503, "busy: every worker has work waiting; retry", headers={"Retry-After": "1"}
+            )
+        await slots.acquire()
+        pool: ProcessPoolExecutor = state["pool"]
         try:
-            status, media, body = await asyncio.wait_for(job, config.timeout_s)
+            future = pool.submit(_render_job, data, options, preview)
+        except BrokenProcessPool:
+            slots.release()
+            replace_pool(pool)
+            raise HTTPException(503, "a rendering process had died; retry") from None
+        loop = asyncio.get_running_loop()  # the callback runs in the pool's thread: hand it to the loop
+        future.add_done_callback(lambda _: loop.call_soon_threadsafe(slots.release))
+        try:
+            status, media, body = await asyncio.wait_for(asyncio.wrap_future(future), config.timeout_s)
         except TimeoutError:
             raise HTTPException(503, f"the certificate took longer than {config.timeout_s:g} s") from None
+        except BrokenProcessPool:  # a worker was killed (out of memory …): start afresh, say so
+            replace_pool(pool)
+            raise HTTPException(503, "a rendering process died; retry") from None
         return Response(body, status_code=status, media_type=media)
 
     @app.post(

@@ -396,7 +396,7 @@ def test_batch_streams_a_200_mb_jsonl_and_refuses_only_the_giant_line(tmp_path, 
         ("in.jsonl:3", "ok"),
         ("in.jsonl:4", "failed"),
     ]
-    assert "209,715,218 bytes is more than the 1,000,000 bytes" in entries[1]["error"]
+    assert "209,715,217 bytes is more than the 1,000,000 bytes" in entries[1]["error"]
     assert "not UTF-8 text" in entries[3]["error"]
 
 
@@ -468,3 +468,79 @@ def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(tmp_path, m
     assert "Traceback" not in err
     with pytest.raises(ZeroDivisionError):
         cli_module.main(["--debug", "fill", str(source), "-o", str(tmp_path / "o.pdf")])
+
+
+def test_a_lone_surrogate_is_refused_with_its_field(example):
+    """Found by review: "\\ud800" passed the checks and crashed the digest (a 500 in the service)."""
+    example["serial"] = "A\ud800"
+    with pytest.raises(InputError) as caught:
+        render(example)
+    problem = caught.value.problems[0]
+    assert problem.field == "serial" and "not a printable character (category Cs)" in problem.message
+
+
+def test_a_users_blank_keeps_every_digit_of_its_numbers(tmp_path, example):
+    """Found by review: reals of a user's blank were cut to 3 decimals (a 0.0004 matrix became 0)."""
+    import pikepdf
+
+    from eur1pdf.layouts.geometry import PT_PER_MM
+
+    blank = pikepdf.new()
+    page = blank.add_blank_page(page_size=(210 * PT_PER_MM, 297 * PT_PER_MM))
+    blank.add_blank_page(page_size=(210 * PT_PER_MM, 297 * PT_PER_MM))  # sheet 1 has two faces
+    inner = blank.make_stream(b"0 0 10000 10000 re f", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form)
+    inner.BBox = [0, 0, 10000, 10000]
+    inner.Matrix = pikepdf.Array(
+        [pikepdf.Object.parse(b"0.0004"), 0, 0, pikepdf.Object.parse(b"0.0004"), 10, 10]
+    )
+    page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Tiny=inner))
+    page.Contents = blank.make_stream(b"/Tiny Do")
+    path = tmp_path / "blank.pdf"
+    blank.save(path)
+    pdf = render(example, FillOptions(sheets=(1,)), blank=path)
+    with pikepdf.open(__import__("io").BytesIO(pdf)) as doc:
+        tiny = doc.pages[0].Resources.XObject.Bg.Resources.XObject.Tiny
+        assert [float(v) for v in tiny.Matrix] == [0.0004, 0, 0, 0.0004, 10, 10]
+
+
+def test_an_end_mark_does_not_defeat_the_caches(example):
+    """Found by review: each render with an end mark built a new layout, so nothing was reused."""
+    from eur1pdf import compose
+
+    options = FillOptions(end_mark="stars", sheets=(1,))
+    render(example, options)
+    before = len(compose._TEMPLATES)
+    for serial in ("B 1", "B 2", "B 3"):
+        render(dict(example, serial=serial), options)
+    assert len(compose._TEMPLATES) == before
+
+
+def test_render_many_on_threads_with_tiny_caches(example, monkeypatch):
+    """Found by review: the caches' get and move_to_end raced between threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from eur1pdf import compose, render_many
+
+    monkeypatch.setattr(compose, "TEMPLATE_CACHE_SIZE", 1)
+    kinds = [FillOptions(sheets=(1,)), FillOptions(draft=True, sheets=(1,)), FillOptions(overlay_only=True)]
+    certs = [dict(example, serial=f"T {n}") for n in range(24)]
+    expected = [render(c, kinds[n % 3]) for n, c in enumerate(certs)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(render, c, kinds[n % 3]) for n, c in enumerate(certs)]
+        assert [f.result() for f in futures] == expected
+    assert render_many  # the public entry point runs the same code on any executor
+
+
+def test_jsonl_limit_counts_the_record_not_its_line_end(tmp_path, example, monkeypatch):
+    """Found by review: the line end and a byte-order mark counted towards the record limit."""
+    from eur1pdf import batch, model
+
+    record = json.dumps(example, separators=(",", ":")).encode()
+    monkeypatch.setitem(model.LIMITS, "input_bytes", len(record))
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + record + b"\r\n" + record[:-1] + b" }\r\n")
+    entries = list(batch._jsonl_records(source))
+    assert [e.text.problem for e in entries] == [
+        None,
+        f"{len(record) + 1:,} bytes is more than the {len(record):,} bytes one certificate may take",
+    ]

@@ -244,3 +244,70 @@ def test_preview_from_the_command_line(tmp_path):
         assert abs(width - 595.276 / 2) <= 1 and abs(height - 841.89 / 2) <= 1
     run = cli("preview", str(EXAMPLE), "-o", str(out), "--page", "99")
     assert run.returncode == 2 and "the document has 5 page(s)" in run.stderr
+
+
+# ----------------------------------------------------------------- in-process app: limits and failures
+
+
+def _slow_or_real(data, options, preview):
+    """A job that sleeps when asked to (forked workers see this module as the test set it up)."""
+    if isinstance(data, dict) and data.get("slow"):
+        time.sleep(2.0)
+        return 200, "application/json", b"{}"
+    from eur1pdf import server as server_module
+
+    return server_module._render_job_real(data, options, preview)
+
+
+def _app_client(monkeypatch, **config):
+    from fastapi.testclient import TestClient
+
+    from eur1pdf import server as server_module
+
+    monkeypatch.setattr(server_module, "_render_job_real", server_module._render_job, raising=False)
+    monkeypatch.setattr(server_module, "_render_job", _slow_or_real)
+    return TestClient(server_module.create_app(server_module.ServerConfig(**config)))
+
+
+def test_work_in_hand_is_bounded_and_slow_jobs_time_out(monkeypatch, example):
+    with _app_client(monkeypatch, workers=1, queue_per_worker=1, timeout_s=0.5) as client:
+        slow = client.post("/v1/certificates", json={"slow": True})
+        assert slow.status_code == 503 and "longer than 0.5 s" in slow.json()["message"]
+        busy = client.post("/v1/certificates", json=example)  # the slow job still holds the only slot
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+        deadline = time.monotonic() + 20  # the slot comes back when the slow job ends, not before
+        while (
+            status := client.post("/v1/certificates", json=example, params={"sheets": "1"}).status_code
+        ) == 503:
+            assert time.monotonic() < deadline, "the slot never came back"
+            time.sleep(0.3)
+        assert status == 200
+
+
+def test_a_killed_worker_is_replaced(monkeypatch, example):
+    import multiprocessing
+    import signal
+
+    with _app_client(monkeypatch, workers=1) as client:
+        assert client.post("/v1/certificates", json=example, params={"sheets": "1"}).status_code == 200
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGKILL)  # the out-of-memory killer, say
+        time.sleep(0.5)
+        statuses = [client.post("/v1/certificates", json=example, params={"sheets": "1"}).status_code]
+        statuses += [client.post("/v1/certificates", json=example, params={"sheets": "1"}).status_code]
+        assert statuses[-1] == 200 and set(statuses) <= {200, 503}, statuses
+
+
+def test_an_empty_api_key_is_refused(tmp_path):
+    from eur1pdf.server import ServerConfig, create_app
+
+    with pytest.raises(ValueError, match="empty API key"):
+        create_app(ServerConfig(api_key=""))
+    run = subprocess.run(
+        [sys.executable, "-m", "eur1pdf.cli", "serve", "--api-key-env", "EUR1PDF_EMPTY"],
+        env=dict(os.environ, EUR1PDF_EMPTY=""),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and "EUR1PDF_EMPTY is empty" in run.stderr
