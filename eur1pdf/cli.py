@@ -111,13 +111,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not name or not path:
             raise UsageError(f"--printer-profile: give NAME=PROFILE.toml, got {named!r}")
         printers[name] = load_profile(path)
-    if args.workers < 1 or args.max_body < 1 or args.timeout <= 0:
-        raise UsageError("--workers, --max-body and --timeout must be positive")
+    if args.workers < 1 or args.max_body < 1 or args.timeout <= 0 or args.queue < 1:
+        raise UsageError("--workers, --max-body, --timeout and --queue must be positive")
     args.lock = bool(args.lock_password_env)
     base = FillOptions(
         verify_url=args.verify_url, lock_password=_lock_password(args), signing=_signing_key(args)
     )
-    config = ServerConfig(args.workers, api_key, args.max_body, args.timeout, printers, base)
+    config = ServerConfig(
+        workers=args.workers,
+        api_key=api_key,
+        max_body_bytes=args.max_body,
+        timeout_s=args.timeout,
+        queue_per_worker=args.queue,
+        printers=printers,
+        base=base,
+    )
     try:
         loopback = ipaddress.ip_address(args.host).is_loopback
     except ValueError:
@@ -408,6 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-body", type=int, default=1_000_000, help="largest request body in bytes")
     serve.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take")
+    serve.add_argument(
+        "--queue", type=int, default=64, help="requests in hand per worker; beyond, 503 at once (default 64)"
+    )
     serve.add_argument("--verify-url", metavar="TEMPLATE", help="final certificates' verification link")
     serve.add_argument("--printer", metavar="PROFILE.toml", help="the profile requests name 'default'")
     serve.add_argument(

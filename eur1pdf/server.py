@@ -48,7 +48,7 @@ class ServerConfig:
     api_key: str | None = None
     max_body_bytes: int = 1_000_000
     timeout_s: float = 30.0
-    queue_per_worker: int = 8  # requests waiting or rendering per worker; beyond, 503 at once
+    queue_per_worker: int = 64  # requests waiting or rendering per worker; beyond, 503 at once
     printers: dict[str, PrinterProfile] = field(default_factory=dict)  # name -> profile
     base: FillOptions = field(default_factory=FillOptions)  # verify URL, lock password, signing key
 
