@@ -96,7 +96,9 @@ def _split_layers(data: bytes) -> tuple[bytes, bytes | None]:
                 pikepdf.Page(
                     pikepdf.Dictionary(
                         Type=pikepdf.Name.Page,
-                        MediaBox=page.MediaBox,
+                        MediaBox=pikepdf.Array(
+                            list(page.MediaBox)
+                        ),  # a copy: the box belongs to the other PDF
                         Resources=mark_resources,
                         Contents=marks.make_stream(b"q /Watermark Do Q\n" if has_mark else b""),
                     )

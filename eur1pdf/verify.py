@@ -63,7 +63,7 @@ def _data_layer_text(pdf: pikepdf.Pdf) -> list[str]:
         data = out.copy_foreign(xobjects["/Data"])
         new = pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
-            MediaBox=page.MediaBox,
+            MediaBox=pikepdf.Array(list(page.MediaBox)),  # a copy: the box belongs to the other PDF
             Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Data=data)),
             Contents=out.make_stream(b"q /Data Do Q\n"),
         )
