@@ -24,12 +24,13 @@ from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 
 from .api import FillOptions, render
 from .errors import Eur1pdfError, FitError, InputError, MissingGlyphError
 from .layouts import geometry_json, get_layout, layout_names
-from .model import certificate_from_data
+from .model import Certificate, certificate_from_data
 from .printer import PrinterProfile
 from .resources import examples_dir
 from .rules import Finding, RuleViolation, findings_from_input_error, validate
@@ -392,5 +393,28 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    def openapi() -> dict[str, Any]:
+        """The generated document, with the certificate's own JSON schema as the request body.
+
+        The handlers take a plain object so that a broken certificate gets
+        eur1pdf's findings (field, box) rather than FastAPI's generic 422;
+        the document still tells clients, and API fuzzers, what to send.
+        """
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+            body = Certificate.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(body.pop("$defs", {}))
+            schemas["Certificate"] = body
+            for path in ("/v1/certificates", "/v1/preview", "/v1/validate"):
+                content = document["paths"][path]["post"]["requestBody"]["content"]
+                content["application/json"]["schema"] = {"$ref": "#/components/schemas/Certificate"}
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     return _BodyLimit(app, config.max_body_bytes)  # type: ignore[return-value]
