@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 
 import pikepdf
 import pypdfium2
@@ -16,7 +14,7 @@ import zxingcpp
 from eur1pdf import Eur1pdfError, FillOptions, certificate_from_data, render
 from eur1pdf.digest import canonical_bytes, digest
 
-from .conftest import EXAMPLE, ROOT, box_rect_pt, open_pdf, text_in
+from .conftest import EXAMPLE, ROOT, box_rect_pt, cli, open_pdf, text_in
 
 TEMPLATE = "https://verify.example.org/eur1/{serial}?d={digest}"
 FINAL_EXAMPLE = ROOT / "examples" / "eur1-ch-mx-final.json"
@@ -119,21 +117,7 @@ def test_bad_template_and_both_modes(final_data, tmp_path):
         render(final_data, FillOptions(final=True, verify_url="https://x.example/{id}"))
     with pytest.raises(Eur1pdfError, match="either a draft or final"):
         render(final_data, FillOptions(final=True, draft=True))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "eur1pdf.cli",
-            "fill",
-            str(FINAL_EXAMPLE),
-            "-o",
-            str(tmp_path / "o.pdf"),
-            "--draft",
-            "--final",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = cli("fill", str(FINAL_EXAMPLE), "-o", str(tmp_path / "o.pdf"), "--draft", "--final")
     assert result.returncode == 2 and "not allowed with argument" in result.stderr
 
 
@@ -141,19 +125,8 @@ def test_verify_url_from_a_settings_file(tmp_path):
     settings = tmp_path / "site.toml"
     settings.write_text(f'verify_url = "{TEMPLATE}"\n', encoding="utf-8")
     out = tmp_path / "o.pdf"
-    cmd = [
-        sys.executable,
-        "-m",
-        "eur1pdf.cli",
-        "fill",
-        str(FINAL_EXAMPLE),
-        "-o",
-        str(out),
-        "--final",
-        "--sheets",
-        "1",
-    ]
-    result = subprocess.run([*cmd, "--config", str(settings)], capture_output=True, text=True)
+    cmd = ["fill", str(FINAL_EXAMPLE), "-o", str(out), "--final", "--sheets", "1"]
+    result = cli(*cmd, "--config", str(settings))
     assert result.returncode == 0, result.stderr
     with pikepdf.open(out) as pdf:
         assert str(pdf.docinfo["/Eur1pdfVerification"]).startswith(
@@ -161,12 +134,12 @@ def test_verify_url_from_a_settings_file(tmp_path):
         )
     env = {**os.environ, "EUR1PDF_CONFIG": str(settings)}
     override = "https://other.example.org/{digest}"
-    result = subprocess.run([*cmd, "--verify-url", override], capture_output=True, text=True, env=env)
+    result = cli(*cmd, "--verify-url", override, env=env)
     assert result.returncode == 0, result.stderr
     with pikepdf.open(out) as pdf:
         assert str(pdf.docinfo["/Eur1pdfVerification"]).startswith("https://other.example.org/"), (
             "the option wins"
         )
     settings.write_text('verify_ur = "typo"\n', encoding="utf-8")
-    result = subprocess.run([*cmd, "--config", str(settings)], capture_output=True, text=True)
+    result = cli(*cmd, "--config", str(settings))
     assert result.returncode == 1 and "verify_ur: unknown key" in result.stderr

@@ -6,8 +6,6 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 
 import pikepdf
 import pytest
@@ -16,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from eur1pdf import FillOptions, render
 from eur1pdf.verify import NotACertificate, verify
 
-from .conftest import PASSPHRASE, ROOT, SIGNER_CN
+from .conftest import PASSPHRASE, ROOT, SIGNER_CN, cli
 
 TEMPLATE = "https://verify.example.org/eur1/{serial}?d={digest}"
 FINAL_EXAMPLE = ROOT / "examples" / "eur1-ch-mx-final.json"
@@ -87,9 +85,7 @@ def test_foreign_pdf_and_cli(final_pdf, tmp_path):
     path.write_bytes(final_pdf)
 
     def run(file):
-        return subprocess.run(
-            [sys.executable, "-m", "eur1pdf.cli", "verify", str(file)], capture_output=True, text=True
-        )
+        return cli("verify", str(file))
 
     result = run(path)
     assert result.returncode == 1 and "UNSIGNED" in result.stdout
@@ -106,27 +102,11 @@ def test_locked_and_signed_final_is_valid_and_a_broken_signature_is_not(tmp_path
     trust.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     out = tmp_path / "signed.pdf"
     env = {**os.environ, "EUR1_KEY_PASS": PASSPHRASE.decode()}
-    fill = [
-        sys.executable,
-        "-m",
-        "eur1pdf.cli",
-        "fill",
-        str(FINAL_EXAMPLE),
-        "-o",
-        str(out),
-        "--final",
-        "--verify-url",
-        TEMPLATE,
-        "--lock",
-        "--sign",
-        str(p12),
-        "--sign-password-env",
-        "EUR1_KEY_PASS",
-    ]
-    result = subprocess.run(fill, capture_output=True, text=True, env=env)
+    fill = ["fill", str(FINAL_EXAMPLE), "-o", str(out), "--final", "--verify-url", TEMPLATE, "--lock"]
+    result = cli(*fill, "--sign", str(p12), "--sign-password-env", "EUR1_KEY_PASS", env=env)
     assert result.returncode == 0, result.stderr
-    check = [sys.executable, "-m", "eur1pdf.cli", "verify", str(out), "--trust", str(trust)]
-    result = subprocess.run(check, capture_output=True, text=True)
+    check = ["verify", str(out), "--trust", str(trust)]
+    result = cli(*check)
     assert result.returncode == 0, result.stdout
     assert (
         "VALID" in result.stdout and f"signature by '{SIGNER_CN}' intact and valid, trusted" in result.stdout
@@ -138,29 +118,23 @@ def test_locked_and_signed_final_is_valid_and_a_broken_signature_is_not(tmp_path
     at = data.index(b"<", data.index(b"/Title")) + 5
     data[at] = ord("0") if data[at] != ord("0") else ord("1")
     out.write_bytes(bytes(data))
-    result = subprocess.run(check, capture_output=True, text=True)
+    result = cli(*check)
     assert result.returncode == 1 and "TAMPERED" in result.stdout and "signature" in result.stdout
 
 
 def test_passphrase_never_on_the_command_line(tmp_path, signing_key):
     _, p12 = signing_key
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "eur1pdf.cli",
-            "fill",
-            str(FINAL_EXAMPLE),
-            "-o",
-            str(tmp_path / "o.pdf"),
-            "--final",
-            "--sign",
-            str(p12),
-            "--sign-password-env",
-            "NO_SUCH_VARIABLE",
-        ],
-        capture_output=True,
-        text=True,
+    out = str(tmp_path / "o.pdf")
+    result = cli(
+        "fill",
+        str(FINAL_EXAMPLE),
+        "-o",
+        out,
+        "--final",
+        "--sign",
+        str(p12),
+        "--sign-password-env",
+        "NO_SUCH_VARIABLE",
     )
     assert result.returncode == 2 and "NO_SUCH_VARIABLE is not set" in result.stderr
     assert not (tmp_path / "o.pdf").exists()
