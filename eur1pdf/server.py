@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 
@@ -270,9 +270,14 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"message": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
-    def options_for(
-        mode: Mode | None, overlay_only: bool, sheets: str | None, printer: str | None, on_overflow: str
+    def fill_options(
+        mode: QueryMode = None,
+        overlay_only: QueryOverlay = False,
+        sheets: QuerySheets = None,
+        printer: QueryPrinter = None,
+        on_overflow: QueryOverflow = "error",
     ) -> FillOptions:
+        """The query parameters /v1/certificates and /v1/preview share, with the server's settings."""
         profile = None
         if printer is not None:
             profile = config.printers.get(printer)
@@ -298,6 +303,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             lock_password=base.lock_password if final else None,
             signing=base.signing if final else None,
         )
+
+    from_query = Depends(fill_options)  # FastAPI reads fill_options' query parameters for each request
 
     def replace_pool(broken: ProcessPoolExecutor) -> None:
         if state["pool"] is broken:  # once, however many requests noticed
@@ -338,16 +345,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             422: {"description": "the findings that stop it (as `eur1pdf validate --format json`)"},
         },
     )
-    async def certificates(
-        certificate: CertificateBody,
-        mode: QueryMode = None,
-        overlay_only: QueryOverlay = False,
-        sheets: QuerySheets = None,
-        printer: QueryPrinter = None,
-        on_overflow: QueryOverflow = "error",
-    ) -> Response:
+    async def certificates(certificate: CertificateBody, options: FillOptions = from_query) -> Response:
         """Fill one certificate: the PDF, or 422 with the findings."""
-        return await run(certificate, options_for(mode, overlay_only, sheets, printer, on_overflow))
+        return await run(certificate, options)
 
     @app.post(
         "/v1/preview",
@@ -358,14 +358,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         certificate: CertificateBody,
         page: QueryPage = 1,
         dpi: QueryDpi = 100,
-        mode: QueryMode = None,
-        overlay_only: QueryOverlay = False,
-        sheets: QuerySheets = None,
-        printer: QueryPrinter = None,
-        on_overflow: QueryOverflow = "error",
+        options: FillOptions = from_query,
     ) -> Response:
         """One page of the certificate as PNG, to look at before printing."""
-        options = options_for(mode, overlay_only, sheets, printer, on_overflow)
         return await run(certificate, options, (page, dpi))
 
     @app.post("/v1/validate")
