@@ -121,10 +121,18 @@ def background_for(layout: Layout, blank: str | Path | None = None) -> tuple[Bac
     if blank is None:
         return drawn_blank(layout), None
     try:
-        data = Path(blank).read_bytes()
+        stat = Path(blank).stat()
+        data = _read_blank(str(blank), stat.st_mtime_ns, stat.st_size)
     except OSError as exc:
         raise Eur1pdfError(f"--blank {blank}: cannot read ({exc.strerror})") from None
     return data, blank_page_count(data, str(blank))
+
+
+@lru_cache(maxsize=8)
+def _read_blank(path: str, mtime_ns: int, size: int) -> bytes:
+    """A user's blank, read once per process (again if it changes): a batch uses the same bytes
+    object for every record, so the caches keyed by it hash it once."""
+    return Path(path).read_bytes()
 
 
 @lru_cache(maxsize=8)

@@ -249,12 +249,6 @@ def test_text_is_normalised_before_measuring(example):
     assert "Café Ltd" in text and "\u0301" not in text
 
 
-def _example_path(tmp_path: Path, text: str, suffix: str = ".json") -> Path:
-    path = tmp_path / f"cert{suffix}"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 # ----------------------------------------------------------------- regressions found by the suite
 
 
@@ -515,11 +509,12 @@ def test_an_end_mark_does_not_defeat_the_caches(example):
     assert len(compose._TEMPLATES) == before
 
 
-def test_render_many_on_threads_with_tiny_caches(example, monkeypatch):
-    """Found by review: the caches' get and move_to_end raced between threads."""
+def test_rendering_on_threads_with_tiny_caches(example, monkeypatch):
+    """Found by review: the caches' get and move_to_end raced between threads (render_many may
+    run on a thread pool)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from eur1pdf import compose, render_many
+    from eur1pdf import compose
 
     monkeypatch.setattr(compose, "TEMPLATE_CACHE_SIZE", 1)
     kinds = [FillOptions(sheets=(1,)), FillOptions(draft=True, sheets=(1,)), FillOptions(overlay_only=True)]
@@ -528,7 +523,6 @@ def test_render_many_on_threads_with_tiny_caches(example, monkeypatch):
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = [pool.submit(render, c, kinds[n % 3]) for n, c in enumerate(certs)]
         assert [f.result() for f in futures] == expected
-    assert render_many  # the public entry point runs the same code on any executor
 
 
 def test_jsonl_limit_counts_the_record_not_its_line_end(tmp_path, example, monkeypatch):
