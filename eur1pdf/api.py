@@ -194,7 +194,7 @@ def render(
     pages = []
     parts = plan_certificates(cert, layout, options.on_overflow)
     for part in parts:
-        pages += place_certificate(part, layout, sheets, ctx)
+        pages += place_certificate(part, layout, sheets, ctx, canonical)
     background, count = (None, None) if options.overlay_only else background_for(layout, blank)
     title = f"{layout.title} {cert.serial}" if cert.serial else layout.title
     matrix = None

@@ -21,12 +21,12 @@ from .layouts.schema import Face, Goods, GoodsColumn, Layout
 from .model import Item
 from .text import (
     FontMetrics,
+    Measured,
     check_glyphs,
     largest_that_fits,
     lines_that_fit,
+    measure,
     size_steps,
-    widest_word_units,
-    wrap_paragraph,
     wrap_paragraphs,
 )
 
@@ -94,12 +94,17 @@ def item_cells(item: Item, number: int, goods: Goods) -> dict[str, str]:
     return cells
 
 
+_ITEM_TEXTS = ("marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass")
+
+
 def check_item_glyphs(items: Sequence[Item], font: FontMetrics, goods: Goods, offset: int = 0) -> None:
-    for i, item in enumerate(items):
-        for part in ("marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass"):
-            value = getattr(item, part)
-            if value:
-                check_glyphs(font, value, f"items[{i + offset}].{part}")
+    texts = [getattr(item, part) or "" for item in items for part in _ITEM_TEXTS]
+    if not font.characters.issuperset("".join(texts)):  # the common case is one pass: all drawable
+        for i, item in enumerate(items):
+            for part in _ITEM_TEXTS:
+                value = getattr(item, part)
+                if value:
+                    check_glyphs(font, value, f"items[{i + offset}].{part}")
     for fmt in (goods.separator, *goods.part_formats.values(), goods.item_number_format):
         check_glyphs(font, fmt.replace("{}", "").replace("{n}", "0"), "layout goods format")
 
@@ -160,22 +165,29 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
             items_that_fit=goods.max_items,
         )
     cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
+    widths = [cg.width for cg in geom.columns]
+    # each cell measured once; each size tried then only counts lines (no lines are built)
+    measured = [[measure(font, cell[cg.column.source]) for cg in geom.columns] for cell in cells]
     tried: dict[float, tuple[int, int]] = {}  # size -> lines needed, lines that fit
-    columns = [(cg.column.source, cg.width) for cg in geom.columns]
 
     def fits(size: float) -> bool:
-        # count lines only (wrapping is remembered); rows are built for the size chosen
         needed = sum(
-            max(1, *(len(wrap_paragraph(font, cell[source], size, w)) for source, w in columns))
-            for cell in cells
+            max(1, *(m.lines_at(font, size, w) for m, w in zip(row, widths, strict=True))) for row in measured
         )
         tried[size] = (needed, capacity(goods, geom, font, size))
         return needed <= tried[size][1]
 
     def result(size: float) -> GoodsFit:
-        return GoodsFit(size, wrap_rows(items, goods, geom, font, size, cells), *tried[size])
+        rows = [
+            {
+                cg.column.source: list(m.wrap(font, size, cg.width))
+                for cg, m in zip(geom.columns, row, strict=True)
+            }
+            for row in measured
+        ]
+        return GoodsFit(size, rows, *tried[size])
 
-    whole, cut = _sizes_whole_words_first(cells, goods, geom, font)
+    whole, cut = _sizes_whole_words_first(measured, goods, geom, font)
     found = largest_that_fits(whole, fits)
     if found is None:
         found = next((s for s in cut if fits(s)), None)
@@ -202,14 +214,14 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
 
 
 def _sizes_whole_words_first(
-    cells: Sequence[dict[str, str]], goods: Goods, geom: GoodsGeometry, font: FontMetrics
+    measured: Sequence[Sequence[Measured]], goods: Goods, geom: GoodsGeometry, font: FontMetrics
 ) -> tuple[list[float], list[float]]:
     """Sizes to try: those at which no word of any column has to be cut, then the others."""
     sizes = size_steps(goods.size, goods.min_size)
 
-    # the widest word of each column, measured once: whether it fits is then one comparison per size
+    # the widest word of each column: whether it fits is then one comparison per size
     widest = [
-        (widest_word_units(font, [c[cg.column.source] for c in cells]), cg.width) for cg in geom.columns
+        (max((row[n].widest for row in measured), default=0), cg.width) for n, cg in enumerate(geom.columns)
     ]
 
     def whole(size: float) -> bool:
@@ -299,8 +311,11 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
         for cg in geom.columns:
             source = cg.column.source
             field = f"items[{i}]" if source in ("item_no", "text") else f"items[{i}].{source}"
+            align = cg.column.align
             for j, text in enumerate(row[source]):
-                x = aligned_x(cg.left, cg.width, font.width(text, size), cg.column.align)
+                x = cg.left  # left-aligned columns need no width
+                if align != "left":
+                    x = aligned_x(cg.left, cg.width, font.width(text, size), align)
                 y = first_baseline - (line_index + j) * lead
                 out.append(TextRun(text, x, y, font, size, cg.column.box, field))
         out += _fill_blank_lines(row, geom, first_baseline - line_index * lead, size, lead, goods)

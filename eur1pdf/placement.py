@@ -130,10 +130,15 @@ def _text_fields(value: object, path: str = ""):
             yield from _text_fields(item, f"{path}[{i}]")
 
 
-def check_certificate_glyphs(cert: Certificate, layout: Layout) -> None:
-    """Refuse a character the data font lacks, naming the exact field, before drawing."""
+def check_certificate_glyphs(cert: Certificate, layout: Layout, canonical: bytes | None = None) -> None:
+    """Refuse a character the data font lacks, naming the exact field, before drawing.
+
+    ``canonical``: the certificate's canonical JSON when already made (it holds
+    every text, and JSON's own characters are ASCII), so it is not serialised twice.
+    """
     font = font_for(layout, "data")
-    if font.characters.issuperset(cert.model_dump_json()):  # the common case, checked in one pass
+    everything = canonical.decode("utf-8") if canonical is not None else cert.model_dump_json()
+    if font.characters.issuperset(everything):  # the common case, checked in one pass
         return
     for path, text in _text_fields(
         cert.model_dump(mode="json", by_alias=True, exclude={"form", "agreement"})
@@ -146,10 +151,17 @@ def _item_box(path: str) -> str | None:
 
 
 def place_certificate(
-    cert: Certificate, layout: Layout, sheets: list[int] | None = None, ctx: Context | None = None
+    cert: Certificate,
+    layout: Layout,
+    sheets: list[int] | None = None,
+    ctx: Context | None = None,
+    canonical: bytes | None = None,
 ) -> list[Page]:
-    """One page of data per face of the requested sheets, in print order."""
-    check_certificate_glyphs(cert, layout)
+    """One page of data per face of the requested sheets, in print order.
+
+    ``canonical``: the canonical JSON of the certificate (or of the whole it is a part of).
+    """
+    check_certificate_glyphs(cert, layout, canonical)
     return [
         place_face(cert, layout, name, face, sheet.number, ctx) for sheet, name, face in layout.pages(sheets)
     ]

@@ -42,6 +42,11 @@ class FontMetrics:
         return frozenset(map(chr, self.units))
 
     @cached_property
+    def char_units(self) -> dict[str, int]:
+        """:attr:`units` keyed by the character itself, so a width is one ``sum(map(...))``."""
+        return {chr(cp): advance for cp, advance in self.units.items()}
+
+    @cached_property
     def space_units(self) -> int:
         return self.units.get(32, round(0.278 * self.units_per_em))
 
@@ -68,9 +73,11 @@ class FontMetrics:
 
 @lru_cache(maxsize=16384)
 def _width_units(font: FontMetrics, text: str) -> int:
-    units = font.units
-    space = font.space_units
-    return sum([units.get(c, space) for c in map(ord, text)])
+    try:  # every character is in the font (checked before placing): one sum in C
+        return sum(map(font.char_units.__getitem__, text))
+    except KeyError:  # measuring before the check: an unknown character counts as a space
+        units, space = font.units, font.space_units
+        return sum([units.get(c, space) for c in map(ord, text)])
 
 
 @cache
@@ -171,12 +178,19 @@ def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
 @lru_cache(maxsize=16384)
 def _wrap(font: FontMetrics, text: str, size: float, width: float) -> tuple[str, ...]:
     """:func:`wrap`, remembered: a batch repeats addresses, goods and sizes over and over."""
+    return _wrap_words(font, _words(font, text), size, width)
+
+
+def _wrap_words(
+    font: FontMetrics, words: tuple[tuple[str, int], ...], size: float, width: float
+) -> tuple[str, ...]:
+    """The greedy wrap of words already measured (see :func:`wrap`)."""
     upm = font.units_per_em
     space = font.space_units
     lines: list[str] = []
     current: list[str] = []
     used = 0  # font units on the current line
-    for word, units in _words(font, text):
+    for word, units in words:
         if current:
             if (used + space + units) * size / upm <= width:
                 current.append(word)
@@ -192,6 +206,50 @@ def _wrap(font: FontMetrics, text: str, size: float, width: float) -> tuple[str,
     if current:
         lines.append(" ".join(current))
     return tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One paragraph measured once in font units, to be wrapped at many sizes cheaply.
+
+    Box 8 tries several sizes for every item; its texts are new on every
+    certificate (marks, masses), so remembering wraps by text would not help,
+    but its words (``cartons``, ``steel,``) repeat and are measured from a cache.
+    """
+
+    words: tuple[tuple[str, int], ...]  # each word and its width
+    one_line: int  # the words joined by single spaces, as one line
+    widest: int  # the widest word
+
+    def lines_at(self, font: FontMetrics, size: float, width: float) -> int:
+        """How many lines :func:`wrap` makes at ``size`` in ``width`` points, without making them."""
+        if not self.words:
+            return 0
+        upm = font.units_per_em
+        if self.one_line * size / upm <= width:  # the common case: all on one line
+            return 1
+        if self.widest * size / upm > width:  # a word is cut: rare, let the wrap itself count
+            return len(_wrap_words(font, self.words, size, width))
+        space = font.space_units
+        lines, used = 1, self.words[0][1]
+        for _, units in self.words[1:]:  # the same comparisons as _wrap_words
+            if (used + space + units) * size / upm <= width:
+                used += space + units
+            else:
+                lines, used = lines + 1, units
+        return lines
+
+    def wrap(self, font: FontMetrics, size: float, width: float) -> tuple[str, ...]:
+        return _wrap_words(font, self.words, size, width)
+
+
+def measure(font: FontMetrics, text: str) -> Measured:
+    """Measure a paragraph's words (each from the word cache) for :class:`Measured`."""
+    words = tuple((w, _width_units(font, w)) for w in _BREAKABLE.split(text.strip(" \t")) if w)
+    if not words:
+        return Measured((), 0, 0)
+    widths = [units for _, units in words]
+    return Measured(words, sum(widths) + font.space_units * (len(words) - 1), max(widths))
 
 
 def wrap_paragraph(font: FontMetrics, text: str, size: float, width: float) -> tuple[str, ...]:
