@@ -141,7 +141,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     """Exit 0: all written; 1: some records failed; 2: nothing could be read; 130: interrupted."""
     from .batch import BatchRefused, count_records, run_batch
+    from .bulk import tune_for_bulk
     from .progress import progress_for
+
+    tune_for_bulk()  # this process is ours; with --jobs 1 it renders every record itself
 
     options = _fill_options(args)
     if args.jobs is not None and args.jobs < 1:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .layouts.geometry import Rect, mm_to_pt
 from .text import FontMetrics
@@ -18,9 +19,12 @@ Colour = tuple[float, float, float]
 BLACK: Colour = (0.0, 0.0, 0.0)
 
 
-@dataclass(frozen=True)
-class TextRun:
-    """One line of text at a baseline position, with the box and field it belongs to."""
+class TextRun(NamedTuple):
+    """One line of text at a baseline position, with the box and field it belongs to.
+
+    A named tuple rather than a frozen dataclass: a certificate places about a
+    hundred runs, and a dataclass's frozen ``__init__`` cost several times as much.
+    """
 
     text: str
     x: float

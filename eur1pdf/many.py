@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import FillOptions, render
+from .bulk import tune_for_bulk
 from .errors import Eur1pdfError, InputError, Problem
 from .layouts.schema import Layout
 from .model import Certificate, certificate_from_data, parse_text
@@ -150,9 +151,13 @@ def render_chunk(
     return [_spool(r, spool) for r in results] if spool is not None else results
 
 
-def _ignore_interrupts() -> None:
-    """Ctrl-C is for the parent: it stops handing out work and leaves clean files."""
+def _worker_start() -> None:
+    """Ctrl-C is for the parent: it stops handing out work and leaves clean files.
+
+    The worker is eur1pdf's own process: its garbage collector is set for bulk work.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_for_bulk()
 
 
 def default_jobs() -> int:
@@ -207,7 +212,7 @@ def render_many(
         return
     own = executor is None
     workers = jobs or default_jobs()
-    pool = executor or ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    pool = executor or ProcessPoolExecutor(max_workers=workers, initializer=_worker_start)
     in_flight: deque[Future[list[RenderResult]]] = deque()
     window = max(2, 3 * workers)
     try:

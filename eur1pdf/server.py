@@ -28,6 +28,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 
 from .api import FillOptions, render
+from .bulk import tune_for_bulk
 from .errors import Eur1pdfError, FitError, InputError, MissingGlyphError
 from .layouts import geometry_json, get_layout, layout_names
 from .model import Certificate, certificate_from_data
@@ -122,6 +123,7 @@ def _warm_up() -> None:
     example = json.loads((examples_dir() / "eur1-ch-mx.json").read_text(encoding="utf-8"))
     for options in (FillOptions(), FillOptions(draft=True), FillOptions(overlay_only=True)):
         render(example, options)
+    tune_for_bulk()  # after the warm-up, so the layouts and fonts it loaded are never walked again
 
 
 # ----------------------------------------------------------------------------- HTTP side

@@ -47,6 +47,11 @@ class FontMetrics:
         return {chr(cp): advance for cp, advance in self.units.items()}
 
     @cached_property
+    def word_units(self) -> dict[str, int]:
+        """Widths of the words measured so far (see :func:`_word_widths`)."""
+        return {}
+
+    @cached_property
     def space_units(self) -> int:
         return self.units.get(32, round(0.278 * self.units_per_em))
 
@@ -159,10 +164,31 @@ def words_fit(font: FontMetrics, paragraphs: Iterable[str], size: float, width: 
     return widest_word_units(font, paragraphs) * size / font.units_per_em <= width
 
 
+def _split_words(text: str) -> list[str]:
+    """The words of a paragraph: broken at ordinary spaces and tabs only, never at no-break spaces."""
+    if "\t" in text:
+        return [w for w in _BREAKABLE.split(text) if w]
+    return [w for w in text.split(" ") if w]
+
+
+def _word_widths(font: FontMetrics, words: list[str]) -> list[int]:
+    """Each word's width in font units, from the font's word table (words repeat a lot)."""
+    known = font.word_units
+    widths = list(map(known.get, words))
+    if None in widths:
+        if len(known) > 65536:  # bounded: a batch of random codes must not grow it for ever
+            known.clear()
+        for i, width in enumerate(widths):
+            if width is None:
+                widths[i] = known[words[i]] = _width_units(font, words[i])
+    return widths  # type: ignore[return-value]
+
+
 @lru_cache(maxsize=16384)
-def _words(font: FontMetrics, text: str) -> tuple[tuple[str, int], ...]:
+def _words(font: FontMetrics, text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """The words of a paragraph with their widths in font units, measured once."""
-    return tuple((w, font.text_units(w)) for w in _BREAKABLE.split(text.strip(" \t")) if w)
+    words = _split_words(text)
+    return tuple(words), tuple(_word_widths(font, words))
 
 
 def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
@@ -178,11 +204,11 @@ def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
 @lru_cache(maxsize=16384)
 def _wrap(font: FontMetrics, text: str, size: float, width: float) -> tuple[str, ...]:
     """:func:`wrap`, remembered: a batch repeats addresses, goods and sizes over and over."""
-    return _wrap_words(font, _words(font, text), size, width)
+    return _wrap_words(font, *_words(font, text), size, width)
 
 
 def _wrap_words(
-    font: FontMetrics, words: tuple[tuple[str, int], ...], size: float, width: float
+    font: FontMetrics, words: Sequence[str], widths: Sequence[int], size: float, width: float
 ) -> tuple[str, ...]:
     """The greedy wrap of words already measured (see :func:`wrap`)."""
     upm = font.units_per_em
@@ -190,7 +216,7 @@ def _wrap_words(
     lines: list[str] = []
     current: list[str] = []
     used = 0  # font units on the current line
-    for word, units in words:
+    for word, units in zip(words, widths, strict=True):
         if current:
             if (used + space + units) * size / upm <= width:
                 current.append(word)
@@ -214,10 +240,11 @@ class Measured:
 
     Box 8 tries several sizes for every item; its texts are new on every
     certificate (marks, masses), so remembering wraps by text would not help,
-    but its words (``cartons``, ``steel,``) repeat and are measured from a cache.
+    but its words (``cartons;``, ``steel,``) repeat and are measured from a table.
     """
 
-    words: tuple[tuple[str, int], ...]  # each word and its width
+    words: tuple[str, ...] | list[str]
+    widths: tuple[int, ...] | list[int]  # each word's width
     one_line: int  # the words joined by single spaces, as one line
     widest: int  # the widest word
 
@@ -229,10 +256,10 @@ class Measured:
         if self.one_line * size / upm <= width:  # the common case: all on one line
             return 1
         if self.widest * size / upm > width:  # a word is cut: rare, let the wrap itself count
-            return len(_wrap_words(font, self.words, size, width))
+            return len(_wrap_words(font, self.words, self.widths, size, width))
         space = font.space_units
-        lines, used = 1, self.words[0][1]
-        for _, units in self.words[1:]:  # the same comparisons as _wrap_words
+        lines, used = 1, self.widths[0]
+        for units in self.widths[1:]:  # the same comparisons as _wrap_words
             if (used + space + units) * size / upm <= width:
                 used += space + units
             else:
@@ -240,16 +267,18 @@ class Measured:
         return lines
 
     def wrap(self, font: FontMetrics, size: float, width: float) -> tuple[str, ...]:
-        return _wrap_words(font, self.words, size, width)
+        if self.words and self.one_line * size / font.units_per_em <= width:
+            return (" ".join(self.words),)
+        return _wrap_words(font, self.words, self.widths, size, width)
 
 
 def measure(font: FontMetrics, text: str) -> Measured:
-    """Measure a paragraph's words (each from the word cache) for :class:`Measured`."""
-    words = tuple((w, _width_units(font, w)) for w in _BREAKABLE.split(text.strip(" \t")) if w)
+    """Measure a paragraph's words for :class:`Measured`."""
+    words = _split_words(text)
     if not words:
-        return Measured((), 0, 0)
-    widths = [units for _, units in words]
-    return Measured(words, sum(widths) + font.space_units * (len(words) - 1), max(widths))
+        return Measured((), (), 0, 0)
+    widths = _word_widths(font, words)
+    return Measured(words, widths, sum(widths) + font.space_units * (len(words) - 1), max(widths))
 
 
 def wrap_paragraph(font: FontMetrics, text: str, size: float, width: float) -> tuple[str, ...]:
