@@ -19,6 +19,7 @@ from .errors import GoodsOverflowError
 from .layouts.geometry import box_rect, font_for, mm_to_pt
 from .layouts.schema import Face, Goods, GoodsColumn, Layout
 from .model import Item
+from .perlayout import PerLayout
 from .text import (
     FontMetrics,
     Measured,
@@ -53,7 +54,15 @@ class GoodsGeometry:
     columns: tuple[ColumnGeometry, ...]
 
 
+_GEOMETRY = PerLayout()
+
+
 def goods_geometry(layout: Layout, face: Face) -> GoodsGeometry:
+    """The goods area of ``face``, computed once per layout and face."""
+    return _GEOMETRY.get(layout, id(face), lambda: _goods_geometry(layout, face))
+
+
+def _goods_geometry(layout: Layout, face: Face) -> GoodsGeometry:
     goods = face.goods
     assert goods is not None
     page_h = layout.height_mm
@@ -81,17 +90,22 @@ def _part_text(goods: Goods, part: str, value: str) -> str:
 
 def item_cells(item: Item, number: int, goods: Goods) -> dict[str, str]:
     """What each column shows for one item; parts without a column go into ``text``."""
-    own = {c.source for c in goods.columns}
+    in_text, own_columns = _cell_sources(goods)
     cells: dict[str, str] = {"item_no": goods.item_number_format.format(n=number)}
-    parts = [
-        _part_text(goods, part, getattr(item, part))
-        for part in goods.text_parts
-        if part not in own and getattr(item, part)
-    ]
+    parts = [_part_text(goods, part, value) for part in in_text if (value := getattr(item, part))]
     cells["text"] = goods.separator.join(parts)
-    for source in own - {"item_no", "text"}:  # a column has its own heading: the value alone
+    for source in own_columns:  # a column has its own heading: the value alone
         cells[source] = getattr(item, source) or ""
     return cells
+
+
+def _cell_sources(goods: Goods) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The parts joined into ``text`` and the columns that show one field alone."""
+    own = {c.source for c in goods.columns}
+    return (
+        tuple(part for part in goods.text_parts if part not in own),
+        tuple(sorted(own - {"item_no", "text"})),
+    )
 
 
 _ITEM_TEXTS = ("marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass")
@@ -170,10 +184,17 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
     measured = [[measure(font, cell[cg.column.source]) for cg in geom.columns] for cell in cells]
     tried: dict[float, tuple[int, int]] = {}  # size -> lines needed, lines that fit
 
+    cells_and_widths = [list(zip(row, widths, strict=True)) for row in measured]
+    upm = font.units_per_em
+
     def fits(size: float) -> bool:
-        needed = sum(
-            max(1, *(m.lines_at(font, size, w) for m, w in zip(row, widths, strict=True))) for row in measured
-        )
+        needed = 0
+        for row in cells_and_widths:
+            height = 1
+            for m, w in row:
+                if m.one_line * size / upm > w:  # more than one line: count them (else 0 or 1)
+                    height = max(height, m.lines_at(font, size, w))
+            needed += height
         tried[size] = (needed, capacity(goods, geom, font, size))
         return needed <= tried[size][1]
 
@@ -307,11 +328,11 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
     first_baseline = geom.top - size * font.ascent
     out: list[Drawable] = []
     line_index = 0
+    whole_item = ("item_no", "text")  # columns whose runs belong to the item, not to one of its fields
+    columns = [(cg, cg.column.source, cg.column.align, cg.column.source in whole_item) for cg in geom.columns]
     for i, row in enumerate(fitted.rows):
-        for cg in geom.columns:
-            source = cg.column.source
-            field = f"items[{i}]" if source in ("item_no", "text") else f"items[{i}].{source}"
-            align = cg.column.align
+        for cg, source, align, of_item in columns:
+            field = f"items[{i}]" if of_item else f"items[{i}].{source}"
             for j, text in enumerate(row[source]):
                 x = cg.left  # left-aligned columns need no width
                 if align != "left":
