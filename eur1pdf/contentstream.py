@@ -112,7 +112,8 @@ class ContentWriter:
 
     # -- drawing ---------------------------------------------------------
     def text(self, run: TextRun) -> None:
-        self._fill_colour(run.color)
+        if run.color != self._fill:
+            self._fill_colour(run.color)
         if not self._in_text:
             self.ops.append(b"BT")
             self._in_text = True

@@ -25,8 +25,12 @@ FAST = 1  # what each certificate compresses: level 6 took 1 ms more per certifi
 SMALL = 9  # what is compressed once per process (blank form, marks, font subsets)
 
 
+@lru_cache(maxsize=16384)
 def num(value: float) -> bytes:
-    """A number as PDF writes it: at most 3 decimals, no trailing zeros, no exponent."""
+    """A number as PDF writes it: at most 3 decimals, no trailing zeros, no exponent.
+
+    Remembered: baselines, column edges and sizes come back on every certificate.
+    """
     if value == int(value):
         return b"%d" % value
     text = b"%.3f" % value
