@@ -99,13 +99,20 @@ def item_cells(item: Item, number: int, goods: Goods) -> dict[str, str]:
     return cells
 
 
+_SOURCES = PerLayout()
+
+
 def _cell_sources(goods: Goods) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The parts joined into ``text`` and the columns that show one field alone."""
-    own = {c.source for c in goods.columns}
-    return (
-        tuple(part for part in goods.text_parts if part not in own),
-        tuple(sorted(own - {"item_no", "text"})),
-    )
+    """The parts joined into ``text`` and the columns that show one field alone, once per layout."""
+
+    def make() -> tuple[tuple[str, ...], tuple[str, ...]]:
+        own = {c.source for c in goods.columns}
+        return (
+            tuple(part for part in goods.text_parts if part not in own),
+            tuple(sorted(own - {"item_no", "text"})),
+        )
+
+    return _SOURCES.get(goods, "cell sources", make)
 
 
 _ITEM_TEXTS = ("marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass")

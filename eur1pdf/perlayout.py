@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .layouts.schema import Layout
+from .layouts.schema import Goods, Layout
 
 MAX_ENTRIES = 64
 
@@ -14,13 +14,14 @@ class PerLayout:
     """Keyed by the layout's identity (layouts are unhashable) and a key.
 
     Each entry holds its layout, so the identity cannot be reused by another
-    object while the entry lives.
+    object while the entry lives. A part of a layout (its goods settings) can
+    stand in for the layout where that is all a caller has.
     """
 
     def __init__(self) -> None:
-        self._made: dict[tuple[int, Any], tuple[Layout, Any]] = {}
+        self._made: dict[tuple[int, Any], tuple[Layout | Goods, Any]] = {}
 
-    def get(self, layout: Layout, key: Any, make: Callable[[], Any]) -> Any:
+    def get(self, layout: Layout | Goods, key: Any, make: Callable[[], Any]) -> Any:
         found = self._made.get((id(layout), key))
         if found is None or found[0] is not layout:
             if len(self._made) > MAX_ENTRIES:

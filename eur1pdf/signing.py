@@ -100,15 +100,7 @@ def sign_pdf(
     signing_time: datetime | None = None,
     owner_password: str | None = None,
 ) -> bytes:
-    """Add an invisible PAdES baseline signature (field ``Signature1``, SHA-256) to ``pdf``.
-
-    The signature is an incremental update: the bytes before it stay as they
-    were and any later change shows in :func:`signature_status`. A PDF locked
-    with :func:`lock` is signed with its ``owner_password``, because adding a
-    signature field is a change the lock forbids everyone else.
-    ``signing_time`` (timezone-aware) is the time the signature claims,
-    default now; it is the signer's own claim, not a trusted time stamp.
-    """
+    """:func:`eur1pdf.finish.sign`, which documents it (it imports this module only when used)."""
     if signing_time is not None and signing_time.utcoffset() is None:
         raise FinishError("cannot sign: signing_time must be timezone-aware (e.g. tzinfo=UTC)")
     signer = _load_signer(pkcs12_path, passphrase)
@@ -168,14 +160,7 @@ def _broken(field_name: str, exc: Exception) -> SignatureStatus:
 def read_signatures(
     pdf: bytes, trust_roots: Iterable[x509.Certificate | bytes] | None = None
 ) -> list[SignatureStatus]:
-    """The state of every signature in ``pdf``, in document order; an empty list when unsigned.
-
-    ``trust_roots`` are the certificates (``cryptography`` objects, or DER/PEM
-    bytes) a signer may chain to. Without them every signature is reported as
-    not trusted; the operating system's TLS roots are never used, because they
-    say nothing about who may issue customs documents. Nothing is fetched from
-    the network (no revocation checks): the result depends only on the inputs.
-    """
+    """:func:`eur1pdf.finish.signature_status`, which documents it."""
     roots = [_trust_root(r) for r in trust_roots or ()]
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)

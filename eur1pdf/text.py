@@ -149,14 +149,9 @@ def _split_long_word(font: FontMetrics, word: str, size: float, width: float) ->
 _BREAKABLE = re.compile(r"[ \t]+")
 
 
-@lru_cache(maxsize=16384)
-def _widest_word(font: FontMetrics, paragraph: str) -> int:
-    return max((font.text_units(word) for word in _BREAKABLE.split(paragraph) if word), default=0)
-
-
 def widest_word_units(font: FontMetrics, paragraphs: Iterable[str]) -> int:
     """The width of the widest word, in font units: whether words fit is then one comparison per size."""
-    return max((_widest_word(font, para) for para in paragraphs), default=0)
+    return max((max(_words(font, para)[1], default=0) for para in paragraphs), default=0)
 
 
 def words_fit(font: FontMetrics, paragraphs: Iterable[str], size: float, width: float) -> bool:
@@ -279,11 +274,6 @@ def measure(font: FontMetrics, text: str) -> Measured:
         return Measured((), (), 0, 0)
     widths = _word_widths(font, words)
     return Measured(words, widths, sum(widths) + font.space_units * (len(words) - 1), max(widths))
-
-
-def wrap_paragraph(font: FontMetrics, text: str, size: float, width: float) -> tuple[str, ...]:
-    """:func:`wrap` without the copy: the remembered lines, not to be changed."""
-    return _wrap(font, text, size, width)
 
 
 def wrap_paragraphs(font: FontMetrics, paragraphs: Iterable[str], size: float, width: float) -> list[str]:
