@@ -300,9 +300,29 @@ def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[
     return chunks
 
 
+def _filler_span(goods: Goods, geom: GoodsGeometry) -> tuple[tuple[str, ...], float, float]:
+    """The text columns of box 8 (not the item number) and the span a filler line covers, once per layout."""
+
+    def make() -> tuple[tuple[str, ...], float, float]:
+        text_columns = [
+            cg for cg in geom.columns if cg.column.box == goods.box and cg.column.source != "item_no"
+        ]
+        if not text_columns:
+            return (), 0.0, 0.0
+        left = min(cg.left for cg in text_columns)
+        right = max(cg.left + cg.width for cg in text_columns)
+        return tuple(cg.column.source for cg in text_columns), left, right
+
+    return _FILLER.get(goods, "filler span", make)
+
+
+_FILLER = PerLayout()
+
+
 def _fill_blank_lines(
     row: dict[str, list[str]],
-    geom: GoodsGeometry,
+    height: int,
+    span: tuple[tuple[str, ...], float, float],
     top_baseline: float,
     size: float,
     lead: float,
@@ -312,14 +332,13 @@ def _fill_blank_lines(
 
     The notes forbid blank lines between items: a line with nothing in it is
     a place to add something later, so it is struck through like unused space.
+    ``height``: the item's lines; ``span``: :func:`_filler_span`.
     """
-    text_columns = [cg for cg in geom.columns if cg.column.box == goods.box and cg.column.source != "item_no"]
-    used = max((len(row[cg.column.source]) for cg in text_columns), default=0)
+    sources, left, right = span
+    used = max((len(row[source]) for source in sources), default=0)
     lines: list[Drawable] = []
-    for j in range(used, row_height(row)):
+    for j in range(used, height):
         y = top_baseline - j * lead + size * 0.3
-        left = min(cg.left for cg in text_columns)
-        right = max(cg.left + cg.width for cg in text_columns)
         lines.append(Line(left, y, right, y, goods.line_width_pt, box=goods.box, kind="filler"))
     return lines
 
@@ -337,17 +356,23 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
     line_index = 0
     whole_item = ("item_no", "text")  # columns whose runs belong to the item, not to one of its fields
     columns = [(cg, cg.column.source, cg.column.align, cg.column.source in whole_item) for cg in geom.columns]
+    span = _filler_span(goods, geom)
     for i, row in enumerate(fitted.rows):
+        height = 1
         for cg, source, align, of_item in columns:
             field = f"items[{i}]" if of_item else f"items[{i}].{source}"
-            for j, text in enumerate(row[source]):
+            lines = row[source]
+            if len(lines) > height:
+                height = len(lines)
+            for j, text in enumerate(lines):
                 x = cg.left  # left-aligned columns need no width
                 if align != "left":
                     x = aligned_x(cg.left, cg.width, font.width(text, size), align)
                 y = first_baseline - (line_index + j) * lead
                 out.append(TextRun(text, x, y, font, size, cg.column.box, field))
-        out += _fill_blank_lines(row, geom, first_baseline - line_index * lead, size, lead, goods)
-        line_index += row_height(row)
+        if height > 1 or not all(row[source] for source in span[0]):  # else no line is left empty
+            out += _fill_blank_lines(row, height, span, first_baseline - line_index * lead, size, lead, goods)
+        line_index += height
     last_bottom = first_baseline - (line_index - 1) * lead - size * font.descent
     mark_y = last_bottom - MARK_GAP_PT
     width = goods.line_width_pt

@@ -163,7 +163,8 @@ def _split_words(text: str) -> list[str]:
     """The words of a paragraph: broken at ordinary spaces and tabs only, never at no-break spaces."""
     if "\t" in text:
         return [w for w in _BREAKABLE.split(text) if w]
-    return [w for w in text.split(" ") if w]
+    words = text.split(" ")
+    return [w for w in words if w] if "" in words else words  # most texts have single spaces only
 
 
 def _word_widths(font: FontMetrics, words: list[str]) -> list[int]:
@@ -229,19 +230,24 @@ def _wrap_words(
     return tuple(lines)
 
 
-@dataclass(frozen=True, slots=True)
 class Measured:
     """One paragraph measured once in font units, to be wrapped at many sizes cheaply.
 
     Box 8 tries several sizes for every item; its texts are new on every
     certificate (marks, masses), so remembering wraps by text would not help,
     but its words (``cartons;``, ``steel,``) repeat and are measured from a table.
+    A plain class with slots: box 8 makes sixty of these per certificate, and a
+    frozen dataclass's ``__init__`` (``object.__setattr__`` per field) cost more
+    than the measuring. Treat instances as read-only.
     """
 
-    words: tuple[str, ...] | list[str]
-    widths: tuple[int, ...] | list[int]  # each word's width
-    one_line: int  # the words joined by single spaces, as one line
-    widest: int  # the widest word
+    __slots__ = ("one_line", "widest", "widths", "words")
+
+    def __init__(self, words: Sequence[str], widths: Sequence[int], one_line: int, widest: int) -> None:
+        self.words = words
+        self.widths = widths  # each word's width
+        self.one_line = one_line  # the words joined by single spaces, as one line
+        self.widest = widest  # the widest word
 
     def lines_at(self, font: FontMetrics, size: float, width: float) -> int:
         """How many lines :func:`wrap` makes at ``size`` in ``width`` points, without making them."""
@@ -267,11 +273,14 @@ class Measured:
         return _wrap_words(font, self.words, self.widths, size, width)
 
 
+_NOTHING = Measured((), (), 0, 0)
+
+
 def measure(font: FontMetrics, text: str) -> Measured:
     """Measure a paragraph's words for :class:`Measured`."""
     words = _split_words(text)
     if not words:
-        return Measured((), (), 0, 0)
+        return _NOTHING
     widths = _word_widths(font, words)
     return Measured(words, widths, sum(widths) + font.space_units * (len(words) - 1), max(widths))
 
