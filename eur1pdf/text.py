@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
@@ -133,16 +135,18 @@ def _split_long_word(font: FontMetrics, word: str, size: float, width: float) ->
     :meth:`FontMetrics.width` makes.
     """
     units, space, upm = font.units, font.space_units, font.units_per_em
+    ends = list(accumulate((units.get(c, space) for c in map(ord, word)), initial=0))  # ends[i]: word[:i]
+    # the most units a line holds, by the very comparison the lines are drawn with
+    most = int(width * upm / size) + 1
+    while most > 0 and most * size / upm > width:
+        most -= 1
     pieces: list[str] = []
-    start, used = 0, 0
-    for i, ch in enumerate(word):
-        advance = units.get(ord(ch), space)
-        if i > start and (used + advance) * size / upm > width:
-            pieces.append(word[start:i])
-            start, used = i, 0
-        used += advance
-    if start < len(word):
-        pieces.append(word[start:])
+    start = 0
+    while start < len(word):
+        # the longest piece within `most` units, at least one character
+        stop = max(bisect_right(ends, ends[start] + most) - 1, start + 1)
+        pieces.append(word[start:stop])
+        start = stop
     return pieces
 
 
@@ -152,11 +156,6 @@ _BREAKABLE = re.compile(r"[ \t]+")
 def widest_word_units(font: FontMetrics, paragraphs: Iterable[str]) -> int:
     """The width of the widest word, in font units: whether words fit is then one comparison per size."""
     return max((max(_words(font, para)[1], default=0) for para in paragraphs), default=0)
-
-
-def words_fit(font: FontMetrics, paragraphs: Iterable[str], size: float, width: float) -> bool:
-    """True when no word is wider than the line, so wrapping never cuts a word."""
-    return widest_word_units(font, paragraphs) * size / font.units_per_em <= width
 
 
 def _split_words(text: str) -> list[str]:
@@ -335,7 +334,8 @@ def fit(
     sizes = size_steps(max_size, min_size)
     # shrinking is better than cutting an invoice number in two: try sizes at which
     # every word fits whole first, then allow cutting words
-    whole = [s for s in sizes if words_fit(font, paragraphs, s, width)]
+    widest = widest_word_units(font, paragraphs)
+    whole = [s for s in sizes if widest * s / font.units_per_em <= width]  # no word is wider than the line
     wrapped: dict[float, list[str]] = {}
 
     def fits(size: float) -> bool:

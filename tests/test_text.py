@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from eur1pdf import FitError, MissingGlyphError
@@ -76,6 +78,22 @@ def test_wrap_breaks_words_longer_than_the_line():
     font = load_font("LiberationSans-Regular")
     lines = wrap(font, "x" * 200, 10, 100)
     assert len(lines) > 1 and all(font.width(line, 10) <= 100 for line in lines)
+
+
+LINK = "https://verify.example.org/eur1/A%20123.456?d=" + "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize("size", [6.5, 7.25, 8.5])
+@pytest.mark.parametrize("word", [LINK, "W" * 90])
+def test_a_cut_word_fills_each_line_as_far_as_it_goes(word, size):
+    """Pieces are the whole word in order; each fits; each would overflow with the next character."""
+    font = load_font("LiberationSans-Regular")
+    for width in (20.0, 57.3, 100.0, font.width(word[:17], size)):  # the last: a line exactly full
+        lines = wrap(font, word, size, width)
+        assert "".join(lines) == word
+        assert all(font.width(line, size) <= width for line in lines)
+        following = [line + nxt[0] for line, nxt in pairwise(lines)]
+        assert all(font.width(longer, size) > width for longer in following)
 
 
 def test_fit_picks_the_largest_size_that_fits():
