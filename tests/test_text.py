@@ -84,7 +84,7 @@ LINK = "https://verify.example.org/eur1/A%20123.456?d=" + "0123456789abcdef" * 4
 
 
 @pytest.mark.parametrize("size", [6.5, 7.25, 8.5])
-@pytest.mark.parametrize("word", [LINK, "W" * 90])
+@pytest.mark.parametrize("word", [LINK, "W" * 90], ids=["link", "wide-letters"])
 def test_a_cut_word_fills_each_line_as_far_as_it_goes(word, size):
     """Pieces are the whole word in order; each fits; each would overflow with the next character."""
     font = load_font("LiberationSans-Regular")
