@@ -115,8 +115,10 @@ def spin_rates() -> dict[int, float]:
     """The machine's own scaling: work units per second of a pure-Python loop in 1 and in 2 processes.
 
     A virtual machine's second core is not always a whole core (the host
-    shares it); this loop shares nothing, so 2 processes over 1 here is the
-    most any program gets from the second core at that moment.
+    shares it, and more or less from one minute to the next); this loop
+    shares nothing, so its ratio shows what the second core gave at about
+    the time the batch ran. A reference, not a bound: it is measured seconds
+    apart from the batch, and the host's load moves within seconds.
     """
     rates = {}
     for jobs in (1, 2):
@@ -133,7 +135,7 @@ def batch_rates(records: int, items: int, rounds: int = 3) -> dict[int | str, fl
 
     The two are run in turn ``rounds`` times and the best of each is kept, as on one
     core; each round also runs the control loop (:func:`spin_rates`), whose best
-    ratio is returned as ``"machine"``: what the machine allowed in the same minutes.
+    ratio is returned as ``"machine"``: how the second core served it in the same minutes.
     """
     rates: dict[int | str, float] = {}
     control: dict[int, float] = {}
