@@ -131,8 +131,10 @@ def check_glyphs(font: FontMetrics, text: str, field: str | None, box: str | Non
 def _split_long_word(font: FontMetrics, word: str, size: float, width: float) -> list[str]:
     """Break a word wider than the line at character boundaries (a link, a long code).
 
-    One pass adding up character widths in font units, the same sums
-    :meth:`FontMetrics.width` makes.
+    Each line takes as many characters as fit (at least one). The character
+    widths are added up once in font units (the sums :meth:`FontMetrics.width`
+    makes) and each line's end is found by bisection in those running totals:
+    a link is cut on every final certificate, character by character was slow.
     """
     units, space, upm = font.units, font.space_units, font.units_per_em
     ends = list(accumulate((units.get(c, space) for c in map(ord, word)), initial=0))  # ends[i]: word[:i]
