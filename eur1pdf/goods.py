@@ -205,7 +205,18 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
         tried[size] = (needed, capacity(goods, geom, font, size))
         return needed <= tried[size][1]
 
+    def surely_fits() -> int:
+        """The largest size whose box holds the lines the largest size needed: no item needs more
+        lines at a smaller size, so it fits without counting (the search starts there)."""
+        needed_at_largest = tried[whole[0]][0]
+        return next(
+            (n for n, size in enumerate(whole) if capacity(goods, geom, font, size) >= needed_at_largest),
+            len(whole),
+        )
+
     def result(size: float) -> GoodsFit:
+        if size not in tried:  # known to fit, never counted
+            fits(size)
         rows = [
             {
                 cg.column.source: list(m.wrap(font, size, cg.width))
@@ -216,7 +227,7 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
         return GoodsFit(size, rows, *tried[size])
 
     whole, cut = _sizes_whole_words_first(measured, goods, geom, font)
-    found = largest_that_fits(whole, fits)
+    found = largest_that_fits(whole, fits, surely_fits)
     if found is None:
         found = next((s for s in cut if fits(s)), None)
     if found is not None:

@@ -353,18 +353,22 @@ def fit(
     return Fitted(tuple(wrapped[found]), found) if found is not None else None
 
 
-def largest_that_fits(sizes: Sequence[float], fits: Callable[[float], bool]) -> float | None:
+def largest_that_fits(
+    sizes: Sequence[float], fits: Callable[[float], bool], surely_fits: Callable[[], int] | None = None
+) -> float | None:
     """The first of ``sizes`` (largest first) for which ``fits`` holds, or None.
 
     Text that fits at a size fits at every smaller one (greedy wrapping never
     needs more lines on a wider line, and more lines fit), so after the
-    largest size, the common case, the rest is bisected.
+    largest size, the common case, the rest is bisected. ``surely_fits``,
+    asked once the largest size failed, may name the index of a size known to
+    fit without trying it (``len(sizes)``: none known): the bisection starts there.
     """
     if not sizes:
         return None
     if fits(sizes[0]):
         return sizes[0]
-    low, high = 1, len(sizes)
+    low, high = 1, len(sizes) if surely_fits is None else max(1, min(surely_fits(), len(sizes)))
     while low < high:
         middle = (low + high) // 2
         if fits(sizes[middle]):

@@ -151,3 +151,32 @@ def test_no_break_space_keeps_words_together():
     font = load_font("LiberationSans-Regular")
     lines = wrap(font, "steel balls 40\u00a0mm 40\u00a0mm 40\u00a0mm 40\u00a0mm", 9, 45)
     assert all("40\u00a0mm" in line or "40" not in line for line in lines)
+
+
+@pytest.mark.parametrize("count", [1, 12, 14, 16, 17, 20, 24, 27, 31, 36])
+@pytest.mark.parametrize("long", [False, True])
+def test_the_size_chosen_is_the_largest_at_which_the_items_fit(example, eur1, count, long):
+    """Checked against wrapping every item at every size (the search itself counts lines and skips sizes)."""
+    from eur1pdf.goods import capacity, fit_goods, goods_geometry, row_height, wrap_rows
+    from eur1pdf.layouts.geometry import font_for
+    from eur1pdf.model import Certificate
+    from eur1pdf.text import size_steps
+
+    example["items"] = items(count, long=long)
+    cert = Certificate.model_validate(example)
+    face = eur1.faces["certificate"]
+    goods, font = face.goods, font_for(eur1, "data")
+    geom = goods_geometry(eur1, face)
+
+    def fits(size: float) -> bool:
+        rows = wrap_rows(cert.items, goods, geom, font, size)
+        return sum(map(row_height, rows)) <= capacity(goods, geom, font, size)
+
+    fitting = [size for size in size_steps(goods.size, goods.min_size) if fits(size)]
+    if not fitting:
+        with pytest.raises(GoodsOverflowError):
+            fit_goods(cert.items, eur1, face)
+        return
+    chosen = fit_goods(cert.items, eur1, face)
+    assert chosen.size == fitting[0]
+    assert chosen.lines == sum(map(row_height, chosen.rows)) <= chosen.capacity
