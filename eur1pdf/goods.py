@@ -83,16 +83,11 @@ def _goods_geometry(layout: Layout, face: Face) -> GoodsGeometry:
     )
 
 
-def _part_text(goods: Goods, part: str, value: str) -> str:
-    fmt = goods.part_formats.get(part)
-    return fmt.format(value) if fmt else value
-
-
 def item_cells(item: Item, number: int, goods: Goods) -> dict[str, str]:
     """What each column shows for one item; parts without a column go into ``text``."""
     in_text, own_columns = _cell_sources(goods)
     cells: dict[str, str] = {"item_no": goods.item_number_format.format(n=number)}
-    parts = [_part_text(goods, part, value) for part in in_text if (value := getattr(item, part))]
+    parts = [fmt.format(value) if fmt else value for part, fmt in in_text if (value := getattr(item, part))]
     cells["text"] = goods.separator.join(parts)
     for source in own_columns:  # a column has its own heading: the value alone
         cells[source] = getattr(item, source) or ""
@@ -102,13 +97,14 @@ def item_cells(item: Item, number: int, goods: Goods) -> dict[str, str]:
 _SOURCES = PerLayout()
 
 
-def _cell_sources(goods: Goods) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The parts joined into ``text`` and the columns that show one field alone, once per layout."""
+def _cell_sources(goods: Goods) -> tuple[tuple[tuple[str, str | None], ...], tuple[str, ...]]:
+    """The parts joined into ``text`` (each with its format, if any) and the columns that show
+    one field alone, once per layout."""
 
-    def make() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def make() -> tuple[tuple[tuple[str, str | None], ...], tuple[str, ...]]:
         own = {c.source for c in goods.columns}
         return (
-            tuple(part for part in goods.text_parts if part not in own),
+            tuple((part, goods.part_formats.get(part)) for part in goods.text_parts if part not in own),
             tuple(sorted(own - {"item_no", "text"})),
         )
 
