@@ -19,6 +19,7 @@ from .errors import Eur1pdfError, LayoutError
 from .layouts import get_layout, layout_names
 from .layouts.schema import Layout
 from .model import Certificate
+from .perlayout import PerLayout
 
 
 @dataclass(frozen=True)
@@ -211,13 +212,20 @@ def _consignee_and_destination(
 
 
 def _prints_cumulation(layout: Layout) -> bool:
-    """A form has a cumulation statement when its layout has the check boxes for it."""
-    return any(
-        f.source.startswith("cumulation.")
-        for face in layout.faces.values()
-        for box in face.boxes.values()
-        for f in box.fields
+    """A form has a cumulation statement when its layout has the check boxes for it (once per layout)."""
+    return _CUMULATION.get(
+        layout,
+        "prints cumulation",
+        lambda: any(
+            f.source.startswith("cumulation.")
+            for face in layout.faces.values()
+            for box in face.boxes.values()
+            for f in box.fields
+        ),
     )
+
+
+_CUMULATION = PerLayout()
 
 
 @check
