@@ -59,7 +59,7 @@ class ContentWriter:
     @property
     def fonts(self) -> dict[FontMetrics, set[int]]:
         """Each font used and the code points drawn with it (for the subsets)."""
-        return {font: set(map(ord, "".join(texts))) for font, texts in self._texts.items()}
+        return {font: set(map(ord, set("".join(texts)))) for font, texts in self._texts.items()}
 
     def content(self) -> bytes:
         self._end_text()
