@@ -13,6 +13,7 @@ from .goods import place_goods
 from .layouts.geometry import field_rect, font_for, mm_to_pt
 from .layouts.schema import Box, Face, FieldElement, Layout
 from .model import ITEM_FIELD_BOXES, Certificate
+from .perlayout import PerLayout
 from .qr import qr_image
 from .sources import Context, field_box, source_field, source_lines
 from .text import check_glyphs, fit, needed_and_capacity
@@ -64,6 +65,7 @@ class _FittedFields:
 
 
 _FITTED = _FittedFields()
+_RECTS = PerLayout()  # a field's rectangle: under its box's label, which takes measuring to place
 
 
 def _fit_field(
@@ -73,7 +75,7 @@ def _fit_field(
     font = font_for(layout, field.font)
     for text in paragraphs:
         check_glyphs(font, text, path)
-    rect = field_rect(layout, field, box_number, box)
+    rect = _RECTS.get(layout, (id(field), box_number), lambda: field_rect(layout, field, box_number, box))
     style = layout.style
     max_size = field.size or style.data_size
     min_size = min(field.min_size or style.data_min_size, max_size)

@@ -333,6 +333,12 @@ def fit(
     Returns ``None`` when it does not fit even at ``min_size``; the caller
     turns that into an error naming the box (it knows which box it is).
     """
+    largest = round(max_size, 2)  # the first of size_steps
+    one_line_each = _one_line_each(font, paragraphs, largest, width) if max_size >= min_size - 1e-9 else None
+    if one_line_each is not None:  # the common case: the lines as given, at the largest size
+        capacity = lines_that_fit(font, largest, leading, height)
+        if len(one_line_each) <= (capacity if max_lines is None else min(capacity, max_lines)):
+            return Fitted(one_line_each, largest)
     sizes = size_steps(max_size, min_size)
     # shrinking is better than cutting an invoice number in two: try sizes at which
     # every word fits whole first, then allow cutting words
@@ -351,6 +357,22 @@ def fit(
     if found is None:
         found = next((s for s in sizes if s not in whole and fits(s)), None)
     return Fitted(tuple(wrapped[found]), found) if found is not None else None
+
+
+def _one_line_each(
+    font: FontMetrics, paragraphs: Sequence[str], size: float, width: float
+) -> tuple[str, ...] | None:
+    """Each paragraph as the one line :func:`wrap` makes of it when it fits whole at ``size``
+    (an empty one: no line), or None if one of them needs more lines."""
+    upm, space = font.units_per_em, font.space_units
+    lines = []
+    for para in paragraphs:
+        words, widths = _words(font, para)
+        if words:
+            if (sum(widths) + space * (len(words) - 1)) * size / upm > width:
+                return None
+            lines.append(" ".join(words))
+    return tuple(lines)
 
 
 def largest_that_fits(

@@ -7,7 +7,7 @@ from itertools import pairwise
 import pytest
 
 from eur1pdf import FitError, MissingGlyphError
-from eur1pdf.text import fit, load_font, wrap
+from eur1pdf.text import fit, lines_that_fit, load_font, size_steps, wrap, wrap_paragraphs
 
 from .conftest import box_rect_pt, fill, inside, open_pdf, text_in
 
@@ -102,3 +102,38 @@ def test_fit_picks_the_largest_size_that_fits():
     assert fitted is not None and 6 <= fitted.size < 12
     bigger = fit(font, ["a " * 80], 200, 30, fitted.size + 0.5, fitted.size + 0.5, 1.2)
     assert bigger is None
+
+
+def _fit_by_trying_every_size(font, paragraphs, width, height, max_size, min_size, leading, max_lines=None):
+    """fit() spelt out: whole words first, largest size first, every size wrapped."""
+    sizes = size_steps(max_size, min_size)
+    whole = [s for s in sizes if all(font.width(w, s) <= width for p in paragraphs for w in p.split())]
+    for size in whole + [s for s in sizes if s not in whole]:
+        lines = wrap_paragraphs(font, paragraphs, size, width)
+        capacity = lines_that_fit(font, size, leading, height)
+        if len(lines) <= (capacity if max_lines is None else min(capacity, max_lines)):
+            return tuple(lines), size
+    return None
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "width", "height", "max_size", "min_size", "max_lines"),
+    [
+        (["A 123.456"], 100, 20, 9.5, 6.5, None),  # one short line: the common case
+        (["Importadora del Norte  S.A. de C.V.", "", "Av. Reforma 100", "Mexico"], 200, 60, 9.5, 6.5, None),
+        (["Importadora del Norte S.A. de C.V."], 100, 60, 9.5, 6.5, None),  # wraps at the largest size
+        (["one", "two", "three", "four"], 200, 30, 9.5, 6.5, None),  # lines fit, not that many
+        (["one", "two", "three"], 200, 60, 9.5, 6.5, 2),  # max_lines
+        (["Serial 7"], 100, 20, 9.125, 6.5, None),  # a size with three decimals
+        (["Serial 7"], 100, 20, 6.0, 6.5, None),  # minimum above maximum: nothing to try
+        (["x" * 80], 100, 60, 9.5, 6.5, None),  # a word cut
+        ([""], 100, 20, 9.5, 6.5, None),
+    ],
+)
+def test_fit_is_the_first_size_that_fits_when_every_size_is_tried(
+    paragraphs, width, height, max_size, min_size, max_lines
+):
+    font = load_font("LiberationSans-Regular")
+    fitted = fit(font, paragraphs, width, height, max_size, min_size, 1.2, max_lines)
+    expected = _fit_by_trying_every_size(font, paragraphs, width, height, max_size, min_size, 1.2, max_lines)
+    assert (None if fitted is None else (fitted.lines, fitted.size)) == expected
