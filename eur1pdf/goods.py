@@ -307,20 +307,21 @@ def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[
     return chunks
 
 
-def _filler_span(goods: Goods, geom: GoodsGeometry) -> tuple[tuple[str, ...], float, float]:
-    """The text columns of box 8 (not the item number) and the span a filler line covers, once per layout."""
+def _filler_span(layout: Layout, face: Face, geom: GoodsGeometry) -> tuple[tuple[str, ...], float, float]:
+    """The text columns of box 8 (not the item number) and the span a filler line covers, once per
+    layout and face (the span depends on where the face's boxes are, not on the goods settings alone)."""
+    goods = face.goods
+    assert goods is not None
 
     def make() -> tuple[tuple[str, ...], float, float]:
         text_columns = [
             cg for cg in geom.columns if cg.column.box == goods.box and cg.column.source != "item_no"
         ]
-        if not text_columns:
-            return (), 0.0, 0.0
         left = min(cg.left for cg in text_columns)
         right = max(cg.left + cg.width for cg in text_columns)
         return tuple(cg.column.source for cg in text_columns), left, right
 
-    return _FILLER.get(goods, "filler span", make)
+    return _FILLER.get(layout, ("filler span", id(face)), make)
 
 
 _FILLER = PerLayout()
@@ -363,7 +364,7 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
     line_index = 0
     whole_item = ("item_no", "text")  # columns whose runs belong to the item, not to one of its fields
     columns = [(cg, cg.column.source, cg.column.align, cg.column.source in whole_item) for cg in geom.columns]
-    span = _filler_span(goods, geom)
+    span = _filler_span(layout, face, geom)
     for i, row in enumerate(fitted.rows):
         height = 1
         for cg, source, align, of_item in columns:

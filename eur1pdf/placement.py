@@ -75,7 +75,8 @@ def _fit_field(
     font = font_for(layout, field.font)
     for text in paragraphs:
         check_glyphs(font, text, path)
-    rect = _RECTS.get(layout, (id(field), box_number), lambda: field_rect(layout, field, box_number, box))
+    key = (id(field), box_number, id(box))
+    rect = _RECTS.get(layout, key, lambda: field_rect(layout, field, box_number, box))
     style = layout.style
     max_size = field.size or style.data_size
     min_size = min(field.min_size or style.data_min_size, max_size)

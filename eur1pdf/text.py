@@ -140,7 +140,7 @@ def _split_long_word(font: FontMetrics, word: str, size: float, width: float) ->
     ends = list(accumulate((units.get(c, space) for c in map(ord, word)), initial=0))  # ends[i]: word[:i]
     # the most units a line holds, by the very comparison the lines are drawn with
     most = int(width * upm / size) + 1
-    while most > 0 and most * size / upm > width:
+    while most * size / upm > width:  # below 0 for a negative width: not even a zero-width mark fits
         most -= 1
     pieces: list[str] = []
     start = 0

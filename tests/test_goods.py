@@ -143,6 +143,13 @@ def test_item_lines_left_empty_by_a_long_mass_are_ruled_off(example, eur1):
         ]
     assert len(fillers) == 1, "the empty box 8 line between item 1 and item 2 is struck through"
     assert fillers[0]["x0"] > x0 and fillers[0]["x1"] < x1
+    # it spans the description's column, where the line was left empty
+    from eur1pdf.goods import goods_geometry
+
+    columns = goods_geometry(eur1, eur1.faces["certificate"]).columns
+    text = next(c for c in columns if c.column.source == "text")
+    assert fillers[0]["x0"] == pytest.approx(text.left, abs=0.01)
+    assert fillers[0]["x1"] == pytest.approx(text.left + text.width, abs=0.01)
 
 
 def test_no_break_space_keeps_words_together():

@@ -108,6 +108,14 @@ def test_missing_goods_list_is_refused(tmp_path):
     assert "no box 8 goods list" in message
 
 
+def test_goods_box_without_the_description_is_refused(tmp_path):
+    in_box_8 = '{ source = "text", box = "8", x = 10.0, w = 116.5 },'
+    in_box_9 = '{ source = "text", box = "9", x = 1.5, w = 29.0 },'
+    mass = '{ source = "gross_mass", box = "9", x = 1.5, w = 29.0 },'
+    message = broken(tmp_path, EUR1_TOML.replace(in_box_8, in_box_9).replace(mass, ""))
+    assert "box 8 (the goods box) needs a column of text besides the item number" in message
+
+
 def test_field_outside_its_box_is_refused(tmp_path):
     text = EUR1_TOML.replace(
         '{ source = "trade.to", x = 2.0, y = 15.2, w = 91.0, h = 6.4',

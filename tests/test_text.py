@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 import pytest
@@ -84,11 +85,16 @@ LINK = "https://verify.example.org/eur1/A%20123.456?d=" + "0123456789abcdef" * 4
 
 
 @pytest.mark.parametrize("size", [6.5, 7.25, 8.5])
-@pytest.mark.parametrize("word", [LINK, "W" * 90], ids=["link", "wide-letters"])
+@pytest.mark.parametrize(
+    "word",
+    [LINK, "W" * 90, "e\u0301" * 40, "ab\u4e00cd" * 15],
+    ids=["link", "wide-letters", "zero-width-accents", "character-not-in-the-font"],
+)
 def test_a_cut_word_fills_each_line_as_far_as_it_goes(word, size):
     """Pieces are the whole word in order; each fits; each would overflow with the next character."""
     font = load_font("LiberationSans-Regular")
-    for width in (20.0, 57.3, 100.0, font.width(word[:17], size)):  # the last: a line exactly full
+    full = font.width(word[:17], size)  # a line exactly full, and a hair under and over it
+    for width in (20.0, 57.3, 100.0, full, full - 1e-9, full + 1e-9):
         lines = wrap(font, word, size, width)
         assert "".join(lines) == word
         assert all(font.width(line, size) <= width for line in lines)
@@ -104,10 +110,17 @@ def test_fit_picks_the_largest_size_that_fits():
     assert bigger is None
 
 
+def test_runs_of_spaces_and_tabs_are_one_break():
+    font = load_font("LiberationSans-Regular")
+    assert wrap(font, "  10 cartons;   steel\t\tbearings  ", 9, 500) == ["10 cartons; steel bearings"]
+    assert wrap(font, " 10  cartons;   steel ", 9, 500) == ["10 cartons; steel"]  # spaces only
+
+
 def _fit_by_trying_every_size(font, paragraphs, width, height, max_size, min_size, leading, max_lines=None):
     """fit() spelt out: whole words first, largest size first, every size wrapped."""
     sizes = size_steps(max_size, min_size)
-    whole = [s for s in sizes if all(font.width(w, s) <= width for p in paragraphs for w in p.split())]
+    words = [w for p in paragraphs for w in re.split(r"[ \t]+", p) if w]  # not at no-break spaces
+    whole = [s for s in sizes if all(font.width(w, s) <= width for w in words)]
     for size in whole + [s for s in sizes if s not in whole]:
         lines = wrap_paragraphs(font, paragraphs, size, width)
         capacity = lines_that_fit(font, size, leading, height)
@@ -128,6 +141,7 @@ def _fit_by_trying_every_size(font, paragraphs, width, height, max_size, min_siz
         (["Serial 7"], 100, 20, 6.0, 6.5, None),  # minimum above maximum: nothing to try
         (["x" * 80], 100, 60, 9.5, 6.5, None),  # a word cut
         ([""], 100, 20, 9.5, 6.5, None),
+        (["1\u00a0250\u00a0kg gross,\u00a0net 1\u00a0180\u00a0kg"], 40, 60, 9.5, 6.5, None),  # no-break
     ],
 )
 def test_fit_is_the_first_size_that_fits_when_every_size_is_tried(

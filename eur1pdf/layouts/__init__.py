@@ -191,6 +191,11 @@ def check_geometry(layout: Layout, source: str) -> None:
             sources = [c.source for c in goods.columns]
             if "item_no" not in sources or not ({"text", "description"} & set(sources)):
                 problems.append(f"{where}: goods needs an item_no column and a text or description column")
+            elif not any(c.box == goods.box and c.source != "item_no" for c in goods.columns):
+                problems.append(
+                    f"{where}: box {goods.box} (the goods box) needs a column of text besides the item "
+                    "number: the description belongs there, and lines it leaves empty are ruled off there"
+                )
     if problems:
         raise LayoutError("\n".join(f"{source}: {p}" for p in problems))
 
