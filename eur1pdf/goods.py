@@ -122,8 +122,21 @@ def check_item_glyphs(items: Sequence[Item], font: FontMetrics, goods: Goods, of
                 value = getattr(item, part)
                 if value:
                     check_glyphs(font, value, f"items[{i + offset}].{part}")
-    for fmt in (goods.separator, *goods.part_formats.values(), goods.item_number_format):
-        check_glyphs(font, fmt.replace("{}", "").replace("{n}", "0"), "layout goods format")
+    check_format_glyphs(goods, font)
+
+
+def check_format_glyphs(goods: Goods, font: FontMetrics) -> None:
+    """The layout's own goods texts (separator, part formats, item numbers), checked once per layout."""
+
+    def check() -> bool:
+        for fmt in (goods.separator, *goods.part_formats.values(), goods.item_number_format):
+            check_glyphs(font, fmt.replace("{}", "").replace("{n}", "0"), "layout goods format")
+        return True  # remembered only when nothing was missing
+
+    _FORMATS_CHECKED.get(goods, ("formats", font), check)
+
+
+_FORMATS_CHECKED = PerLayout()
 
 
 def wrap_rows(
@@ -173,7 +186,8 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
     assert goods is not None
     font = font_for(layout, "data")
     geom = goods_geometry(layout, face)
-    check_item_glyphs(items, font, goods)
+    # the items' own texts were checked with the whole certificate (placement.check_certificate_glyphs)
+    check_format_glyphs(goods, font)
     if goods.max_items is not None and len(items) > goods.max_items:
         raise GoodsOverflowError(
             f"box 8 (goods): {len(items)} items, but this form takes at most {goods.max_items} "
@@ -328,9 +342,10 @@ _FILLER = PerLayout()
 
 
 def _fill_blank_lines(
-    row: dict[str, list[str]],
+    used: int,
     height: int,
-    span: tuple[tuple[str, ...], float, float],
+    left: float,
+    right: float,
     top_baseline: float,
     size: float,
     lead: float,
@@ -340,10 +355,9 @@ def _fill_blank_lines(
 
     The notes forbid blank lines between items: a line with nothing in it is
     a place to add something later, so it is struck through like unused space.
-    ``height``: the item's lines; ``span``: :func:`_filler_span`.
+    ``used``: the lines the item's box 8 text takes; ``height``: all its lines;
+    ``left``, ``right``: the span of box 8's text columns (:func:`_filler_span`).
     """
-    sources, left, right = span
-    used = max((len(row[source]) for source in sources), default=0)
     lines: list[Drawable] = []
     for j in range(used, height):
         y = top_baseline - j * lead + size * 0.3
@@ -364,7 +378,7 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
     line_index = 0
     whole_item = ("item_no", "text")  # columns whose runs belong to the item, not to one of its fields
     columns = [(cg, cg.column.source, cg.column.align, cg.column.source in whole_item) for cg in geom.columns]
-    span = _filler_span(layout, face, geom)
+    text_sources, filler_left, filler_right = _filler_span(layout, face, geom)
     for i, row in enumerate(fitted.rows):
         height = 1
         for cg, source, align, of_item in columns:
@@ -378,8 +392,10 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
                     x = aligned_x(cg.left, cg.width, font.width(text, size), align)
                 y = first_baseline - (line_index + j) * lead
                 out.append(TextRun(text, x, y, font, size, cg.column.box, field))
-        if height > 1 or not all(row[source] for source in span[0]):  # else no line is left empty
-            out += _fill_blank_lines(row, height, span, first_baseline - line_index * lead, size, lead, goods)
+        used = max([len(row[source]) for source in text_sources])  # box 8's text lines of this item
+        if used < height:
+            top = first_baseline - line_index * lead
+            out += _fill_blank_lines(used, height, filler_left, filler_right, top, size, lead, goods)
         line_index += height
     last_bottom = first_baseline - (line_index - 1) * lead - size * font.descent
     mark_y = last_bottom - MARK_GAP_PT

@@ -157,7 +157,7 @@ _BREAKABLE = re.compile(r"[ \t]+")
 
 def widest_word_units(font: FontMetrics, paragraphs: Iterable[str]) -> int:
     """The width of the widest word, in font units: whether words fit is then one comparison per size."""
-    return max((max(_words(font, para)[1], default=0) for para in paragraphs), default=0)
+    return max((_measured(font, para).widest for para in paragraphs), default=0)
 
 
 def _split_words(text: str) -> list[str]:
@@ -181,13 +181,6 @@ def _word_widths(font: FontMetrics, words: list[str]) -> list[int]:
     return widths  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=16384)
-def _words(font: FontMetrics, text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The words of a paragraph with their widths in font units, measured once."""
-    words = _split_words(text)
-    return tuple(words), tuple(_word_widths(font, words))
-
-
 def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
     """Greedy word wrap of one paragraph to ``width`` points.
 
@@ -201,7 +194,7 @@ def wrap(font: FontMetrics, text: str, size: float, width: float) -> list[str]:
 @lru_cache(maxsize=16384)
 def _wrap(font: FontMetrics, text: str, size: float, width: float) -> tuple[str, ...]:
     """:func:`wrap`, remembered: a batch repeats addresses, goods and sizes over and over."""
-    return _wrap_words(font, *_words(font, text), size, width)
+    return _measured(font, text).wrap(font, size, width)
 
 
 def _wrap_words(
@@ -286,6 +279,10 @@ def measure(font: FontMetrics, text: str) -> Measured:
     return Measured(words, widths, sum(widths) + font.space_units * (len(words) - 1), max(widths))
 
 
+# fields' paragraphs (addresses, countries) come back certificate after certificate: measured once
+_measured = lru_cache(maxsize=16384)(measure)
+
+
 def wrap_paragraphs(font: FontMetrics, paragraphs: Iterable[str], size: float, width: float) -> list[str]:
     """Wrap each paragraph (input line) separately; each starts on a new line."""
     out: list[str] = []
@@ -364,14 +361,13 @@ def _one_line_each(
 ) -> tuple[str, ...] | None:
     """Each paragraph as the one line :func:`wrap` makes of it when it fits whole at ``size``
     (an empty one: no line), or None if one of them needs more lines."""
-    upm, space = font.units_per_em, font.space_units
     lines = []
     for para in paragraphs:
-        words, widths = _words(font, para)
-        if words:
-            if (sum(widths) + space * (len(words) - 1)) * size / upm > width:
+        measured = _measured(font, para)
+        if measured.words:
+            if measured.one_line * size / font.units_per_em > width:
                 return None
-            lines.append(" ".join(words))
+            lines.append(" ".join(measured.words))
     return tuple(lines)
 
 
