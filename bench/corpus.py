@@ -57,7 +57,7 @@ def _example_renders(out: dict[str, bytes]) -> None:
                     for end in (None, "line", "stars", "backslashes"):
                         opts = FillOptions(overlay_only=overlay, sheets=sheets, end_mark=end, **flags)
                         key = f"{path.stem}-{mode}-{'overlay' if overlay else 'full'}-{sheets}-{end}.pdf"
-                        out[key] = _outcome(lambda o=opts: render(cert, o))
+                        out[key] = _outcome(lambda c=cert, o=opts: render(c, o))
 
 
 def _with_items(base: dict[str, Any], n: int, form: str) -> dict[str, Any]:
@@ -75,6 +75,10 @@ def _with_items(base: dict[str, Any], n: int, form: str) -> dict[str, Any]:
     return cert
 
 
+def _findings_json(cert: dict[str, Any]) -> bytes:
+    return json.dumps([str(f) for f in validate(cert)], sort_keys=True).encode()
+
+
 def _item_renders(out: dict[str, bytes]) -> None:
     by_form = {json.loads(p.read_text())["form"]: json.loads(p.read_text()) for p in EXAMPLES}
     for form in FORMS:
@@ -84,15 +88,13 @@ def _item_renders(out: dict[str, bytes]) -> None:
             for split in ("error", "split"):
                 for final in (False, True):
                     opts = FillOptions(on_overflow=split, final=final, verify_url=LINK, sheets=(1,))
-                    out[f"items-{form}-{n}-{split}-{final}.pdf"] = _outcome(lambda c=cert, o=opts: render(c, o))
-            out[f"items-{form}-{n}-findings.json"] = _outcome(
-                lambda c=cert: json.dumps([f.__dict__ if hasattr(f, "__dict__") else str(f) for f in validate(c)],
-                                          default=str, sort_keys=True).encode()
-            )
+                    key = f"items-{form}-{n}-{split}-{final}.pdf"
+                    out[key] = _outcome(lambda c=cert, o=opts: render(c, o))
+            out[f"items-{form}-{n}-findings.json"] = _outcome(lambda c=cert: _findings_json(c))
 
 
 def _option_renders(out: dict[str, bytes]) -> None:
-    from eur1pdf.printer import load_profile  # noqa: PLC0415 (kept importable through the move)
+    from eur1pdf.printer import load_profile
 
     cert = load_certificate(ROOT / "examples" / "eur1-ch-mx.json")
     profile = load_profile(ROOT / "examples" / "printer-profile.toml")
@@ -116,12 +118,12 @@ def _command_outputs(out: dict[str, bytes], tmp: Path) -> None:
     for form in FORMS:
         for command, name in (("blank", f"blank-{form}.pdf"), ("calibrate", f"calibrate-{form}.pdf")):
             target = tmp / name
-            subprocess.run([sys.executable, "-m", "eur1pdf.cli", command, form, "-o", str(target)], check=True,
-                           capture_output=True)
+            argv = [sys.executable, "-m", "eur1pdf.cli", command, form, "-o", str(target)]
+            subprocess.run(argv, check=True, capture_output=True)
             out[name] = target.read_bytes()
     target = tmp / "preview.png"
-    subprocess.run([sys.executable, "-m", "eur1pdf.cli", "preview", str(EXAMPLES[0]), "-o", str(target),
-                    "--page", "1", "--dpi", "50", "--draft"], check=True, capture_output=True)
+    argv = [sys.executable, "-m", "eur1pdf.cli", "preview", str(EXAMPLES[0]), "-o", str(target)]
+    subprocess.run([*argv, "--page", "1", "--dpi", "50", "--draft"], check=True, capture_output=True)
     out["preview.png"] = target.read_bytes()
 
 

@@ -38,8 +38,8 @@ def _contender(name: str, cert):
     from bench import peers
     from bench.run import OPTIONS
     from eur1pdf import get_layout, render
-    from eur1pdf.blank import blank_path
-    from eur1pdf.bulk import tune_for_bulk
+    from eur1pdf.artwork.blank import blank_path
+    from eur1pdf.bulk.gc_tuning import tune_for_bulk
 
     tune_for_bulk()
     blank = blank_path(get_layout("eur1"))

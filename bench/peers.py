@@ -39,9 +39,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from eur1pdf.goods import goods_geometry
 from eur1pdf.layouts import get_layout
 from eur1pdf.layouts.geometry import field_rect, mm_to_pt
+from eur1pdf.placement.goods import goods_geometry
 
 ROOT = Path(__file__).resolve().parent.parent
 BLANK_PDF = ROOT / "blank_forms" / "eur1.pdf"

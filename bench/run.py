@@ -39,8 +39,8 @@ sys.path.insert(0, str(HERE.parent))
 from bench import peers  # noqa: E402
 from bench.data import certificate, jsonl  # noqa: E402
 from eur1pdf import FillOptions, get_layout, render  # noqa: E402
-from eur1pdf.blank import blank_path  # noqa: E402
-from eur1pdf.bulk import tune_for_bulk  # noqa: E402
+from eur1pdf.artwork.blank import blank_path  # noqa: E402
+from eur1pdf.bulk.gc_tuning import tune_for_bulk  # noqa: E402
 
 VERIFY_URL = "https://verify.example.org/eur1/{serial}?d={digest}"
 OPTIONS = FillOptions(final=True, verify_url=VERIFY_URL, sheets=(1,))

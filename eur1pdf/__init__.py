@@ -8,8 +8,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import FillOptions, fill_file, render
-from .errors import (
+from eur1pdf.api import FillOptions, fill_file, render
+from eur1pdf.bulk.render_many import RenderResult, render_many
+from eur1pdf.certificate.model import Certificate, certificate_from_data, load_certificate
+from eur1pdf.errors import (
     Eur1pdfError,
     FitError,
     GoodsOverflowError,
@@ -19,10 +21,8 @@ from .errors import (
     OutputError,
     Problem,
 )
-from .layouts import get_layout, load_layout_file
-from .many import RenderResult, render_many
-from .model import Certificate, certificate_from_data, load_certificate
-from .rules import Finding, RuleViolation
+from eur1pdf.layouts import get_layout, load_layout_file
+from eur1pdf.rules.checks import Finding, RuleViolation
 
 
 def validate(data: Certificate | dict) -> list[Finding]:
@@ -31,7 +31,7 @@ def validate(data: Certificate | dict) -> list[Finding]:
     Contract violations (unknown field, wrong type …) raise :class:`InputError`;
     rule findings are returned, errors first.
     """
-    from .rules import validate as _validate
+    from eur1pdf.rules.checks import validate as _validate
 
     return _validate(certificate_from_data(data))
 

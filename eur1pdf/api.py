@@ -13,23 +13,23 @@ from urllib.parse import quote
 
 import pikepdf
 
-from .blank import drawn_blank
-from .compose import Background, compose
-from .digest import canonical_bytes, digest_of
-from .errors import Eur1pdfError, FitError, MissingGlyphError, UnknownLayoutError
-from .finish import lock, sign
-from .goods import split_items
-from .layouts import get_layout
-from .layouts.geometry import mm_to_pt
-from .layouts.schema import Layout
-from .marks import draft_layer, final_layer
-from .model import Certificate, certificate_from_data, load_certificate
-from .output import check_output_dir, write_atomic
-from .perlayout import PerLayout
-from .placement import place_certificate
-from .printer import PrinterProfile
-from .rules import Finding, RuleViolation, validate
-from .sources import Context
+from eur1pdf.artwork.blank import drawn_blank
+from eur1pdf.artwork.marks import draft_layer, final_layer
+from eur1pdf.certificate.digest import canonical_bytes, digest_of
+from eur1pdf.certificate.model import Certificate, certificate_from_data, load_certificate
+from eur1pdf.errors import Eur1pdfError, FitError, MissingGlyphError, UnknownLayoutError
+from eur1pdf.files import check_output_dir, write_atomic
+from eur1pdf.finish.lock import lock, sign
+from eur1pdf.layouts import get_layout
+from eur1pdf.layouts.geometry import mm_to_pt
+from eur1pdf.layouts.schema import Layout
+from eur1pdf.pdf.document import Background, compose
+from eur1pdf.perlayout import PerLayout
+from eur1pdf.placement.field_sources import Context
+from eur1pdf.placement.fields import place_certificate
+from eur1pdf.placement.goods import split_items
+from eur1pdf.printer import PrinterProfile
+from eur1pdf.rules.checks import Finding, RuleViolation, validate
 
 OnOverflow = Literal["error", "split"]
 EndMark = Literal["line", "stars", "backslashes"]
@@ -157,7 +157,7 @@ def render(
     """Fill one certificate (model or plain data) and return the PDF bytes.
 
     The certificate is checked against its form and agreement first
-    (:func:`eur1pdf.rules.validate`); ``on_findings`` receives every finding
+    (:func:`eur1pdf.rules.checks.validate`); ``on_findings`` receives every finding
     (to show the warnings), and errors stop it with :class:`RuleViolation`.
     """
     options = options or FillOptions()

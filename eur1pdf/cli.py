@@ -15,17 +15,17 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .api import FillOptions, SigningKey, fill_file, render
-from .blank import build_blank
-from .calibrate import write_calibration
-from .config import load_settings
-from .errors import Eur1pdfError, InputError
-from .layouts import builtin_names, geometry_json, get_layout, load_layout_file, plugin_entries
-from .model import load_certificate
-from .output import write_atomic
-from .printer import load_profile
-from .rules import Finding, codes_markdown, findings_from_input_error, validate
+from eur1pdf import __version__
+from eur1pdf.api import FillOptions, SigningKey, fill_file, render
+from eur1pdf.artwork.blank import build_blank
+from eur1pdf.artwork.calibration import write_calibration
+from eur1pdf.certificate.model import load_certificate
+from eur1pdf.errors import Eur1pdfError, InputError
+from eur1pdf.files import write_atomic
+from eur1pdf.layouts import builtin_names, geometry_json, get_layout, load_layout_file, plugin_entries
+from eur1pdf.printer import load_profile
+from eur1pdf.rules.checks import Finding, codes_markdown, findings_from_input_error, validate
+from eur1pdf.settings import load_settings
 
 
 def _sheets(value: str) -> tuple[int, ...]:
@@ -77,7 +77,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     """One page as PNG, to look at before printing a hundred."""
-    from .server import MAX_PREVIEW_DPI, page_png
+    from eur1pdf.service.app import MAX_PREVIEW_DPI, page_png
 
     if not 18 <= args.dpi <= MAX_PREVIEW_DPI:
         raise UsageError(f"--dpi: give 18 to {MAX_PREVIEW_DPI}")
@@ -99,7 +99,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from .server import ServerConfig, create_app
+    from eur1pdf.service.app import ServerConfig, create_app
 
     _apply_settings(args)
     api_key = _secret(args.api_key_env, "--api-key-env") if args.api_key_env else None
@@ -140,9 +140,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Exit 0: all written; 1: some records failed; 2: nothing could be read; 130: interrupted."""
-    from .batch import BatchRefused, count_records, run_batch
-    from .bulk import tune_for_bulk
-    from .progress import progress_for
+    from eur1pdf.bulk.batch import BatchRefused, count_records, run_batch
+    from eur1pdf.bulk.gc_tuning import tune_for_bulk
+    from eur1pdf.bulk.progress import progress_for
 
     tune_for_bulk()  # this process is ours; with --jobs 1 it renders every record itself
 
@@ -234,7 +234,7 @@ class UsageError(Exception):
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Exit 0 only for a valid final certificate; 1 otherwise; 2 when it is no eur1pdf PDF."""
-    from .verify import NotACertificate, verify  # renders and decodes: loaded only when asked
+    from eur1pdf.finish.verify import NotACertificate, verify  # renders and decodes: loaded only when asked
 
     roots = [Path(p).read_bytes() for p in args.trust]
     try:
@@ -252,7 +252,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_golden(args: argparse.Namespace) -> int:
     """Exit 0 when equal within the tolerance, 1 when not (the report says what differs)."""
-    from .golden import compare, report, visual_diff
+    from eur1pdf.testing.golden import compare, report, visual_diff
 
     diffs = compare(args.actual, args.expected, tolerance_pt=args.tolerance)
     print(report(diffs))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .layouts.schema import Goods, Layout
+from eur1pdf.layouts.schema import Goods, Layout
 
 MAX_ENTRIES = 64
 

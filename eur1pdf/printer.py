@@ -27,8 +27,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import Eur1pdfError
-from .layouts.geometry import PT_PER_MM
+from eur1pdf.errors import Eur1pdfError
+from eur1pdf.layouts.geometry import PT_PER_MM
 
 OFFSET_LIMIT_MM = 50.0
 SCALE_RANGE = (0.8, 1.2)
@@ -157,7 +157,7 @@ def load_profile(path: str | Path) -> PrinterProfile:
     ``[layouts.NAME]`` must name a known layout (built-in or plug-in), so a misspelt table does
     not silently leave a layout uncorrected.
     """
-    from .layouts import layout_names
+    from eur1pdf.layouts import layout_names
 
     path = Path(path)
     try:

@@ -16,9 +16,9 @@ import pikepdf
 import pytest
 
 from eur1pdf import FillOptions, render, render_many
-from eur1pdf.batch import read_manifest, run_batch
-from eur1pdf.many import spool_files
-from eur1pdf.names import MAX_NAME_BYTES, NameAllocator, safe_name
+from eur1pdf.bulk.batch import read_manifest, run_batch
+from eur1pdf.bulk.names import MAX_NAME_BYTES, NameAllocator, safe_name
+from eur1pdf.bulk.render_many import spool_files
 
 from .conftest import EXAMPLE, cli, open_pdf
 
@@ -300,7 +300,7 @@ def test_render_many_on_a_dask_cluster_gives_the_same_bytes():
 
 
 def test_write_is_atomic_even_without_flush(tmp_path):
-    from eur1pdf.output import write_atomic
+    from eur1pdf.files import write_atomic
 
     target = tmp_path / "x.pdf"
     target.write_bytes(b"old")
@@ -311,8 +311,8 @@ def test_write_is_atomic_even_without_flush(tmp_path):
 def test_progress_bar_on_a_terminal():
     import io
 
-    from eur1pdf.batch import Summary
-    from eur1pdf.progress import BarProgress, progress_for
+    from eur1pdf.bulk.batch import Summary
+    from eur1pdf.bulk.progress import BarProgress, progress_for
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

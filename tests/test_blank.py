@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from eur1pdf.blank import blank_path, build_blank
+from eur1pdf.artwork.blank import blank_path, build_blank
 
 from .conftest import box_rect_pt, open_pdf, text_in
 from .test_layouts import OFFICIAL_LABELS

@@ -71,7 +71,7 @@ def own_blank(tmp_path, pages: int):
     import pikepdf
 
     from eur1pdf import get_layout
-    from eur1pdf.blank import blank_path
+    from eur1pdf.artwork.blank import blank_path
 
     with pikepdf.open(blank_path(get_layout("eur1"))) as src:
         out = pikepdf.new()
@@ -189,7 +189,7 @@ def test_fill_refuses_rule_errors_and_prints_warnings(tmp_path):
 
 
 def test_readme_table_of_codes_is_generated():
-    from eur1pdf.rules import codes_markdown
+    from eur1pdf.rules.checks import codes_markdown
 
     readme = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- finding-codes:start -->\n")[1].split("\n<!-- finding-codes:end -->")[0]

@@ -12,7 +12,7 @@ import pytest
 import zxingcpp
 
 from eur1pdf import Eur1pdfError, FillOptions, certificate_from_data, render
-from eur1pdf.digest import canonical_bytes, digest
+from eur1pdf.certificate.digest import canonical_bytes, digest
 
 from .conftest import EXAMPLE, ROOT, box_rect_pt, cli, open_pdf, text_in
 

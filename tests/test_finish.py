@@ -19,9 +19,9 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from eur1pdf import Eur1pdfError, FillOptions, load_certificate, render
-from eur1pdf.finish import LOCKED_PERMISSIONS, lock, sign, signature_status
-from eur1pdf.fontembed import encode
-from eur1pdf.text import load_font
+from eur1pdf.finish.lock import LOCKED_PERMISSIONS, lock, sign, signature_status
+from eur1pdf.pdf.fonts import encode
+from eur1pdf.placement.text import load_font
 
 from .conftest import EXAMPLE, NOW, PASSPHRASE, SIGNER_CN
 

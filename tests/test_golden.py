@@ -18,8 +18,8 @@ import pikepdf
 import pytest
 
 from eur1pdf import FillOptions, render
-from eur1pdf.golden import compare, extract, report, visual_diff
 from eur1pdf.layouts import BUILTIN_DIR, parse_layout, read_raw
+from eur1pdf.testing.golden import compare, extract, report, visual_diff
 
 from .conftest import ROOT
 
@@ -233,4 +233,4 @@ def test_plugin_in_a_users_project(pytester):
 def test_plugin_is_registered_for_installed_projects():
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     entry = tomllib.loads(text)["project"]["entry-points"]["pytest11"]
-    assert entry == {"eur1pdf": "eur1pdf.pytest_plugin"}
+    assert entry == {"eur1pdf": "eur1pdf.testing.pytest_plugin"}

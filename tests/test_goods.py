@@ -144,7 +144,7 @@ def test_item_lines_left_empty_by_a_long_mass_are_ruled_off(example, eur1):
     assert len(fillers) == 1, "the empty box 8 line between item 1 and item 2 is struck through"
     assert fillers[0]["x0"] > x0 and fillers[0]["x1"] < x1
     # it spans the description's column, where the line was left empty
-    from eur1pdf.goods import goods_geometry
+    from eur1pdf.placement.goods import goods_geometry
 
     columns = goods_geometry(eur1, eur1.faces["certificate"]).columns
     text = next(c for c in columns if c.column.source == "text")
@@ -153,7 +153,7 @@ def test_item_lines_left_empty_by_a_long_mass_are_ruled_off(example, eur1):
 
 
 def test_no_break_space_keeps_words_together():
-    from eur1pdf.text import load_font, wrap
+    from eur1pdf.placement.text import load_font, wrap
 
     font = load_font("LiberationSans-Regular")
     lines = wrap(font, "steel balls 40\u00a0mm 40\u00a0mm 40\u00a0mm 40\u00a0mm", 9, 45)
@@ -164,10 +164,10 @@ def test_no_break_space_keeps_words_together():
 @pytest.mark.parametrize("long", [False, True])
 def test_the_size_chosen_is_the_largest_at_which_the_items_fit(example, eur1, count, long):
     """Checked against wrapping every item at every size (the search itself counts lines and skips sizes)."""
-    from eur1pdf.goods import capacity, fit_goods, goods_geometry, row_height, wrap_rows
+    from eur1pdf.certificate.model import Certificate
     from eur1pdf.layouts.geometry import font_for
-    from eur1pdf.model import Certificate
-    from eur1pdf.text import size_steps
+    from eur1pdf.placement.goods import capacity, fit_goods, goods_geometry, row_height, wrap_rows
+    from eur1pdf.placement.text import size_steps
 
     example["items"] = items(count, long=long)
     cert = Certificate.model_validate(example)

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from eur1pdf import Eur1pdfError, FillOptions, get_layout, render
 from eur1pdf.errors import FitError, InputError, MissingGlyphError
 from eur1pdf.layouts.geometry import PT_PER_MM, field_rect
-from eur1pdf.rules import RuleViolation
+from eur1pdf.rules.checks import RuleViolation
 
 from .conftest import ROOT, open_pdf
 
@@ -413,8 +413,8 @@ def test_layout_with_wrong_types_is_a_clear_error(tmp_path, example):
 
 def test_a_failure_mid_write_leaves_the_old_file(tmp_path, example, monkeypatch):
     """The rename never happens: the earlier certificate stays whole, no temporary file is left."""
+    from eur1pdf import files as output_module
     from eur1pdf import fill_file
-    from eur1pdf import output as output_module
 
     source = tmp_path / "cert.json"
     source.write_text(json.dumps(example), encoding="utf-8")
@@ -499,7 +499,7 @@ def test_a_users_blank_keeps_every_digit_of_its_numbers(tmp_path, example):
 
 def test_an_end_mark_does_not_defeat_the_caches(example):
     """Found by review: each render with an end mark built a new layout, so nothing was reused."""
-    from eur1pdf import compose
+    from eur1pdf.pdf import document as compose
 
     options = FillOptions(end_mark="stars", sheets=(1,))
     render(example, options)
@@ -514,7 +514,7 @@ def test_rendering_on_threads_with_tiny_caches(example, monkeypatch):
     run on a thread pool)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from eur1pdf import compose
+    from eur1pdf.pdf import document as compose
 
     monkeypatch.setattr(compose, "TEMPLATE_CACHE_SIZE", 1)
     kinds = [FillOptions(sheets=(1,)), FillOptions(draft=True, sheets=(1,)), FillOptions(overlay_only=True)]
@@ -527,7 +527,8 @@ def test_rendering_on_threads_with_tiny_caches(example, monkeypatch):
 
 def test_jsonl_limit_counts_the_record_not_its_line_end(tmp_path, example, monkeypatch):
     """Found by review: the line end and a byte-order mark counted towards the record limit."""
-    from eur1pdf import batch, model
+    from eur1pdf.bulk import batch
+    from eur1pdf.certificate import model
 
     record = json.dumps(example, separators=(",", ":")).encode()
     monkeypatch.setitem(model.LIMITS, "input_bytes", len(record))

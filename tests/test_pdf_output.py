@@ -13,7 +13,7 @@ import pypdfium2
 import pytest
 
 from eur1pdf import FillOptions, render
-from eur1pdf.fontembed import BASE_CODEPOINTS, glyph_set
+from eur1pdf.pdf.fonts import BASE_CODEPOINTS, glyph_set
 
 from .conftest import fill, open_pdf
 

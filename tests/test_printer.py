@@ -9,7 +9,7 @@ from collections import defaultdict
 import pytest
 
 from eur1pdf import Eur1pdfError, get_layout
-from eur1pdf.calibrate import build_calibration, calibration_marks
+from eur1pdf.artwork.calibration import build_calibration, calibration_marks
 from eur1pdf.layouts import builtin_names
 from eur1pdf.layouts.geometry import PT_PER_MM
 from eur1pdf.printer import PrinterProfile, PrinterProfileError, load_profile

@@ -25,11 +25,11 @@ from typing import Any
 
 import pytest
 
-from eur1pdf import rules
-from eur1pdf.agreements import Agreement, DatedStatement, agreements
+from eur1pdf.certificate.model import certificate_from_data
 from eur1pdf.errors import InputError
-from eur1pdf.model import certificate_from_data
-from eur1pdf.rules import RULES, Finding, findings_from_input_error, validate
+from eur1pdf.rules import checks as rules
+from eur1pdf.rules.agreements import Agreement, DatedStatement, agreements
+from eur1pdf.rules.checks import RULES, Finding, findings_from_input_error, validate
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # One example per form; each validates with no finding.

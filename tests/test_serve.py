@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 
 from eur1pdf import FillOptions, render
-from eur1pdf.model import certificate_from_data
-from eur1pdf.rules import validate
+from eur1pdf.certificate.model import certificate_from_data
+from eur1pdf.rules.checks import validate
 
 from .conftest import EXAMPLE, cli
 
@@ -259,7 +259,7 @@ def _slow_or_real(data, options, preview):
     if isinstance(data, dict) and data.get("slow"):
         time.sleep(2.0)
         return 200, "application/json", b"{}"
-    from eur1pdf import server as server_module
+    from eur1pdf.service import app as server_module
 
     return server_module._render_job_real(data, options, preview)
 
@@ -267,7 +267,7 @@ def _slow_or_real(data, options, preview):
 def _app_client(monkeypatch, **config):
     from fastapi.testclient import TestClient
 
-    from eur1pdf import server as server_module
+    from eur1pdf.service import app as server_module
 
     monkeypatch.setattr(server_module, "_render_job_real", server_module._render_job, raising=False)
     monkeypatch.setattr(server_module, "_render_job", _slow_or_real)
@@ -304,7 +304,7 @@ def test_a_killed_worker_is_replaced(monkeypatch, example):
 
 
 def test_an_empty_api_key_is_refused(tmp_path):
-    from eur1pdf.server import ServerConfig, create_app
+    from eur1pdf.service.app import ServerConfig, create_app
 
     with pytest.raises(ValueError, match="empty API key"):
         create_app(ServerConfig(api_key=""))

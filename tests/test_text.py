@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 from eur1pdf import FitError, MissingGlyphError
-from eur1pdf.text import fit, lines_that_fit, load_font, size_steps, wrap, wrap_paragraphs
+from eur1pdf.placement.text import fit, lines_that_fit, load_font, size_steps, wrap, wrap_paragraphs
 
 from .conftest import box_rect_pt, fill, inside, open_pdf, text_in
 

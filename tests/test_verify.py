@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from eur1pdf import FillOptions, render
-from eur1pdf.verify import NotACertificate, verify
+from eur1pdf.finish.verify import NotACertificate, verify
 
 from .conftest import PASSPHRASE, ROOT, SIGNER_CN, cli
 

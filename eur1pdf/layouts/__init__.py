@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import LayoutError, UnknownLayoutError
-from .geometry import Rect, box_rect, field_rect, label_block, text_rect
-from .schema import Layout
+from eur1pdf.errors import LayoutError, UnknownLayoutError
+from eur1pdf.layouts.geometry import Rect, box_rect, field_rect, label_block, text_rect
+from eur1pdf.layouts.schema import Layout
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 

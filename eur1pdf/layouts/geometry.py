@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..text import FontMetrics, load_font, wrap
-from .schema import Box, FieldElement, Layout, TextElement
+from eur1pdf.layouts.schema import Box, FieldElement, Layout, TextElement
+from eur1pdf.placement.text import FontMetrics, load_font, wrap
 
 PT_PER_MM = 72.0 / 25.4
 

@@ -1,0 +1,85 @@
+"""Document marks drawn over the filled form: DRAFT, or a final's ORIGINAL / COPY.
+
+A provisional certificate must never pass for a valid one: every page of a
+draft carries a large diagonal "DRAFT", translucent so the data stays
+readable, and a line in the top margin saying it is not valid. The marks are
+a separate layer (an optional-content group named "Watermark" in the PDF),
+so a golden comparison can tell them from the data. Their text, colour and
+opacity come from the layout.
+"""
+
+from __future__ import annotations
+
+import math
+
+from eur1pdf.layouts.geometry import font_for, mm_to_pt
+from eur1pdf.layouts.schema import DraftMarks, FinalMarks, Layout
+from eur1pdf.perlayout import PerLayout
+from eur1pdf.placement.drawables import Group, Page, TextRun
+from eur1pdf.placement.text import check_glyphs
+
+
+def _diagonal(layout: Layout, spec: DraftMarks | FinalMarks, text: str) -> Group:
+    """``text`` centred on the page, turned by the layout's angle, at the layout's opacity."""
+    width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
+    bold = font_for(layout, "bold")
+    check_glyphs(bold, text, "layout marks")
+    angle = math.radians(spec.angle)
+    cos, sin = math.cos(angle), math.sin(angle)
+    run = TextRun(
+        text, -bold.width(text, spec.size) / 2, -spec.size * 0.35, bold, spec.size, color=spec.color
+    )
+    return Group((cos, sin, -sin, cos, width / 2, height / 2), (run,), opacity=spec.opacity)
+
+
+_CACHE = PerLayout()
+
+
+def draft_layer(layout: Layout) -> list[Page]:
+    """One page (the layout's size) with the draft watermark and margin line."""
+    return _CACHE.get(layout, "draft", lambda: _draft_layer(layout))
+
+
+def final_layer(layout: Layout, sheets: list[int]) -> tuple[list[Page], list[int | None]]:
+    """The final marks: a page per sheet that has one (ORIGINAL, COPY …) and, for
+    each sheet given, the page of its mark (None: that sheet has no mark)."""
+    pages, numbers = _CACHE.get(layout, "final", lambda: _final_layer(layout))
+    spec = layout.marks.final
+    return pages, [numbers.get(spec.sheets.get(str(n), "")) for n in sheets]
+
+
+def _blank_page(layout: Layout, face: str) -> Page:
+    return Page(mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm), face, 0)
+
+
+def _draft_layer(layout: Layout) -> list[Page]:
+    spec = layout.marks.draft
+    width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
+    bold = font_for(layout, "bold")
+    check_glyphs(bold, spec.margin_text, "layout marks.draft")
+    page = _blank_page(layout, "draft")
+    page.items.append(_diagonal(layout, spec, spec.text))
+    margin = bold.width(spec.margin_text, spec.margin_size)
+    page.items.append(
+        TextRun(
+            spec.margin_text,
+            (width - margin) / 2,
+            height - mm_to_pt(spec.margin_y_mm),
+            bold,
+            spec.margin_size,
+            color=spec.color,
+        )
+    )
+    return [page]
+
+
+def _final_layer(layout: Layout) -> tuple[list[Page], dict[str, int]]:
+    spec = layout.marks.final
+    pages: list[Page] = []
+    numbers: dict[str, int] = {}
+    for text in dict.fromkeys(spec.sheets.values()):
+        page = _blank_page(layout, f"final {text}")
+        page.items.append(_diagonal(layout, spec, text))
+        numbers[text] = len(pages)
+        pages.append(page)
+    return pages, numbers

@@ -1,0 +1,1 @@
+"""Many certificates: render_many on any executor, the batch command, output names, progress."""

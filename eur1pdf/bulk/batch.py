@@ -1,0 +1,389 @@
+"""``eur1pdf batch``: a JSON Lines file or a folder of certificates -> a folder of PDFs and a manifest.
+
+What a month-end run needs: every good record written even when others are
+bad, each failure reported with where it came from and why, nothing half
+written when the run is stopped, and a way to carry on where it stopped.
+
+- Workers render; this process names and writes, in input order, so names
+  are allocated exactly as they would be in an uninterrupted run.
+- Each PDF is written to a temporary file and renamed into place; the
+  manifest line for a record is appended after its file is in place. A run
+  stopped at any moment leaves complete files and a manifest that says which
+  ones they are.
+- ``--resume`` skips a record whose manifest entry is ``ok`` for the same
+  input and whose file is there with the recorded SHA-256; everything else
+  is done again (output is deterministic, so the result is the same).
+- The manifest is append-only while the run goes on; at the end it is
+  rewritten in record order, one line per record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import os
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from eur1pdf.api import FillOptions
+from eur1pdf.bulk.names import DEFAULT_TEMPLATE, NameAllocator, check_template, fill_template, safe_name
+from eur1pdf.bulk.render_many import RecordText, RenderResult, render_many, spool_files
+from eur1pdf.certificate.model import LIMITS, read_input_text, too_large
+from eur1pdf.errors import Eur1pdfError, InputError, OutputError
+from eur1pdf.files import check_output_dir, write_atomic
+from eur1pdf.layouts.schema import Layout
+
+MANIFEST = "manifest.jsonl"
+INPUT_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+class BatchRefused(Eur1pdfError):
+    """The batch cannot start: nothing was read or written (exit 2)."""
+
+
+class NothingToRead(BatchRefused):
+    """The input is missing (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    number: int  # from 1, as the manifest and messages count
+    source: str
+    sha256: str  # of the record's text: a changed input is rendered again on --resume
+    text: RecordText
+
+
+def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, int]]:
+    """Each line and the length of its content (without a byte-order mark and the line end); of a
+    line over ``limit`` only the length (a 200 MB line is read through a piece at a time, never held)."""
+    first = True
+    slack = 5  # a byte-order mark (3) and CR LF (2) do not count
+    while True:
+        line = fh.readline(limit + slack + 1)
+        if not line:
+            return
+        if first and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        first = False
+        if not line.endswith(b"\n") and len(line) > limit:
+            size = len(line)
+            line = b""
+            while True:
+                rest = fh.readline(1 << 20)
+                size += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            size -= len(rest) - len(rest.rstrip(b"\r\n"))  # the line end does not count
+            yield line, size
+            continue
+        yield line, len(line.rstrip(b"\r\n"))
+
+
+def _jsonl_records(path: Path) -> Iterator[Record]:
+    limit = LIMITS["input_bytes"]
+    with path.open("rb") as fh:
+        number = 0
+        for line_number, (raw, size) in enumerate(_lines(fh, limit), start=1):
+            if size <= limit and not raw.strip():
+                continue  # blank lines (a trailing newline, a separator) are no records
+            number += 1
+            source = f"{path.name}:{line_number}"
+            if size > limit:
+                yield _refused(number, source, too_large(size))
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield _refused(number, source, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+                continue
+            yield Record(number, source, _sha(line.strip()), RecordText(line, source, "json", str(number)))
+
+
+def _refused(number: int, source: str, problem: str, stem: str = "") -> Record:
+    """A record that cannot be read: it fails with ``problem``, the others go on."""
+    return Record(number, source, _sha(f"refused {problem}"), RecordText("", source, "json", stem, problem))
+
+
+def _folder_records(path: Path) -> Iterator[Record]:
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+    for number, file in enumerate(files, start=1):
+        try:
+            text = read_input_text(file)
+        except InputError as exc:
+            yield _refused(number, file.name, exc.problems[0].message, file.stem)
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", "")
+            yield _refused(number, file.name, f"cannot read ({reason})", file.stem)
+            continue
+        fmt = INPUT_SUFFIXES[file.suffix.lower()]
+        yield Record(number, file.name, _sha(text), RecordText(text, file.name, fmt, file.stem))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def count_records(path: Path) -> int:
+    """How many records the input holds (for the progress bar), without parsing them."""
+    if path.is_dir():
+        return sum(1 for p in path.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+    with path.open("rb") as fh:
+        return sum(
+            1
+            for line, size in _lines(fh, LIMITS["input_bytes"])
+            if size > LIMITS["input_bytes"] or line.strip()
+        )
+
+
+def read_records(path: Path) -> Iterator[Record]:
+    """The records of a JSON Lines file or a folder of JSON/YAML files, in order."""
+    if path.is_dir():
+        return _folder_records(path)
+    if path.is_file():
+        return _jsonl_records(path)
+    raise NothingToRead(f"{path}: no such file or folder")
+
+
+@dataclass
+class Entry:
+    """One manifest line."""
+
+    record: int
+    source: str
+    input_sha256: str
+    status: str  # ok | failed
+    output: str | None = None
+    sha256: str | None = None
+    bytes: int | None = None
+    error: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        data = {k: v for k, v in self.__dict__.items() if v is not None}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_manifest(path: Path) -> dict[int, Entry]:
+    """The last entry of each record; a line cut short by a crash is ignored."""
+    entries: dict[int, Entry] = {}
+    if not path.exists():
+        return entries
+    with path.open("r", encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                data = json.loads(line)
+                entry = Entry(**data)
+            except (json.JSONDecodeError, TypeError):
+                continue
+            entries[entry.record] = entry
+    return entries
+
+
+def _ends_mid_line(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() == 0:
+            return False
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
+
+
+def _file_sha(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    written: int = 0
+    skipped: int = 0  # already there (--resume)
+    failed: int = 0
+    bytes: int = 0
+    interrupted: bool = False
+    manifest: Path | None = None
+    failures: list[Entry] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return self.written + self.skipped + self.failed
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        if self.total == 0:
+            return 2
+        return 1 if self.failed else 0
+
+
+Progress = Callable[[Summary], None]
+
+
+def run_batch(
+    source: str | Path,
+    outdir: str | Path,
+    options: FillOptions | None = None,
+    *,
+    name_template: str = DEFAULT_TEMPLATE,
+    jobs: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    layout: Layout | None = None,
+    blank: str | Path | None = None,
+    progress: Progress | None = None,
+    manifest_name: str = MANIFEST,
+) -> Summary:
+    """Render every record of ``source`` into ``outdir``; see the module docstring.
+
+    Ctrl-C (SIGINT) stops the run after the record being written: the
+    summary says ``interrupted`` and the manifest is ready for ``resume``.
+    """
+    source, outdir = Path(source), Path(outdir)
+    try:
+        check_template(name_template)
+    except Eur1pdfError as exc:
+        raise BatchRefused(str(exc)) from None
+    records = read_records(source)  # fails now when the input is not there
+    first = next(records, None)
+    if first is None:
+        raise NothingToRead(f"{source}: no records (a JSON Lines file or a folder of .json/.yaml files)")
+    records = itertools.chain([first], records)
+    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        check_output_dir(outdir / manifest_name)  # writes a probe: permission bits do not tell
+    except OutputError as exc:
+        raise BatchRefused(str(exc)) from None
+    manifest = outdir / manifest_name
+    previous = read_manifest(manifest)
+    if manifest.exists() and not (resume or overwrite):
+        raise BatchRefused(
+            f"{outdir} already holds a batch ({manifest_name}): --resume to carry on with it, "
+            "--overwrite to start it again, or choose another folder"
+        )
+    for leftover in spool_files(outdir):  # a run killed outright (no Ctrl-C) may have left some
+        leftover.unlink(missing_ok=True)
+    ours = {e.output for e in previous.values() if e.output}
+    foreign = [p.name for p in outdir.iterdir() if p.name not in ours and p.name != manifest_name]
+    names = NameAllocator(foreign)
+    names.reserve(manifest_name)
+    kept: dict[int, Entry] = {}
+    if resume:
+        for entry in previous.values():
+            if entry.status == "ok" and entry.output and _file_sha(outdir / entry.output) == entry.sha256:
+                kept[entry.record] = entry
+    summary = Summary(manifest=manifest)
+    pending: deque[Record] = deque()
+
+    def to_render() -> Iterator[RecordText]:
+        for record in records:
+            summary.total += 1
+            entry = kept.get(record.number)
+            if entry is not None and entry.input_sha256 == record.sha256 and entry.output:
+                names.reserve(entry.output)  # where the uninterrupted run put it
+                summary.skipped += 1
+                continue
+            pending.append(record)
+            yield record.text
+
+    with _interrupts_deferred() as stop, manifest.open("a" if resume else "w", encoding="utf-8") as log:
+        if resume and _ends_mid_line(manifest):
+            log.write("\n")  # a line cut short by a crash must not swallow the next one
+        results = render_many(to_render(), options, jobs=jobs, layout=layout, blank=blank, spool=outdir)
+        try:
+            for result in results:
+                entry = _store(pending.popleft(), result, outdir, names, name_template)
+                log.write(entry.to_json() + "\n")
+                log.flush()
+                if entry.status == "ok":
+                    summary.written += 1
+                    summary.bytes += entry.bytes or 0
+                else:
+                    summary.failed += 1
+                    summary.failures.append(entry)
+                if progress is not None:
+                    progress(summary)
+                if stop.is_set():
+                    summary.interrupted = True
+                    break
+        finally:
+            results.close()  # stops the workers; nothing more is written
+            for leftover in spool_files(outdir):  # rendered but not stored (Ctrl-C): no stray files
+                leftover.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.fsync(log.fileno())
+    if not summary.interrupted:
+        _compact(manifest, summary.total)
+    _sync_folder(outdir)
+    return summary
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[threading.Event]:
+    """Ctrl-C sets a flag the run checks between records, so a file and its manifest line go together."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signals reach the main thread only; nothing to defer
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _store(record: Record, result: RenderResult, outdir: Path, names: NameAllocator, template: str) -> Entry:
+    findings = [f.to_dict() for f in result.findings]
+    if not result.ok:
+        return Entry(
+            record.number, record.source, record.sha256, "failed", error=result.error, findings=findings
+        )
+    wanted = safe_name(fill_template(template, result.names), fallback=f"record-{record.number}")
+    name = names.allocate(wanted)
+    if result.spooled is not None:  # the worker wrote it beside its place: one rename, atomic
+        os.replace(result.spooled, outdir / name)
+        digest, size = result.sha256, result.size
+    else:
+        assert result.pdf is not None
+        write_atomic(outdir / name, result.pdf, durable=False)
+        digest, size = hashlib.sha256(result.pdf).hexdigest(), len(result.pdf)
+    return Entry(
+        record.number,
+        record.source,
+        record.sha256,
+        "ok",
+        output=name,
+        sha256=digest,
+        bytes=size,
+        findings=findings,
+    )
+
+
+def _compact(manifest: Path, total: int) -> None:
+    """One line per record, in record order: the manifest of an uninterrupted run.
+
+    Entries of records beyond the input's end (the input got shorter) go.
+    """
+    entries = read_manifest(manifest)
+    text = "".join(entries[n].to_json() + "\n" for n in sorted(entries) if n <= total)
+    write_atomic(manifest, text.encode("utf-8"))
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames durable once, at the end, instead of once per file."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,1 @@
+"""The finish stage of a final certificate: lock, sign, verify."""

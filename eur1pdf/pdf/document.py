@@ -1,0 +1,322 @@
+"""Data pages + blank form + marks -> the finished document's bytes.
+
+Each output page shows up to three Form XObjects, one over the other:
+``/Bg`` the blank face, ``/Data`` the certificate's data, and ``/Watermark``
+(DRAFT, ORIGINAL …) inside the optional-content group "Watermark", so
+viewers, ``eur1pdf verify`` and golden comparisons can tell the layers apart.
+
+What does not change from one certificate to the next (the blank faces, the
+marks, the optional-content group) is serialised once per process as a
+:class:`Template`; a certificate adds its font subsets (cached by glyph set,
+:mod:`eur1pdf.pdf.fonts`), its data forms, a QR image, pages, metadata and
+the attached data. The fonts come first in every document, so the template's
+references to them hold whatever subsets a certificate needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from eur1pdf.pdf.content import ContentWriter, image_object
+from eur1pdf.pdf.fonts import OBJECTS_PER_FONT, font_objects
+from eur1pdf.pdf.imported import foreign_forms
+from eur1pdf.pdf.syntax import (
+    FAST,
+    SMALL,
+    Body,
+    array,
+    dictionary,
+    document,
+    name,
+    rect,
+    ref,
+    stream,
+    text_string,
+)
+from eur1pdf.placement.drawables import Page
+from eur1pdf.placement.text import FontMetrics
+from eur1pdf.printer import IDENTITY, format_matrix
+
+PRODUCER = "eur1pdf"
+XMP_NAMESPACE = "https://eur1pdf.invalid/ns/1.0/"
+TEMPLATE_CACHE_SIZE = 32
+
+Background = Sequence[Page] | bytes  # the drawn blank set, or a user's PDF
+
+
+def pdf_date(day: dt.date) -> str:
+    return f"D:{day:%Y%m%d}000000Z"
+
+
+def _form_object(bbox: Sequence[float], resources: bytes, content: bytes, level: int) -> bytes:
+    entries = {"Type": b"/XObject", "Subtype": b"/Form", "BBox": rect(bbox), "Resources": resources}
+    return stream(entries, content, level=level)
+
+
+def _parts(body: Body, writer: ContentWriter, level: int = FAST) -> tuple[list[int], list[int]]:
+    """Add the images and inner forms a layer uses; their object numbers."""
+    images = [body.add(image_object(picture)) for picture in writer.images]
+    forms = [body.add(_form_object(bbox, b"<< >>", content, level)) for content, bbox in writer.forms]
+    return images, forms
+
+
+def _form(
+    page: Page,
+    writer: ContentWriter,
+    font_refs: Mapping[FontMetrics, int],
+    parts: tuple[list[int], list[int]],
+    level: int = FAST,
+) -> bytes:
+    """A page's layer as a Form XObject the size of the page."""
+    resources = writer.resources(font_refs, *parts)
+    return _form_object((0, 0, page.width, page.height), resources, writer.content(), level)
+
+
+@dataclass(frozen=True)
+class Template:
+    """The objects every certificate of one kind shares, serialised once.
+
+    ``fonts`` are objects 1 … 5·len(fonts) of every document (their subsets
+    vary), ``body`` the objects after them: blank faces, marks, the
+    optional-content group.
+    """
+
+    fonts: tuple[FontMetrics, ...]
+    codepoints: Mapping[FontMetrics, frozenset[int]]
+    body: Body
+    faces: Mapping[int, int]  # blank page index -> form object
+    marks: Mapping[int, int]  # marks page index -> form object
+    ocg: int | None
+
+
+def _build_template(
+    background: Background | None,
+    faces: tuple[int, ...],
+    marks: Sequence[Page] | None,
+    wanted: tuple[int, ...],
+) -> Template:
+    drawn_faces = [] if background is None or isinstance(background, bytes) else faces
+    static = [(background[i], ContentWriter()) for i in drawn_faces]  # type: ignore[index]
+    static += [(marks[i], ContentWriter()) for i in wanted] if marks is not None else []
+    codepoints: dict[FontMetrics, set[int]] = {}
+    for page, writer in static:
+        writer.draw(page.items)
+        for font, used in writer.fonts.items():
+            codepoints.setdefault(font, set()).update(used)
+    fonts = tuple(sorted(codepoints, key=lambda f: f.name))
+    font_refs = {font: 1 + OBJECTS_PER_FONT * n for n, font in enumerate(fonts)}
+    body = Body(1 + OBJECTS_PER_FONT * len(fonts))
+    face_forms: dict[int, int] = {}
+    if isinstance(background, bytes):
+        foreign, numbers = foreign_forms(background, body.first)
+        body.extend(foreign)
+        face_forms = {i: numbers[i] for i in faces}
+    writers = iter(static)
+    for i in drawn_faces:
+        page, writer = next(writers)
+        face_forms[i] = body.add(_form(page, writer, font_refs, _parts(body, writer, SMALL), SMALL))
+    mark_forms: dict[int, int] = {}
+    for i in wanted:
+        page, writer = next(writers)
+        mark_forms[i] = body.add(_form(page, writer, font_refs, _parts(body, writer, SMALL), SMALL))
+    ocg = body.add(dictionary({"Type": b"/OCG", "Name": text_string("Watermark")})) if wanted else None
+    return Template(
+        fonts, {f: frozenset(c) for f, c in codepoints.items()}, body.frozen(), face_forms, mark_forms, ocg
+    )
+
+
+_TEMPLATES: OrderedDict[tuple, tuple[tuple[object, object], Template]] = OrderedDict()
+_TEMPLATES_LOCK = threading.Lock()
+
+
+def template(
+    background: Background | None,
+    faces: tuple[int, ...],
+    marks: Sequence[Page] | None,
+    wanted: tuple[int, ...],
+) -> Template:
+    """The shared objects for this background, faces and marks, made once per process.
+
+    Drawn backgrounds and marks are the same objects for every certificate
+    (cached per layout), so they are keyed by identity and kept alive with
+    the entry; a user's blank is keyed by its bytes.
+    """
+    bg_key = background if isinstance(background, bytes) else id(background)
+    key = (bg_key, faces, id(marks), wanted)
+    with _TEMPLATES_LOCK:  # render_many may run on a thread pool
+        found = _TEMPLATES.get(key)
+        same = found is not None and found[0][1] is marks  # ids can be reused once objects die
+        if same and (isinstance(background, bytes) or found[0][0] is background):
+            _TEMPLATES.move_to_end(key)
+            return found[1]  # type: ignore[index]
+    made = _build_template(background, faces, marks, wanted)
+    with _TEMPLATES_LOCK:
+        _TEMPLATES[key] = ((background, marks), made)
+        if len(_TEMPLATES) > TEMPLATE_CACHE_SIZE:
+            _TEMPLATES.popitem(last=False)
+    return made
+
+
+def _xmp(metadata: Mapping[str, str], title: str) -> bytes:
+    """The metadata as an XMP packet (the same payload as the document info)."""
+    fields = "".join(f"<eur1pdf:{key}>{escape(value)}</eur1pdf:{key}>" for key, value in metadata.items())
+    packet = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        f' xmlns:eur1pdf="{XMP_NAMESPACE}">'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>'
+        f"{fields}</rdf:Description></rdf:RDF></x:xmpmeta>"
+        '<?xpacket end="w"?>'
+    )
+    return packet.encode("utf-8")
+
+
+def compose(
+    pages: Sequence[Page],
+    background: Background | None,
+    face_index: Mapping[str, int],
+    title: str,
+    issue_date: dt.date | None,
+    data_matrix: Sequence[float] | None = None,
+    marks: Sequence[Page] | None = None,
+    marks_pages: Sequence[int | None] | None = None,
+    metadata: Mapping[str, str] | None = None,
+    attachment: tuple[str, bytes] | None = None,
+) -> bytes:
+    """Stack each data page on its blank face (or alone when ``background`` is None).
+
+    ``data_matrix`` (a b c d e f, PDF points) moves the data layer alone, as
+    a printer profile asks (:mod:`eur1pdf.printer`); the blank face stays put.
+    ``issue_date`` None leaves the document dates out. ``marks`` pages are
+    drawn over the pages in the "Watermark" layer: page ``marks_pages[n]``
+    over output page n (all: the first). ``metadata`` goes into the document
+    info and the XMP packet (keys without the slash); ``attachment`` (name,
+    bytes) is embedded as a file.
+    """
+    faces = tuple(sorted({face_index[p.face] for p in pages})) if background is not None else ()
+    if marks is not None and marks_pages is None:
+        marks_pages = [0] * len(pages)
+    if marks is None or marks_pages is None:
+        marks_pages = [None] * len(pages)
+    wanted = tuple(sorted({m for m in marks_pages if m is not None}))
+    shared = template(background, faces, marks, wanted)
+
+    writers = [ContentWriter().draw(page.items) for page in pages]
+    data_chars: dict[FontMetrics, set[int]] = {}
+    for writer in writers:
+        for font, cps in writer.fonts.items():
+            data_chars.setdefault(font, set()).update(cps)
+    extra = sorted((f for f in data_chars if f not in shared.codepoints), key=lambda f: f.name)
+    none: frozenset[int] = frozenset()
+
+    body = Body(1)
+    font_refs: dict[FontMetrics, int] = {}
+    for font in (*shared.fonts, None, *extra):
+        if font is None:  # the template's objects follow its fonts
+            body.extend(shared.body)
+            continue
+        font_refs[font] = body.next_number
+        fixed = shared.codepoints.get(font, none)
+        body.extend(font_objects(font, fixed, data_chars.get(font, ()), body.next_number))
+
+    parts = [_parts(body, writer) for writer in writers]
+    pages_ref = body.next_number
+    kids = [pages_ref + 1 + 3 * n + 2 for n in range(len(pages))]
+    body.add(
+        dictionary({"Type": b"/Pages", "Kids": array(ref(k) for k in kids), "Count": b"%d" % len(pages)})
+    )
+    matrix = b""
+    if data_matrix is not None and tuple(data_matrix) != IDENTITY:
+        matrix = format_matrix(tuple(data_matrix)) + b" "  # type: ignore[arg-type]
+    for n, (page, writer) in enumerate(zip(pages, writers, strict=True)):
+        data = body.add(_form(page, writer, font_refs, parts[n]))
+        xobjects = {"Data": ref(data)}
+        content = b"q " + matrix + b"/Data Do Q\n"
+        if background is not None:
+            xobjects = {"Bg": ref(shared.faces[face_index[page.face]]), **xobjects}
+            content = b"q /Bg Do Q\n" + content
+        properties = None
+        mark = marks_pages[n]
+        if mark is not None:
+            xobjects["Watermark"] = ref(shared.marks[mark])
+            properties = dictionary({"Watermark": ref(shared.ocg)})  # type: ignore[arg-type]
+            content += b"/OC /Watermark BDC q /Watermark Do Q EMC\n"
+        contents = body.add(stream({}, content, compress=False))
+        body.add(
+            dictionary(
+                {
+                    "Type": b"/Page",
+                    "Parent": ref(pages_ref),
+                    "MediaBox": rect((0, 0, round(page.width, 4), round(page.height, 4))),
+                    "Resources": dictionary({"XObject": dictionary(xobjects), "Properties": properties}),
+                    "Contents": ref(contents),
+                }
+            )
+        )
+
+    info_entries = {
+        "Title": text_string(title),
+        "Producer": text_string(PRODUCER),
+        "Creator": text_string(PRODUCER),
+    }
+    stamp = pdf_date(issue_date) if issue_date is not None else None
+    if stamp is not None:
+        info_entries["CreationDate"] = info_entries["ModDate"] = text_string(stamp)
+    for key, value in (metadata or {}).items():
+        info_entries[key] = text_string(value)
+    info = body.add(dictionary(info_entries))
+    xmp = None
+    if metadata:
+        xmp = body.add(
+            stream({"Type": b"/Metadata", "Subtype": b"/XML"}, _xmp(metadata, title), compress=False)
+        )
+    names = None
+    if attachment is not None:
+        filename, data = attachment
+        params = {"Size": b"%d" % len(data)}
+        if stamp is not None:
+            params["CreationDate"] = params["ModDate"] = text_string(stamp)
+        embedded = body.add(
+            stream(
+                {"Type": b"/EmbeddedFile", "Subtype": name("application/json"), "Params": dictionary(params)},
+                data,
+            )
+        )
+        spec = body.add(
+            dictionary(
+                {
+                    "Type": b"/Filespec",
+                    "F": text_string(filename),
+                    "UF": text_string(filename),
+                    "Desc": text_string("certificate data (canonical JSON)"),
+                    "EF": dictionary({"F": ref(embedded), "UF": ref(embedded)}),
+                    "AFRelationship": b"/Data",
+                }
+            )
+        )
+        names = dictionary(
+            {"EmbeddedFiles": dictionary({"Names": array([text_string(filename), ref(spec)])})}
+        )
+    oc_properties = None
+    if shared.ocg is not None:
+        ocgs = array([ref(shared.ocg)])
+        oc_properties = dictionary({"OCGs": ocgs, "D": dictionary({"ON": ocgs, "Order": ocgs})})
+    root = body.add(
+        dictionary(
+            {
+                "Type": b"/Catalog",
+                "Pages": ref(pages_ref),
+                "Metadata": ref(xmp) if xmp is not None else None,
+                "Names": names,
+                "OCProperties": oc_properties,
+            }
+        )
+    )
+    return document(body, root, info)

@@ -1,0 +1,1 @@
+"""Placement: certificate + prepared layout -> the drawables of every page (plain data)."""

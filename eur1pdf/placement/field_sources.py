@@ -1,0 +1,164 @@
+"""What each data field of a layout shows: certificate -> lines of text.
+
+A layout names a source (``exporter``, ``declaration.place_date`` …); this
+module is the one place that knows how a source is read from the certificate,
+which input field it comes from and which box that is, for error messages.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from eur1pdf.certificate.model import FIELD_BOXES, Certificate, Party
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@cache
+def wordings() -> dict:
+    """Standard wordings and statements (data/wordings.toml)."""
+    with open(DATA_DIR / "wordings.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
+def format_date(value) -> str:
+    """Dates as a European clerk writes them on the form: 22.11.2026."""
+    return value.strftime("%d.%m.%Y")
+
+
+def party_lines(party: Party | None) -> list[str]:
+    if party is None:
+        return []
+    lines = [party.name, *party.address]
+    if party.country and party.country.casefold() != lines[-1].casefold():
+        lines.append(party.country)
+    return lines
+
+
+def cumulation_statement(cert: Certificate) -> str | None:
+    """EUR-MED box 7: "cumulation applied with EU, Norway" or "no cumulation applied"."""
+    if cert.cumulation is None:
+        return None
+    statements = wordings()["statements"]["en"]
+    countries = cert.cumulation.applied_with
+    if countries:
+        return statements["cumulation_applied"].format(countries=", ".join(countries))
+    return statements["no_cumulation"]
+
+
+def remark_lines(cert: Certificate) -> list[str]:
+    """Box 7: the cumulation statement, the statements the flags ask for, then the remarks.
+
+    A remark that repeats a statement is printed once.
+    """
+    statements = wordings()["statements"]["en"]
+    lines = []
+    cumulation = cumulation_statement(cert)
+    if cumulation:
+        lines.append(cumulation)
+    if cert.duplicate:
+        lines.append(statements["duplicate"])
+    if cert.retrospective:
+        lines.append(statements["retrospective"])
+    seen = {line.casefold() for line in lines}
+    for remark in cert.remarks:
+        if remark.casefold() not in seen:
+            lines.append(remark)
+            seen.add(remark.casefold())
+    return lines
+
+
+def _place_date(cert: Certificate) -> list[str]:
+    d = cert.declaration
+    return [f"{d.place}, {format_date(d.date)}"] if d else []
+
+
+def _signatory(cert: Certificate) -> list[str]:
+    d = cert.declaration
+    return [d.signatory] if d and d.signatory else []
+
+
+def _application(part: str) -> Callable[[Certificate], list[str]]:
+    def lines(cert: Certificate) -> list[str]:
+        given = getattr(cert.application, part) if cert.application else None
+        return [given or wordings()["application"]["en"][part]]
+
+    return lines
+
+
+# source name -> (input field path, how to read it)
+SOURCES: dict[str, tuple[str, Callable[[Certificate], list[str]]]] = {
+    "serial": ("serial", lambda c: [c.serial] if c.serial else []),
+    "exporter": ("exporter", lambda c: party_lines(c.exporter)),
+    "trade.from": ("trade.from", lambda c: [c.trade.from_]),
+    "trade.to": ("trade.to", lambda c: [c.trade.to]),
+    "consignee": ("consignee", lambda c: party_lines(c.consignee)),
+    "origin": ("origin", lambda c: [c.origin]),
+    "destination": ("destination", lambda c: [c.destination]),
+    "transport": ("transport", lambda c: [c.transport] if c.transport else []),
+    "remarks": ("remarks", remark_lines),
+    "cumulation.applied_mark": (
+        "cumulation",
+        lambda c: ["X"] if c.cumulation is not None and c.cumulation.applied_with else [],
+    ),
+    "cumulation.none_mark": (
+        "cumulation",
+        lambda c: ["X"] if c.cumulation is not None and not c.cumulation.applied_with else [],
+    ),
+    "invoices": ("invoices", lambda c: list(c.invoices)),
+    "declaration.place_date": ("declaration", _place_date),
+    "declaration.signatory": ("declaration.signatory", _signatory),
+    "application.circumstances": ("application.circumstances", _application("circumstances")),
+    "application.supporting_documents": (
+        "application.supporting_documents",
+        _application("supporting_documents"),
+    ),
+    "application.place_date": ("declaration", _place_date),
+    "application.signatory": ("declaration.signatory", _signatory),
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What else a page shows besides the data: a final's validation and its link."""
+
+    final: bool = False
+    link: str | None = None
+
+
+def _stamp(cert: Certificate, ctx: Context) -> list[str]:
+    """Box 11 of a final certificate: the customs validation, never on a draft."""
+    e = cert.endorsement
+    if not ctx.final or e is None:
+        return []
+    w = wordings()["endorsement"]["en"]
+    lines = [w["title"], w["office"].format(e.office), w["date"].format(format_date(e.date))]
+    lines.append(w["reference"].format(e.reference))
+    if e.export_document:
+        lines.append(w["export_document"].format(e.export_document))
+    return lines
+
+
+CONTEXT_SOURCES: dict[str, tuple[str, Callable[[Certificate, Context], list[str]]]] = {
+    "endorsement.stamp": ("endorsement", _stamp),
+    "verification.link": ("verification", lambda c, ctx: [ctx.link] if ctx.final and ctx.link else []),
+}
+
+
+def source_lines(cert: Certificate, source: str, ctx: Context | None = None) -> list[str]:
+    if source in CONTEXT_SOURCES:
+        return CONTEXT_SOURCES[source][1](cert, ctx or Context())
+    return SOURCES[source][1](cert)
+
+
+def source_field(source: str) -> str:
+    """The input field path a source reads (for messages)."""
+    return (SOURCES.get(source) or CONTEXT_SOURCES[source])[0]
+
+
+def field_box(field_path: str) -> str | None:
+    return FIELD_BOXES.get(field_path.split(".")[0].split("[")[0])

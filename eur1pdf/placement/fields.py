@@ -1,0 +1,170 @@
+"""Certificate + layout -> the data drawables of every page.
+
+Each data field of the layout gets its lines from :mod:`eur1pdf.placement.field_sources`,
+fitted into its rectangle (wrapped, shrunk down to the minimum size), or an
+error that names the box and says how many lines were needed and how many fit.
+"""
+
+from __future__ import annotations
+
+from eur1pdf.artwork.qr import qr_image
+from eur1pdf.certificate.model import ITEM_FIELD_BOXES, Certificate
+from eur1pdf.errors import FitError
+from eur1pdf.layouts.geometry import field_rect, font_for, mm_to_pt
+from eur1pdf.layouts.schema import Box, Face, FieldElement, Layout
+from eur1pdf.perlayout import PerLayout
+from eur1pdf.placement.drawables import Page, TextRun, text_block
+from eur1pdf.placement.field_sources import Context, field_box, source_field, source_lines
+from eur1pdf.placement.goods import place_goods
+from eur1pdf.placement.text import check_glyphs, fit, needed_and_capacity
+
+
+def _describe(box_number: str | None, field_path: str) -> str:
+    return f"box {box_number} ({field_path})" if box_number else field_path
+
+
+def place_field(
+    cert: Certificate,
+    layout: Layout,
+    field: FieldElement,
+    box_number: str | None,
+    box: Box | None,
+    ctx: Context | None = None,
+) -> list:
+    paragraphs = source_lines(cert, field.source, ctx)
+    if not paragraphs:
+        return []
+    return list(_FITTED.get(layout, (id(field), box_number, tuple(paragraphs)), field, box))
+
+
+class _FittedFields:
+    """A field's runs for a given text, remembered per layout.
+
+    The runs depend on the layout, the field and its text alone, and a batch
+    prints the same exporter, countries and declaration on certificate after
+    certificate: measuring and fitting them once is enough. Runs are frozen
+    values, safe to share. Entries hold their layout and field, so their
+    identities cannot be reused while the entry lives.
+    """
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self) -> None:
+        self._runs: dict[tuple[int, tuple], tuple[Layout, FieldElement, tuple[TextRun, ...]]] = {}
+
+    def get(self, layout: Layout, key: tuple, field: FieldElement, box: Box | None) -> tuple[TextRun, ...]:
+        found = self._runs.get((id(layout), key))
+        if found is not None and found[0] is layout and found[1] is field:
+            return found[2]
+        _, box_number, paragraphs = key
+        runs = tuple(_fit_field(layout, field, box_number, box, list(paragraphs)))
+        if len(self._runs) >= self.MAX_ENTRIES:
+            self._runs.clear()
+        self._runs[(id(layout), key)] = (layout, field, runs)
+        return runs
+
+
+_FITTED = _FittedFields()
+_RECTS = PerLayout()  # a field's rectangle: under its box's label, which takes measuring to place
+
+
+def _fit_field(
+    layout: Layout, field: FieldElement, box_number: str | None, box: Box | None, paragraphs: list[str]
+) -> list[TextRun]:
+    path = source_field(field.source)
+    font = font_for(layout, field.font)
+    for text in paragraphs:
+        check_glyphs(font, text, path)
+    key = (id(field), box_number, id(box))
+    rect = _RECTS.get(layout, key, lambda: field_rect(layout, field, box_number, box))
+    style = layout.style
+    max_size = field.size or style.data_size
+    min_size = min(field.min_size or style.data_min_size, max_size)
+    width, height = mm_to_pt(rect.w), mm_to_pt(rect.h)
+    fitted = fit(font, paragraphs, width, height, max_size, min_size, style.leading, field.max_lines)
+    if fitted is None:
+        needed, capacity = needed_and_capacity(
+            font, paragraphs, width, height, min_size, style.leading, field.max_lines
+        )
+        where = _describe(box_number or field_box(path), path)
+        raise FitError(
+            f"{where}: {needed} lines needed, {capacity} fit (at the minimum size {min_size:g} pt)",
+            box=box_number,
+            field=path,
+        )
+    return text_block(
+        fitted.lines,
+        font,
+        fitted.size,
+        style.leading,
+        rect,
+        layout.height_mm,
+        field.align,
+        box=box_number,
+        field=path,
+    )
+
+
+def place_face(
+    cert: Certificate, layout: Layout, face_name: str, face: Face, sheet: int, ctx: Context | None = None
+) -> Page:
+    page = Page(mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm), face_name, sheet)
+    for number, box in face.boxes.items():
+        for field in box.fields:
+            page.items += place_field(cert, layout, field, number, box, ctx)
+    for field in face.fields:
+        page.items += place_field(cert, layout, field, None, None, ctx)
+    if face.goods is not None:
+        page.items += place_goods(cert.items, layout, face)
+    if face.qr is not None and ctx is not None and ctx.final and ctx.link:
+        page.items.append(qr_image(ctx.link, face.qr, layout.height_mm))
+    return page
+
+
+def _text_fields(value: object, path: str = ""):
+    """Every text of the input with its field path, e.g. ('exporter.address[1]', 'Basel')."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _text_fields(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _text_fields(item, f"{path}[{i}]")
+
+
+def check_certificate_glyphs(cert: Certificate, layout: Layout, canonical: bytes | None = None) -> None:
+    """Refuse a character the data font lacks, naming the exact field, before drawing.
+
+    ``canonical``: the certificate's canonical JSON when already made (it holds
+    every text, and JSON's own characters are ASCII), so it is not serialised twice.
+    """
+    font = font_for(layout, "data")
+    everything = canonical.decode("utf-8") if canonical is not None else cert.model_dump_json()
+    if font.characters.issuperset(everything):  # the common case, checked in one pass
+        return
+    for path, text in _text_fields(
+        cert.model_dump(mode="json", by_alias=True, exclude={"form", "agreement"})
+    ):
+        check_glyphs(font, text, path, _item_box(path) or field_box(path))
+
+
+def _item_box(path: str) -> str | None:
+    return ITEM_FIELD_BOXES.get(path.rsplit(".", 1)[-1]) if path.startswith("items[") else None
+
+
+def place_certificate(
+    cert: Certificate,
+    layout: Layout,
+    sheets: list[int] | None = None,
+    ctx: Context | None = None,
+    canonical: bytes | None = None,
+) -> list[Page]:
+    """One page of data per face of the requested sheets, in print order.
+
+    ``canonical``: the canonical JSON of the certificate (or of the whole it is a part of).
+    """
+    check_certificate_glyphs(cert, layout, canonical)
+    return [
+        place_face(cert, layout, name, face, sheet.number, ctx) for sheet, name, face in layout.pages(sheets)
+    ]

@@ -1,0 +1,424 @@
+"""Box 8 (with 9 beside it): the goods list.
+
+Items are numbered 1…n by eur1pdf, each item's columns are wrapped to their
+widths, rows follow one another without blank lines, and the list is closed
+the way the notes require: a mark directly below the last item (a drawn line,
+or a line of ``*`` or ``\\``) and the unused space struck through so nothing
+can be added. The capacity is computed from the box height and the line
+height; when the items do not fit, the error says how many do, or the items
+are split over several certificates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eur1pdf.certificate.model import Item
+from eur1pdf.errors import GoodsOverflowError
+from eur1pdf.layouts.geometry import box_rect, font_for, mm_to_pt
+from eur1pdf.layouts.schema import Face, Goods, GoodsColumn, Layout
+from eur1pdf.perlayout import PerLayout
+from eur1pdf.placement.drawables import Drawable, Line, TextRun, aligned_x
+from eur1pdf.placement.text import (
+    FontMetrics,
+    Measured,
+    check_glyphs,
+    largest_that_fits,
+    lines_that_fit,
+    measure,
+    size_steps,
+    wrap_paragraphs,
+)
+
+MARK_GAP_PT = 1.0  # between the last item's descenders and the end line
+MARK_CHARS = {"stars": "*", "backslashes": "\\"}
+
+
+@dataclass(frozen=True)
+class ColumnGeometry:
+    column: GoodsColumn
+    left: float  # pt
+    width: float  # pt
+
+
+@dataclass(frozen=True)
+class GoodsGeometry:
+    """The goods area in PDF points (origin bottom-left)."""
+
+    top: float
+    bottom: float
+    left: float  # inner left edge of the goods box
+    right: float  # inner right edge of the goods box
+    mark_right: float  # the end line runs on through the columns' boxes (8 and 9)
+    columns: tuple[ColumnGeometry, ...]
+
+
+_GEOMETRY = PerLayout()
+
+
+def goods_geometry(layout: Layout, face: Face) -> GoodsGeometry:
+    """The goods area of ``face``, computed once per layout and face."""
+    return _GEOMETRY.get(layout, id(face), lambda: _goods_geometry(layout, face))
+
+
+def _goods_geometry(layout: Layout, face: Face) -> GoodsGeometry:
+    goods = face.goods
+    assert goods is not None
+    page_h = layout.height_mm
+    pad = layout.style.padding_mm
+    main = box_rect(face.boxes[goods.box])
+    cols = []
+    for col in goods.columns:
+        r = box_rect(face.boxes[col.box])
+        cols.append(ColumnGeometry(col, mm_to_pt(r.x + col.x), mm_to_pt(col.w)))
+    mark_right = max(mm_to_pt(box_rect(face.boxes[c.box]).right - pad) for c in goods.columns)
+    return GoodsGeometry(
+        top=mm_to_pt(page_h - (main.y + goods.top)),
+        bottom=mm_to_pt(page_h - (main.bottom - pad)),
+        left=mm_to_pt(main.x + pad),
+        right=mm_to_pt(main.right - pad),
+        mark_right=mark_right,
+        columns=tuple(cols),
+    )
+
+
+def item_cells(item: Item, number: int, goods: Goods) -> dict[str, str]:
+    """What each column shows for one item; parts without a column go into ``text``."""
+    in_text, own_columns = _cell_sources(goods)
+    cells: dict[str, str] = {"item_no": goods.item_number_format.format(n=number)}
+    parts = [fmt.format(value) if fmt else value for part, fmt in in_text if (value := getattr(item, part))]
+    cells["text"] = goods.separator.join(parts)
+    for source in own_columns:  # a column has its own heading: the value alone
+        cells[source] = getattr(item, source) or ""
+    return cells
+
+
+_SOURCES = PerLayout()
+
+
+def _cell_sources(goods: Goods) -> tuple[tuple[tuple[str, str | None], ...], tuple[str, ...]]:
+    """The parts joined into ``text`` (each with its format, if any) and the columns that show
+    one field alone, once per layout."""
+
+    def make() -> tuple[tuple[tuple[str, str | None], ...], tuple[str, ...]]:
+        own = {c.source for c in goods.columns}
+        return (
+            tuple((part, goods.part_formats.get(part)) for part in goods.text_parts if part not in own),
+            tuple(sorted(own - {"item_no", "text"})),
+        )
+
+    return _SOURCES.get(goods, "cell sources", make)
+
+
+_ITEM_TEXTS = ("marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass")
+
+
+def check_item_glyphs(items: Sequence[Item], font: FontMetrics, goods: Goods, offset: int = 0) -> None:
+    texts = [getattr(item, part) or "" for item in items for part in _ITEM_TEXTS]
+    if not font.characters.issuperset("".join(texts)):  # the common case is one pass: all drawable
+        for i, item in enumerate(items):
+            for part in _ITEM_TEXTS:
+                value = getattr(item, part)
+                if value:
+                    check_glyphs(font, value, f"items[{i + offset}].{part}")
+    check_format_glyphs(goods, font)
+
+
+def check_format_glyphs(goods: Goods, font: FontMetrics) -> None:
+    """The layout's own goods texts (separator, part formats, item numbers), checked once per layout."""
+
+    def check() -> bool:
+        for fmt in (goods.separator, *goods.part_formats.values(), goods.item_number_format):
+            check_glyphs(font, fmt.replace("{}", "").replace("{n}", "0"), "layout goods format")
+        return True  # remembered only when nothing was missing
+
+    _FORMATS_CHECKED.get(goods, ("formats", font), check)
+
+
+_FORMATS_CHECKED = PerLayout()
+
+
+def wrap_rows(
+    items: Sequence[Item],
+    goods: Goods,
+    geom: GoodsGeometry,
+    font: FontMetrics,
+    size: float,
+    cells: Sequence[dict[str, str]] | None = None,
+) -> list[dict[str, list[str]]]:
+    """Each item's lines per column at ``size`` (``cells``: the items' cells, when known)."""
+    if cells is None:
+        cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
+    return [
+        {
+            cg.column.source: wrap_paragraphs(font, [row[cg.column.source]], size, cg.width)
+            for cg in geom.columns
+        }
+        for row in cells
+    ]
+
+
+def row_height(row: dict[str, list[str]]) -> int:
+    return max(1, *(len(lines) for lines in row.values()))
+
+
+def capacity(goods: Goods, geom: GoodsGeometry, font: FontMetrics, size: float) -> int:
+    """Item lines the goods area holds at ``size``, keeping room for the end mark."""
+    lead = size * goods.leading
+    height = geom.top - geom.bottom - MARK_GAP_PT
+    if goods.end_mark in MARK_CHARS:
+        height -= lead
+    return lines_that_fit(font, size, goods.leading, height)
+
+
+@dataclass(frozen=True)
+class GoodsFit:
+    size: float
+    rows: list[dict[str, list[str]]]
+    lines: int
+    capacity: int
+
+
+def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
+    """The largest size at which all items fit, or an overflow error saying how many fit."""
+    goods = face.goods
+    assert goods is not None
+    font = font_for(layout, "data")
+    geom = goods_geometry(layout, face)
+    # the items' own texts were checked with the whole certificate (placement.check_certificate_glyphs)
+    check_format_glyphs(goods, font)
+    if goods.max_items is not None and len(items) > goods.max_items:
+        raise GoodsOverflowError(
+            f"box 8 (goods): {len(items)} items, but this form takes at most {goods.max_items} "
+            f"items per certificate; use --on-overflow split to spread them over several "
+            f"certificates",
+            items_that_fit=goods.max_items,
+        )
+    cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
+    widths = [cg.width for cg in geom.columns]
+    # each cell measured once; each size tried then only counts lines (no lines are built)
+    measured = [[measure(font, cell[cg.column.source]) for cg in geom.columns] for cell in cells]
+    tried: dict[float, tuple[int, int]] = {}  # size -> lines needed, lines that fit
+
+    cells_and_widths = [list(zip(row, widths, strict=True)) for row in measured]
+    upm = font.units_per_em
+
+    def fits(size: float) -> bool:
+        needed = 0
+        for row in cells_and_widths:
+            height = 1
+            for m, w in row:
+                if m.one_line * size / upm > w:  # more than one line: count them (else 0 or 1)
+                    height = max(height, m.lines_at(font, size, w))
+            needed += height
+        tried[size] = (needed, capacity(goods, geom, font, size))
+        return needed <= tried[size][1]
+
+    def surely_fits() -> int:
+        """The largest size whose box holds the lines the largest size needed: no item needs more
+        lines at a smaller size, so it fits without counting (the search starts there)."""
+        needed_at_largest = tried[whole[0]][0]
+        return next(
+            (n for n, size in enumerate(whole) if capacity(goods, geom, font, size) >= needed_at_largest),
+            len(whole),
+        )
+
+    def result(size: float) -> GoodsFit:
+        if size not in tried:  # known to fit, never counted
+            fits(size)
+        rows = [
+            {
+                cg.column.source: list(m.wrap(font, size, cg.width))
+                for cg, m in zip(geom.columns, row, strict=True)
+            }
+            for row in measured
+        ]
+        return GoodsFit(size, rows, *tried[size])
+
+    whole, cut = _sizes_whole_words_first(measured, goods, geom, font)
+    found = largest_that_fits(whole, fits, surely_fits)
+    if found is None:
+        found = next((s for s in cut if fits(s)), None)
+    if found is not None:
+        return result(found)
+    last = (cut or whole)[-1]  # the smallest size of the last kind tried: what the error reports
+    if last not in tried:
+        fits(last)
+    size, rows, (needed, cap) = last, result(last).rows, tried[last]
+    for i, row in enumerate(rows):
+        if row_height(row) > cap:
+            raise GoodsOverflowError(
+                f"items[{i}] (box 8): item {i + 1} alone needs {row_height(row)} lines at {size:g} pt, "
+                f"more than the {cap} lines box 8 holds; shorten its description",
+                items_that_fit=0,
+            )
+    fitting = _prefix_that_fits(rows, cap)
+    raise GoodsOverflowError(
+        f"box 8 (goods): the {len(items)} items need {needed} lines at {size:g} pt, but only {cap} "
+        f"fit; the first {fitting} items fit. Shorten the descriptions or use --on-overflow split "
+        f"to spread the items over several certificates",
+        items_that_fit=fitting,
+    )
+
+
+def _sizes_whole_words_first(
+    measured: Sequence[Sequence[Measured]], goods: Goods, geom: GoodsGeometry, font: FontMetrics
+) -> tuple[list[float], list[float]]:
+    """Sizes to try: those at which no word of any column has to be cut, then the others."""
+    sizes = size_steps(goods.size, goods.min_size)
+
+    # the widest word of each column: whether it fits is then one comparison per size
+    widest = [
+        (max((row[n].widest for row in measured), default=0), cg.width) for n, cg in enumerate(geom.columns)
+    ]
+
+    def whole(size: float) -> bool:
+        return all(units * size / font.units_per_em <= width for units, width in widest)
+
+    first = [s for s in sizes if whole(s)]
+    return first, [s for s in sizes if s not in first]
+
+
+def _prefix_that_fits(rows: Sequence[dict[str, list[str]]], cap: int) -> int:
+    used = 0
+    for i, row in enumerate(rows):
+        used += row_height(row)
+        if used > cap:
+            return i
+    return len(rows)
+
+
+def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[Item]]:
+    """Items packed into as few certificates as possible (at the minimum size)."""
+    goods = face.goods
+    assert goods is not None
+    font = font_for(layout, "data")
+    geom = goods_geometry(layout, face)
+    check_item_glyphs(items, font, goods)
+    size = goods.min_size
+    cap = capacity(goods, geom, font, size)
+    limit = goods.max_items or len(items)
+    chunks: list[list[Item]] = []
+    current: list[Item] = []
+    used = 0
+    for i, item in enumerate(items):
+        # numbering restarts on each certificate, so wrap with the number it will carry
+        height = row_height(wrap_rows([item], goods, geom, font, size)[0])
+        if height > cap:
+            raise GoodsOverflowError(
+                f"items[{i}] (box 8): item {i + 1} alone needs {height} lines at {size:g} pt, more "
+                f"than the {cap} lines box 8 holds; shorten its description",
+                items_that_fit=0,
+            )
+        if current and (used + height > cap or len(current) >= limit):
+            chunks.append(current)
+            current, used = [], 0
+        current.append(item)
+        used += height
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _filler_span(layout: Layout, face: Face, geom: GoodsGeometry) -> tuple[tuple[str, ...], float, float]:
+    """The text columns of box 8 (not the item number) and the span a filler line covers, once per
+    layout and face (the span depends on where the face's boxes are, not on the goods settings alone)."""
+    goods = face.goods
+    assert goods is not None
+
+    def make() -> tuple[tuple[str, ...], float, float]:
+        text_columns = [
+            cg for cg in geom.columns if cg.column.box == goods.box and cg.column.source != "item_no"
+        ]
+        left = min(cg.left for cg in text_columns)
+        right = max(cg.left + cg.width for cg in text_columns)
+        return tuple(cg.column.source for cg in text_columns), left, right
+
+    return _FILLER.get(layout, ("filler span", id(face)), make)
+
+
+_FILLER = PerLayout()
+
+
+def _fill_blank_lines(
+    used: int,
+    height: int,
+    left: float,
+    right: float,
+    top_baseline: float,
+    size: float,
+    lead: float,
+    goods: Goods,
+) -> list[Drawable]:
+    """Rule off box 8 lines an item leaves empty (its mass wraps longer than its text).
+
+    The notes forbid blank lines between items: a line with nothing in it is
+    a place to add something later, so it is struck through like unused space.
+    ``used``: the lines the item's box 8 text takes; ``height``: all its lines;
+    ``left``, ``right``: the span of box 8's text columns (:func:`_filler_span`).
+    """
+    lines: list[Drawable] = []
+    for j in range(used, height):
+        y = top_baseline - j * lead + size * 0.3
+        lines.append(Line(left, y, right, y, goods.line_width_pt, box=goods.box, kind="filler"))
+    return lines
+
+
+def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawable]:
+    """Item lines, the end mark and the strike-through, ready to draw."""
+    goods = face.goods
+    assert goods is not None
+    fitted = fit_goods(items, layout, face)
+    font = font_for(layout, "data")
+    geom = goods_geometry(layout, face)
+    size, lead = fitted.size, fitted.size * goods.leading
+    first_baseline = geom.top - size * font.ascent
+    out: list[Drawable] = []
+    line_index = 0
+    whole_item = ("item_no", "text")  # columns whose runs belong to the item, not to one of its fields
+    columns = [(cg, cg.column.source, cg.column.align, cg.column.source in whole_item) for cg in geom.columns]
+    text_sources, filler_left, filler_right = _filler_span(layout, face, geom)
+    for i, row in enumerate(fitted.rows):
+        height = 1
+        for cg, source, align, of_item in columns:
+            field = f"items[{i}]" if of_item else f"items[{i}].{source}"
+            lines = row[source]
+            if len(lines) > height:
+                height = len(lines)
+            for j, text in enumerate(lines):
+                x = cg.left  # left-aligned columns need no width
+                if align != "left":
+                    x = aligned_x(cg.left, cg.width, font.width(text, size), align)
+                y = first_baseline - (line_index + j) * lead
+                out.append(TextRun(text, x, y, font, size, cg.column.box, field))
+        used = max([len(row[source]) for source in text_sources])  # box 8's text lines of this item
+        if used < height:
+            top = first_baseline - line_index * lead
+            out += _fill_blank_lines(used, height, filler_left, filler_right, top, size, lead, goods)
+        line_index += height
+    last_bottom = first_baseline - (line_index - 1) * lead - size * font.descent
+    mark_y = last_bottom - MARK_GAP_PT
+    width = goods.line_width_pt
+    if goods.end_mark == "line":
+        out.append(Line(geom.left, mark_y, geom.mark_right, mark_y, width, box=goods.box, kind="end_line"))
+        strike_top = mark_y
+    else:
+        char = MARK_CHARS[goods.end_mark]
+        count = int((geom.right - geom.left) // font.width(char, size))
+        y = first_baseline - line_index * lead
+        out.append(TextRun(char * count, geom.left, y, font, size, goods.box, "end_mark"))
+        strike_top = y - size * font.descent - MARK_GAP_PT
+    if goods.strike != "none" and strike_top - geom.bottom > 2.0:
+        if goods.strike == "diagonal":
+            out.append(
+                Line(geom.left, strike_top, geom.right, geom.bottom, width, box=goods.box, kind="strike")
+            )
+        else:  # z: the end line is the Z's top stroke
+            out.append(
+                Line(geom.right, strike_top, geom.left, geom.bottom, width, box=goods.box, kind="strike")
+            )
+            out.append(
+                Line(geom.left, geom.bottom, geom.right, geom.bottom, width, box=goods.box, kind="strike")
+            )
+    return out

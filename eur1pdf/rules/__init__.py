@@ -1,0 +1,1 @@
+"""Rules: a certificate checked against its form and its agreement, as findings."""

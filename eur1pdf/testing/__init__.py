@@ -1,0 +1,1 @@
+"""Testing tools for users: golden PDF comparison by content and the pytest plug-in."""
