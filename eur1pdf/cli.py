@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eur1pdf import __version__
-from eur1pdf.api import FillOptions, SigningKey, fill_file, render
+from eur1pdf.api import fill_file, render
 from eur1pdf.artwork.blank import build_blank
 from eur1pdf.artwork.calibration import write_calibration
 from eur1pdf.certificate.model import load_certificate
 from eur1pdf.errors import Eur1pdfError, InputError
 from eur1pdf.files import write_atomic
 from eur1pdf.layouts import builtin_names, geometry_json, get_layout, load_layout_file, plugin_entries
+from eur1pdf.options import FillOptions, OptionsError, SigningKey
 from eur1pdf.printer import load_profile
 from eur1pdf.rules.checks import Finding, codes_markdown, findings_from_input_error, validate
 from eur1pdf.settings import load_settings
@@ -114,8 +115,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.max_body < 1 or args.timeout <= 0 or args.queue < 1:
         raise UsageError("--workers, --max-body, --timeout and --queue must be positive")
     args.lock = bool(args.lock_password_env)
-    base = FillOptions(
-        verify_url=args.verify_url, lock_password=_lock_password(args), signing=_signing_key(args)
+    base = FillOptions(  # final: what a final request uses; each request sets its own mode
+        final=True, verify_url=args.verify_url, lock_password=_lock_password(args), signing=_signing_key(args)
     )
     config = ServerConfig(
         workers=args.workers,
@@ -519,11 +520,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OPTION_FLAGS = {
+    "sheets": "--sheets",
+    "end_mark": "--end-mark",
+    "on_overflow": "--on-overflow",
+    "draft": "--draft",
+    "allow_errors": "--allow-errors",
+    "lock_password": "--lock",
+    "signing": "--sign",
+    "verify_url": "--verify-url",
+    "printer": "--printer",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except OptionsError as exc:  # the library names its options; the user typed flags
+        print(f"eur1pdf: error: {OPTION_FLAGS.get(exc.option, exc.option)}: {exc.message}", file=sys.stderr)
+        return 1
     except Eur1pdfError as exc:
         if args.debug:
             traceback.print_exc()

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from eur1pdf.errors import Eur1pdfError
 from eur1pdf.layouts.geometry import PT_PER_MM
+from eur1pdf.pdf.matrix import IDENTITY, Matrix
 
 OFFSET_LIMIT_MM = 50.0
 SCALE_RANGE = (0.8, 1.2)
@@ -43,9 +44,6 @@ _RANGES = {
     "scale_x": f"from {SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}",
     "scale_y": f"from {SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}",
 }
-
-Matrix = tuple[float, float, float, float, float, float]
-IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
 class PrinterProfileError(Eur1pdfError):
@@ -182,22 +180,11 @@ def load_profile(path: str | Path) -> PrinterProfile:
     return profile
 
 
-def format_matrix(matrix: Matrix) -> bytes:
-    """``a b c d e f cm`` with fixed precision, so the same profile gives the same bytes."""
-
-    def num(value: float) -> str:
-        text = f"{value:.6f}".rstrip("0").rstrip(".")
-        return "0" if text in ("", "-0") else text
-
-    return (" ".join(num(v) for v in matrix) + " cm").encode("ascii")
-
-
 __all__ = [
     "Adjustment",
     "LayoutOverride",
     "PrinterProfile",
     "PrinterProfileError",
-    "format_matrix",
     "load_profile",
     "parse_profile",
 ]

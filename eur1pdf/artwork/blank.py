@@ -12,7 +12,7 @@ from pathlib import Path
 from eur1pdf.artwork.guilloche import guilloche_lines
 from eur1pdf.layouts.geometry import Rect, box_rect, font_for, label_block, mm_to_pt, text_rect
 from eur1pdf.layouts.schema import Face, Layout, Placement, ShapeElement
-from eur1pdf.pdf.document import compose
+from eur1pdf.pdf.document import DocumentSpec, compose
 from eur1pdf.perlayout import PerLayout
 from eur1pdf.placement.drawables import Circle, Drawable, Line, Page, RectShape, text_block
 from eur1pdf.placement.text import wrap
@@ -171,7 +171,7 @@ def build_blank(layout: Layout) -> bytes:
     faces = drawn_blank(layout)
     empty = [Page(face.width, face.height, face.face, face.sheet) for face in faces]
     index = {face.face: n for n, face in reversed(list(enumerate(faces)))}
-    return compose(empty, faces, index, f"{layout.title} (blank form)", None)
+    return compose(DocumentSpec(empty, f"{layout.title} (blank form)", faces, index))
 
 
 def blank_path(layout: Layout) -> Path:

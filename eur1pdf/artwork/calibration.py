@@ -16,7 +16,7 @@ from pathlib import Path
 from eur1pdf.files import write_atomic
 from eur1pdf.layouts.geometry import Rect, box_rect, font_for, mm_to_pt
 from eur1pdf.layouts.schema import Layout
-from eur1pdf.pdf.document import compose
+from eur1pdf.pdf.document import DocumentSpec, compose
 from eur1pdf.placement.drawables import Circle, Drawable, Line, Page, TextRun, text_block
 from eur1pdf.placement.text import wrap
 from eur1pdf.printer import Adjustment, PrinterProfile
@@ -199,7 +199,7 @@ def build_calibration(layout: Layout, profile: PrinterProfile | None = None) -> 
     page = calibration_page(layout, adjustment)
     title = f"{layout.title}: calibration sheet"
     matrix = adjustment.matrix(page.height) if adjustment is not None else None
-    return compose([page], None, {}, title, None, matrix)
+    return compose(DocumentSpec([page], title, data_matrix=matrix))
 
 
 def write_calibration(layout: Layout, output: str | Path, profile: PrinterProfile | None = None) -> Path:

@@ -47,6 +47,9 @@ from eur1pdf.errors import Eur1pdfError
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from eur1pdf.certificate.model import Certificate
+    from eur1pdf.options import SigningKey
+
 SIGNATURE_FIELD = "Signature1"
 
 #: What anyone may do with a locked certificate without the owner password:
@@ -194,3 +197,24 @@ def signature_status(
     from eur1pdf.finish.signing import read_signatures
 
     return read_signatures(pdf, trust_roots)
+
+
+def lock_and_sign(
+    pdf: bytes, cert: Certificate, lock_password: str | None, signing: SigningKey | None
+) -> bytes:
+    """Lock, then sign: a signature made before locking would be broken by it.
+
+    Both make the bytes differ from run to run (random encryption keys and
+    signature IDs); everything before this stage is byte-deterministic.
+    """
+    if lock_password:
+        pdf = lock(pdf, lock_password)
+    if signing is not None:
+        place = (
+            signing.location or (cert.declaration.place if cert.declaration else cert.exporter.country) or ""
+        )
+        reason = f"Proof of origin: movement certificate {cert.serial or ''}".strip()
+        pdf = sign(
+            pdf, signing.path, signing.passphrase, reason=reason, location=place, owner_password=lock_password
+        )
+    return pdf

@@ -20,14 +20,13 @@ import pikepdf
 import pypdfium2
 import zxingcpp
 
-from eur1pdf.api import CERTIFICATE_ATTACHMENT, plan_certificates
 from eur1pdf.certificate.digest import digest
-from eur1pdf.certificate.model import certificate_from_data
+from eur1pdf.certificate.model import Certificate, certificate_from_data
 from eur1pdf.errors import Eur1pdfError, InputError
 from eur1pdf.finish.lock import signature_status
 from eur1pdf.layouts import get_layout
 from eur1pdf.placement.field_sources import Context
-from eur1pdf.placement.fields import place_certificate
+from eur1pdf.plan import CERTIFICATE_ATTACHMENT, RecordedOptions, layout_variant, plan_pages
 
 QR_DPI = 150
 
@@ -92,6 +91,25 @@ def _qr_codes(pdf_bytes: bytes, password: str = "") -> list[str]:
     return found
 
 
+def _printed_data_differences(pdf: pikepdf.Pdf, cert: Certificate, recorded: str, link: str) -> list[str]:
+    """What the data layer shows against what the attached data prints with the recorded options."""
+    options = RecordedOptions.from_json(recorded, cert.form)
+    try:
+        layout = layout_variant(get_layout(options.layout), options.end_mark)
+        planned = plan_pages(cert, layout, options.sheets, options.on_overflow, Context(True, link or None))
+        expected = [_squeeze("".join(run.text for run in page.runs)) for page in planned.pages]
+        printed = _data_layer_text(pdf)
+    except Eur1pdfError as exc:
+        return [f"the printed data cannot be compared: {exc}"]
+    differences = []
+    if len(printed) != len(expected):
+        differences.append(f"{len(printed)} pages, the certificate data makes {len(expected)}")
+    for number, (got, want) in enumerate(zip(printed, expected, strict=False), start=1):
+        if got != want:
+            differences.append(f"page {number}: {_first_difference(got, want)}")
+    return differences
+
+
 def verify(pdf_bytes: bytes, trust_roots: Iterable[bytes] | None = None) -> Verdict:
     """The verdict on one certificate PDF."""
     try:
@@ -140,27 +158,9 @@ def verify(pdf_bytes: bytes, trust_roots: Iterable[bytes] | None = None) -> Verd
         else:
             verdict.checks.append(f"QR code decoded at {QR_DPI} dpi: {link}")
         # 3. the printed data against what the attached data prints
-        options = json.loads(str(info.get("/Eur1pdfOptions", "{}")))
-        try:
-            layout = get_layout(options.get("layout", cert.form))
-            if options.get("end_mark"):
-                layout = layout.with_end_mark(options["end_mark"])
-            ctx = Context(final=True, link=link or None)
-            pages = []
-            for part in plan_certificates(cert, layout, options.get("on_overflow", "error")):
-                pages += place_certificate(part, layout, options.get("sheets"), ctx)
-            expected = [_squeeze("".join(run.text for run in page.runs)) for page in pages]
-            printed = _data_layer_text(pdf)
-        except Eur1pdfError as exc:
-            reasons.append(f"the printed data cannot be compared: {exc}")
-        else:
-            if len(printed) != len(expected):
-                reasons.append(f"{len(printed)} pages, the certificate data makes {len(expected)}")
-            for number, (got, want) in enumerate(zip(printed, expected, strict=False), start=1):
-                if got != want:
-                    reasons.append(f"page {number}: {_first_difference(got, want)}")
-            if not reasons:
-                verdict.checks.append("printed data equals what the certificate data prints")
+        reasons += _printed_data_differences(pdf, cert, str(info.get("/Eur1pdfOptions", "")), link)
+        if not reasons:
+            verdict.checks.append("printed data equals what the certificate data prints")
     # 4. the signature
     signatures = signature_status(pdf_bytes, list(trust_roots) if trust_roots else None)
     if not signatures and not reasons:

@@ -19,12 +19,13 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from eur1pdf.pdf.content import ContentWriter, image_object
 from eur1pdf.pdf.fonts import OBJECTS_PER_FONT, font_objects
 from eur1pdf.pdf.imported import foreign_forms
+from eur1pdf.pdf.matrix import IDENTITY, Matrix, format_matrix
 from eur1pdf.pdf.syntax import (
     FAST,
     SMALL,
@@ -40,7 +41,6 @@ from eur1pdf.pdf.syntax import (
 )
 from eur1pdf.placement.drawables import Page
 from eur1pdf.placement.text import FontMetrics
-from eur1pdf.printer import IDENTITY, format_matrix
 
 PRODUCER = "eur1pdf"
 XMP_NAMESPACE = "https://eur1pdf.invalid/ns/1.0/"
@@ -178,45 +178,70 @@ def _xmp(metadata: Mapping[str, str], title: str) -> bytes:
     return packet.encode("utf-8")
 
 
-def compose(
-    pages: Sequence[Page],
-    background: Background | None,
-    face_index: Mapping[str, int],
-    title: str,
-    issue_date: dt.date | None,
-    data_matrix: Sequence[float] | None = None,
-    marks: Sequence[Page] | None = None,
-    marks_pages: Sequence[int | None] | None = None,
-    metadata: Mapping[str, str] | None = None,
-    attachment: tuple[str, bytes] | None = None,
-) -> bytes:
-    """Stack each data page on its blank face (or alone when ``background`` is None).
+@dataclass(frozen=True)
+class DocumentSpec:
+    """Everything one document is made of, for :func:`compose`.
 
-    ``data_matrix`` (a b c d e f, PDF points) moves the data layer alone, as
-    a printer profile asks (:mod:`eur1pdf.printer`); the blank face stays put.
-    ``issue_date`` None leaves the document dates out. ``marks`` pages are
-    drawn over the pages in the "Watermark" layer: page ``marks_pages[n]``
-    over output page n (all: the first). ``metadata`` goes into the document
-    info and the XMP packet (keys without the slash); ``attachment`` (name,
-    bytes) is embedded as a file.
+    ``pages``: the data pages, each stacked on its blank face (``background``
+    through ``face_index``; none when ``background`` is None). ``data_matrix``
+    (a b c d e f, PDF points) moves the data layer alone, as a printer profile
+    asks; the blank face stays put. ``issue_date`` None leaves the document
+    dates out. ``marks`` pages are drawn over the pages in the "Watermark"
+    layer: page ``marks_pages[n]`` over output page n (all: the first).
+    ``metadata`` goes into the document info and the XMP packet (keys without
+    the slash); ``attachment`` (name, bytes) is embedded as a file.
     """
-    faces = tuple(sorted({face_index[p.face] for p in pages})) if background is not None else ()
-    if marks is not None and marks_pages is None:
-        marks_pages = [0] * len(pages)
-    if marks is None or marks_pages is None:
-        marks_pages = [None] * len(pages)
-    wanted = tuple(sorted({m for m in marks_pages if m is not None}))
-    shared = template(background, faces, marks, wanted)
 
-    writers = [ContentWriter().draw(page.items) for page in pages]
+    pages: Sequence[Page]
+    title: str
+    background: Background | None = None
+    face_index: Mapping[str, int] = field(default_factory=dict)
+    issue_date: dt.date | None = None
+    data_matrix: Matrix | None = None
+    marks: Sequence[Page] | None = None
+    marks_pages: Sequence[int | None] | None = None
+    metadata: Mapping[str, str] | None = None
+    attachment: tuple[str, bytes] | None = None
+
+
+def compose(spec: DocumentSpec) -> bytes:
+    """The document's bytes, written in phases: fonts and shared objects, pages, info and XMP,
+    attachment, catalog (object numbers follow that order, so the output is deterministic)."""
+    marks_pages = _marks_per_page(spec)
+    faces = (
+        tuple(sorted({spec.face_index[p.face] for p in spec.pages})) if spec.background is not None else ()
+    )
+    wanted = tuple(sorted({m for m in marks_pages if m is not None}))
+    shared = template(spec.background, faces, spec.marks, wanted)
+    writers = [ContentWriter().draw(page.items) for page in spec.pages]
+    body = Body(1)
+    font_refs = _write_fonts(body, shared, writers)
+    pages_ref = _write_pages(body, spec, shared, writers, font_refs, marks_pages)
+    stamp = pdf_date(spec.issue_date) if spec.issue_date is not None else None
+    info, xmp = _write_info_and_xmp(body, spec, stamp)
+    names = _write_attachment(body, spec.attachment, stamp)
+    root = _write_catalog(body, pages_ref, xmp, names, shared.ocg)
+    return document(body, root, info)
+
+
+def _marks_per_page(spec: DocumentSpec) -> list[int | None]:
+    """Which marks page lies over each output page (None: no marks)."""
+    if spec.marks is None:
+        return [None] * len(spec.pages)
+    if spec.marks_pages is None:
+        return [0] * len(spec.pages)
+    return list(spec.marks_pages)
+
+
+def _write_fonts(body: Body, shared: Template, writers: Sequence[ContentWriter]) -> dict[FontMetrics, int]:
+    """The fonts first (the template's, then those only the data uses), the template's objects
+    between them: every document's first objects, so the template's references to them hold."""
     data_chars: dict[FontMetrics, set[int]] = {}
     for writer in writers:
         for font, cps in writer.fonts.items():
             data_chars.setdefault(font, set()).update(cps)
     extra = sorted((f for f in data_chars if f not in shared.codepoints), key=lambda f: f.name)
     none: frozenset[int] = frozenset()
-
-    body = Body(1)
     font_refs: dict[FontMetrics, int] = {}
     for font in (*shared.fonts, None, *extra):
         if font is None:  # the template's objects follow its fonts
@@ -225,98 +250,110 @@ def compose(
         font_refs[font] = body.next_number
         fixed = shared.codepoints.get(font, none)
         body.extend(font_objects(font, fixed, data_chars.get(font, ()), body.next_number))
+    return font_refs
 
+
+def _write_pages(
+    body: Body,
+    spec: DocumentSpec,
+    shared: Template,
+    writers: Sequence[ContentWriter],
+    font_refs: Mapping[FontMetrics, int],
+    marks_pages: Sequence[int | None],
+) -> int:
+    """The page tree: each page shows its blank face, its data and its marks; the tree's number."""
     parts = [_parts(body, writer) for writer in writers]
     pages_ref = body.next_number
-    kids = [pages_ref + 1 + 3 * n + 2 for n in range(len(pages))]
-    body.add(
-        dictionary({"Type": b"/Pages", "Kids": array(ref(k) for k in kids), "Count": b"%d" % len(pages)})
-    )
+    kids = [pages_ref + 1 + 3 * n + 2 for n in range(len(spec.pages))]
+    count = b"%d" % len(spec.pages)
+    body.add(dictionary({"Type": b"/Pages", "Kids": array(ref(k) for k in kids), "Count": count}))
     matrix = b""
-    if data_matrix is not None and tuple(data_matrix) != IDENTITY:
-        matrix = format_matrix(tuple(data_matrix)) + b" "  # type: ignore[arg-type]
-    for n, (page, writer) in enumerate(zip(pages, writers, strict=True)):
+    if spec.data_matrix is not None and tuple(spec.data_matrix) != IDENTITY:
+        matrix = format_matrix(spec.data_matrix) + b" "
+    for n, (page, writer) in enumerate(zip(spec.pages, writers, strict=True)):
         data = body.add(_form(page, writer, font_refs, parts[n]))
         xobjects = {"Data": ref(data)}
         content = b"q " + matrix + b"/Data Do Q\n"
-        if background is not None:
-            xobjects = {"Bg": ref(shared.faces[face_index[page.face]]), **xobjects}
+        if spec.background is not None:
+            xobjects = {"Bg": ref(shared.faces[spec.face_index[page.face]]), **xobjects}
             content = b"q /Bg Do Q\n" + content
         properties = None
         mark = marks_pages[n]
-        if mark is not None:
+        if mark is not None and shared.ocg is not None:
             xobjects["Watermark"] = ref(shared.marks[mark])
-            properties = dictionary({"Watermark": ref(shared.ocg)})  # type: ignore[arg-type]
+            properties = dictionary({"Watermark": ref(shared.ocg)})
             content += b"/OC /Watermark BDC q /Watermark Do Q EMC\n"
         contents = body.add(stream({}, content, compress=False))
+        resources = dictionary({"XObject": dictionary(xobjects), "Properties": properties})
+        box = rect((0, 0, round(page.width, 4), round(page.height, 4)))
         body.add(
             dictionary(
                 {
                     "Type": b"/Page",
                     "Parent": ref(pages_ref),
-                    "MediaBox": rect((0, 0, round(page.width, 4), round(page.height, 4))),
-                    "Resources": dictionary({"XObject": dictionary(xobjects), "Properties": properties}),
+                    "MediaBox": box,
+                    "Resources": resources,
                     "Contents": ref(contents),
                 }
             )
         )
+    return pages_ref
 
+
+def _write_info_and_xmp(body: Body, spec: DocumentSpec, stamp: str | None) -> tuple[int, int | None]:
+    """The document information dictionary and, with metadata, the same payload as XMP."""
     info_entries = {
-        "Title": text_string(title),
+        "Title": text_string(spec.title),
         "Producer": text_string(PRODUCER),
         "Creator": text_string(PRODUCER),
     }
-    stamp = pdf_date(issue_date) if issue_date is not None else None
     if stamp is not None:
         info_entries["CreationDate"] = info_entries["ModDate"] = text_string(stamp)
-    for key, value in (metadata or {}).items():
+    for key, value in (spec.metadata or {}).items():
         info_entries[key] = text_string(value)
     info = body.add(dictionary(info_entries))
-    xmp = None
-    if metadata:
-        xmp = body.add(
-            stream({"Type": b"/Metadata", "Subtype": b"/XML"}, _xmp(metadata, title), compress=False)
-        )
-    names = None
-    if attachment is not None:
-        filename, data = attachment
-        params = {"Size": b"%d" % len(data)}
-        if stamp is not None:
-            params["CreationDate"] = params["ModDate"] = text_string(stamp)
-        embedded = body.add(
-            stream(
-                {"Type": b"/EmbeddedFile", "Subtype": name("application/json"), "Params": dictionary(params)},
-                data,
-            )
-        )
-        spec = body.add(
-            dictionary(
-                {
-                    "Type": b"/Filespec",
-                    "F": text_string(filename),
-                    "UF": text_string(filename),
-                    "Desc": text_string("certificate data (canonical JSON)"),
-                    "EF": dictionary({"F": ref(embedded), "UF": ref(embedded)}),
-                    "AFRelationship": b"/Data",
-                }
-            )
-        )
-        names = dictionary(
-            {"EmbeddedFiles": dictionary({"Names": array([text_string(filename), ref(spec)])})}
-        )
-    oc_properties = None
-    if shared.ocg is not None:
-        ocgs = array([ref(shared.ocg)])
-        oc_properties = dictionary({"OCGs": ocgs, "D": dictionary({"ON": ocgs, "Order": ocgs})})
-    root = body.add(
+    if not spec.metadata:
+        return info, None
+    packet = _xmp(spec.metadata, spec.title)
+    xmp = body.add(stream({"Type": b"/Metadata", "Subtype": b"/XML"}, packet, compress=False))
+    return info, xmp
+
+
+def _write_attachment(body: Body, attachment: tuple[str, bytes] | None, stamp: str | None) -> bytes | None:
+    """The attached file and its file specification; the catalog's /Names entry for it."""
+    if attachment is None:
+        return None
+    filename, data = attachment
+    params = {"Size": b"%d" % len(data)}
+    if stamp is not None:
+        params["CreationDate"] = params["ModDate"] = text_string(stamp)
+    kind = {"Type": b"/EmbeddedFile", "Subtype": name("application/json"), "Params": dictionary(params)}
+    embedded = body.add(stream(kind, data))
+    spec = body.add(
         dictionary(
             {
-                "Type": b"/Catalog",
-                "Pages": ref(pages_ref),
-                "Metadata": ref(xmp) if xmp is not None else None,
-                "Names": names,
-                "OCProperties": oc_properties,
+                "Type": b"/Filespec",
+                "F": text_string(filename),
+                "UF": text_string(filename),
+                "Desc": text_string("certificate data (canonical JSON)"),
+                "EF": dictionary({"F": ref(embedded), "UF": ref(embedded)}),
+                "AFRelationship": b"/Data",
             }
         )
     )
-    return document(body, root, info)
+    return dictionary({"EmbeddedFiles": dictionary({"Names": array([text_string(filename), ref(spec)])})})
+
+
+def _write_catalog(body: Body, pages_ref: int, xmp: int | None, names: bytes | None, ocg: int | None) -> int:
+    oc_properties = None
+    if ocg is not None:
+        ocgs = array([ref(ocg)])
+        oc_properties = dictionary({"OCGs": ocgs, "D": dictionary({"ON": ocgs, "Order": ocgs})})
+    catalog = {
+        "Type": b"/Catalog",
+        "Pages": ref(pages_ref),
+        "Metadata": ref(xmp) if xmp is not None else None,
+        "Names": names,
+        "OCProperties": oc_properties,
+    }
+    return body.add(dictionary(catalog))

@@ -1,0 +1,168 @@
+"""What a document is made of, worked out once: shared by :func:`eur1pdf.render` and ``verify``.
+
+``render`` plans a document from the certificate and the options and records
+the plan in the document's metadata (``Eur1pdfOptions``); ``verify`` reads
+that record back and plans the same document again from the attached data,
+to compare it with what the file shows. Both go through :func:`plan_pages`,
+so the two can never place the data differently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from eur1pdf.certificate.model import Certificate
+from eur1pdf.errors import Eur1pdfError
+from eur1pdf.layouts import get_layout
+from eur1pdf.layouts.schema import Layout
+from eur1pdf.options import EndMark, OnOverflow, OptionsError
+from eur1pdf.perlayout import PerLayout
+from eur1pdf.placement.drawables import Page
+from eur1pdf.placement.field_sources import Context
+from eur1pdf.placement.fields import place_certificate
+from eur1pdf.placement.goods import split_items
+
+CERTIFICATE_ATTACHMENT = "certificate.json"
+
+
+@dataclass(frozen=True)
+class RecordedOptions:
+    """How the pages were made, as kept in the document (``Eur1pdfOptions``) for ``verify``."""
+
+    layout: str
+    sheets: list[int] | None
+    on_overflow: OnOverflow  # what was done ("split" only when the items were split), not what was allowed
+    end_mark: EndMark | None
+
+    def to_json(self) -> str:
+        fields = {
+            "layout": self.layout,
+            "sheets": self.sheets,
+            "on_overflow": self.on_overflow,
+            "end_mark": self.end_mark,
+        }
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str, default_layout: str) -> RecordedOptions:
+        raw: dict[str, Any] = json.loads(text or "{}")
+        return cls(
+            layout=raw.get("layout", default_layout),
+            sheets=raw.get("sheets"),
+            on_overflow=raw.get("on_overflow", "error"),
+            end_mark=raw.get("end_mark"),
+        )
+
+
+@dataclass(frozen=True)
+class PlannedPages:
+    """The certificates a render makes (one, or the parts of a split) and their data pages."""
+
+    parts: list[Certificate]
+    pages: list[Page]
+
+
+_END_MARKS = PerLayout()  # one layout per end mark, so the per-layout caches (blank, marks) hold
+
+
+def layout_variant(layout: Layout, end_mark: EndMark | None) -> Layout:
+    """The layout as the options draw it: closed with ``end_mark`` when one is asked for."""
+    if end_mark is None:
+        return layout
+    return _END_MARKS.get(layout, end_mark, lambda: layout.with_end_mark(end_mark))
+
+
+def layout_of(cert: Certificate, layout: Layout | None = None) -> Layout:
+    """The layout given, or the one the certificate's ``form`` names."""
+    return layout if layout is not None else get_layout(cert.form)
+
+
+def check_sheets(layout: Layout, sheets: Sequence[int] | None) -> list[int] | None:
+    """The sheets to fill, checked against the form's set (None: the whole set)."""
+    if not sheets:
+        return None
+    known = {s.number for s in layout.sheets}
+    unknown = sorted(set(sheets) - known)
+    if unknown:
+        raise OptionsError(
+            "sheets", f"the {layout.name} set has no sheet {unknown[0]} (sheets: {sorted(known)})"
+        )
+    return list(sheets)
+
+
+def plan_certificates(cert: Certificate, layout: Layout, on_overflow: OnOverflow) -> list[Certificate]:
+    """The certificate itself, or (split) one certificate per chunk of items.
+
+    Each part carries its own items, numbered from 1, and the serial is marked
+    ``(1/2)``, ``(2/2)`` … (printed alone where there is no serial, next to
+    the pre-printed number) so the parts cannot be mistaken for one another.
+    """
+    if on_overflow != "split":
+        return [cert]
+    chunks = split_items(cert.items, layout, layout.certificate_face)
+    if len(chunks) == 1:
+        return [cert]
+    parts = []
+    for n, chunk in enumerate(chunks, start=1):
+        mark = f"({n}/{len(chunks)})"
+        serial = f"{cert.serial} {mark}" if cert.serial else mark
+        parts.append(cert.model_copy(update={"items": chunk, "serial": serial}))
+    return parts
+
+
+def plan_pages(
+    cert: Certificate,
+    layout: Layout,
+    sheets: list[int] | None,
+    on_overflow: OnOverflow,
+    issuance: Context,
+    canonical: bytes | None = None,
+) -> PlannedPages:
+    """The data pages of every part, in print order (``canonical``: the whole certificate's
+    canonical JSON, when the caller has it: its glyphs are then checked once)."""
+    parts = plan_certificates(cert, layout, on_overflow)
+    pages: list[Page] = []
+    for part in parts:
+        pages += place_certificate(part, layout, sheets, issuance, canonical)
+    return PlannedPages(parts, pages)
+
+
+def verification_link(template: str | None, cert: Certificate, fingerprint: str) -> str | None:
+    """The link the QR code encodes: the template with {serial} and {digest} filled in."""
+    if template is None:
+        return None
+    try:
+        return template.format(serial=quote(cert.serial or "", safe=""), digest=fingerprint)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise OptionsError(
+            "verify_url", f"{template!r}: {exc!s} is not a placeholder; use {{serial}} and {{digest}}"
+        ) from None
+
+
+def face_index(
+    layout: Layout, blank_pages: int | None = None, sheets: list[int] | None = None
+) -> dict[str, int]:
+    """Face name -> page number in the blank form.
+
+    The drawn blanks hold the whole set. A user's own blank (a scan of the
+    official stock) may instead hold just the faces being filled, in order.
+    """
+    whole = [name for _, name, _ in layout.pages()]
+    wanted = [name for _, name, _ in layout.pages(sheets)]
+    if blank_pages is None or blank_pages == len(whole):
+        order = whole
+    elif blank_pages == len(wanted):
+        order = wanted
+    else:
+        raise Eur1pdfError(
+            f"the blank form has {blank_pages} page(s): give one page per face of the {layout.name} set "
+            f"({len(whole)}: {', '.join(whole)}) or one per face being filled ({len(wanted)})"
+        )
+    index: dict[str, int] = {}
+    for number, name in enumerate(order):
+        index.setdefault(name, number)
+    return index
