@@ -20,7 +20,7 @@ from eur1pdf.files import check_output_dir, write_atomic
 from eur1pdf.finish.lock import lock_and_sign
 from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
-from eur1pdf.options import FillOptions, SigningKey
+from eur1pdf.options import FillOptions, OnOverflow, SigningKey
 from eur1pdf.pdf.document import Background, DocumentSpec, compose
 from eur1pdf.placement.field_sources import Context
 from eur1pdf.plan import (
@@ -102,7 +102,7 @@ def render(
     }
     if link:
         metadata["Eur1pdfVerification"] = link
-    split = "split" if len(planned.parts) > 1 else "error"
+    split: OnOverflow = "split" if len(planned.parts) > 1 else "error"  # what was done, not allowed
     metadata["Eur1pdfOptions"] = RecordedOptions(layout.name, sheets, split, options.end_mark).to_json()
     spec = replace(spec, metadata=metadata, attachment=(CERTIFICATE_ATTACHMENT, canonical))
     return lock_and_sign(compose(spec), cert, options.lock_password, options.signing)

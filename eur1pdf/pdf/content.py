@@ -1,4 +1,4 @@
-"""Drawables -> PDF content stream operators, and the resources they use.
+"""Internal (the PDF writer): drawables -> PDF content stream operators, and the resources they use.
 
 A page's items (:mod:`eur1pdf.placement.drawables`) become one content stream, with the
 graphics state tracked so a colour, line width, dash or font is set only

@@ -1,4 +1,4 @@
-"""Data pages + blank form + marks -> the finished document's bytes.
+"""Internal (the PDF writer): data pages + blank form + marks -> the finished document's bytes.
 
 Each output page shows up to three Form XObjects, one over the other:
 ``/Bg`` the blank face, ``/Data`` the certificate's data, and ``/Watermark``

@@ -1,4 +1,4 @@
-"""Fonts embedded as subsets, shared by the blank form, the data and the marks.
+"""Internal (the PDF writer): fonts embedded as subsets, shared by the blank form, the data and the marks.
 
 One document embeds each font once (Type0, Identity-H, TrueType outlines)
 and every layer draws with it. Subsetting with fontTools takes 100-250 ms,

@@ -1,4 +1,4 @@
-"""A user's blank form (a PDF of the official stock) as objects of our documents.
+"""Internal (the PDF writer): a user's blank form (a PDF of the official stock) as objects of our documents.
 
 pikepdf reads the file once per process and turns each page into a Form
 XObject; the objects reachable from those forms are then serialised with

@@ -1,4 +1,4 @@
-"""PDF syntax as bytes: numbers, strings, dictionaries, streams, the file around them.
+"""Internal (the PDF writer): PDF syntax as bytes, the objects and the file around them.
 
 eur1pdf writes its documents itself, from objects it prepared once per
 process (the blank form, the marks, the font subsets) and the few objects
