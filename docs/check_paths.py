@@ -81,6 +81,12 @@ def _tree_paths(text: str) -> list[str]:
     return []
 
 
+def _anchors(document: Path) -> set[str]:
+    """GitHub's anchors of a Markdown file's headings: lower case, punctuation dropped, spaces to ``-``."""
+    headings = re.findall(r"^#+ (.+)$", FENCE.sub("", document.read_text(encoding="utf-8")), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
 def main() -> int:
     missing: list[str] = []
     for document in DOCUMENTS:
@@ -89,9 +95,12 @@ def main() -> int:
         for target in LINK.findall(text):
             if target.startswith(("http:", "https:", "mailto:", "#")):
                 continue
-            path = target.split("#")[0]
-            if path and not (document.parent / path).exists():
+            path, _, anchor = target.partition("#")
+            linked = document.parent / path if path else document
+            if not linked.exists():
                 missing.append(f"{where}: link {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+                missing.append(f"{where}: link {target} (no such heading)")
         for token in sorted(_code_paths(text) - PLACEHOLDERS):
             if not _exists(token, document.parent):
                 missing.append(f"{where}: `{token}`")
