@@ -16,10 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from eur1pdf.certificate.model import certificate_from_data
-from eur1pdf.errors import Eur1pdfError, InputError, LayoutError
+from eur1pdf.errors import (
+    Eur1pdfError,
+    InputError,
+    LayoutError,
+    Location,
+    location_text,
+    validation_lines,
+    validation_problems,
+)
 from eur1pdf.layouts import BUILTIN_DIR, parse_layout
+from eur1pdf.layouts.schema import Layout
 from eur1pdf.printer import PrinterProfileError, parse_profile
 from eur1pdf.settings import load_settings
 
@@ -213,3 +223,45 @@ def test_layout_messages(make: Any, message: str):
     with pytest.raises(LayoutError) as caught:
         parse_layout(make(), "my.toml")
     assert str(caught.value) == message
+
+
+def _layout_box(loc: Location) -> str | None:
+    """The hook proposed for ``parse_layout`` (eur1pdf.layouts is being split elsewhere)."""
+    if len(loc) >= 4 and loc[0] == "faces" and loc[2] == "boxes":
+        return str(loc[3])
+    return None
+
+
+@pytest.mark.parametrize("make", [_broken_boxes, _broken_fields], ids=["boxes", "fields"])
+def test_shared_formatter_writes_the_layout_messages(make: Any):
+    """``validation_lines`` with the layout's box hook gives parse_layout's words exactly.
+
+    Only the faces that extend no other face are kept, so the raw data is what
+    ``parse_layout`` validates after resolving ``extends``.
+    """
+    raw = make()
+    raw["faces"] = {name: face for name, face in raw["faces"].items() if "extends" not in face}
+    with pytest.raises(LayoutError) as refused:
+        parse_layout(copy.deepcopy(raw), "my.toml")
+    with pytest.raises(ValidationError) as caught:
+        Layout.model_validate(raw)
+    assert "\n".join(validation_lines(caught.value, "my.toml", box_of=_layout_box)) == str(refused.value)
+    assert "(box 8)" in str(refused.value) or "fields[0]" in str(refused.value)
+
+
+# --------------------------------------------------------------------------- the formatter itself
+
+
+def test_location_text_brackets_positions_and_renames_keys():
+    assert location_text(("items", 3, "hs_code")) == "items[3].hs_code"
+    assert location_text(("trade", "from_"), {"from_": "from"}) == "trade.from"
+    assert location_text(("trade", "from_")) == "trade.from_"
+    assert location_text(()) == ""
+
+
+def test_validation_problems_leave_an_empty_location_unnamed():
+    with pytest.raises(ValidationError) as caught:
+        Layout.model_validate(5)
+    problems = validation_problems(caught.value)
+    assert [(p.field, p.box) for p in problems] == [(None, None)]
+    assert validation_lines(caught.value) == [f": {problems[0].message}"]
