@@ -4,11 +4,27 @@ Every error a user can cause is an :class:`Eur1pdfError`. Errors about the
 certificate data carry :class:`Problem` entries that name the input field path
 (``items[3].hs_code``) and, where there is one, the box of the form, because a
 clerk fixing a rejected certificate thinks in boxes, not in JSON paths.
+
+Certificates, layouts, printer profiles and settings files are all validated
+by pydantic; :func:`validation_problems` and :func:`validation_lines` are the
+one place that turns pydantic's errors into such messages. What differs from
+one kind of input to another comes in as hooks: the words for an error, the
+box a location belongs to, the names written for fields.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
+
+Location = tuple[str | int, ...]
+MessageOf = Callable[["ErrorDetails"], str]
+BoxOf = Callable[[Location], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +101,67 @@ class MissingGlyphError(Eur1pdfError):
 
 class OutputError(Eur1pdfError):
     """The output cannot be written where it was asked to go."""
+
+
+# --------------------------------------------------------------------------- validation messages
+
+
+def plain_message(error: ErrorDetails) -> str:
+    """pydantic's own words, except that a key the model does not know is an "unknown key"."""
+    return "unknown key" if error["type"] == "extra_forbidden" else str(error["msg"])
+
+
+def no_box(loc: Location) -> str | None:
+    """For inputs that are not printed in boxes (printer profiles, settings files)."""
+    return None
+
+
+def location_text(loc: Location, names: Mapping[str, str] | None = None) -> str:
+    """``items[3].hs_code``: keys joined by dots, list positions in brackets.
+
+    ``names`` writes a key as the input spells it where the model's name differs
+    (the certificate's ``from_`` is ``from``).
+    """
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            name = names.get(part, part) if names else str(part)
+            out += f".{name}" if out else name
+    return out
+
+
+def validation_problems(
+    exc: ValidationError,
+    *,
+    message: MessageOf = plain_message,
+    box_of: BoxOf = no_box,
+    names: Mapping[str, str] | None = None,
+) -> list[Problem]:
+    """Each of pydantic's errors as a :class:`Problem`: the field's path, its box, the words."""
+    return [
+        Problem(
+            field=location_text(error["loc"], names) or None, box=box_of(error["loc"]), message=message(error)
+        )
+        for error in exc.errors(include_url=False)
+    ]
+
+
+def validation_lines(
+    exc: ValidationError,
+    source: str | None = None,
+    *,
+    message: MessageOf = plain_message,
+    box_of: BoxOf = no_box,
+) -> list[str]:
+    """One line per error of a file: ``SOURCE: path (box N): message``.
+
+    ``source`` None leaves the file's name out, for a caller that writes it once
+    in front of all the lines.
+    """
+    head = "" if source is None else f"{source}: "
+    return [
+        f"{head}{problem.field or ''}{f' (box {problem.box})' if problem.box else ''}: {problem.message}"
+        for problem in validation_problems(exc, message=message, box_of=box_of)
+    ]

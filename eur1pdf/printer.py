@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
-from eur1pdf.errors import Eur1pdfError
+from eur1pdf.errors import Eur1pdfError, validation_lines
 from eur1pdf.layouts.geometry import PT_PER_MM
 from eur1pdf.pdf.matrix import IDENTITY, Matrix
 
@@ -118,11 +119,8 @@ class PrinterProfile(Adjustment):
         return Adjustment(**values)
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc)
-
-
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
+    """A profile's errors in a print shop's words: the allowed range, the known keys."""
     kind = error["type"]
     key = str(error["loc"][-1]) if error["loc"] else ""
     got = error.get("input")
@@ -145,8 +143,7 @@ def parse_profile(raw: dict[str, Any], source: str) -> PrinterProfile:
     try:
         return PrinterProfile.model_validate(raw)
     except ValidationError as exc:
-        lines = [f"{source}: {_loc(e['loc'])}: {_message(e)}" for e in exc.errors(include_url=False)]
-        raise PrinterProfileError("\n".join(lines)) from None
+        raise PrinterProfileError("\n".join(validation_lines(exc, source, message=_message))) from None
 
 
 def load_profile(path: str | Path) -> PrinterProfile:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from eur1pdf.errors import Eur1pdfError
+from eur1pdf.errors import Eur1pdfError, validation_lines
 
 CONFIG_VARIABLE = "EUR1PDF_CONFIG"
 
@@ -44,11 +44,7 @@ def load_settings(path: str | Path | None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise Eur1pdfError(f"{path}: not valid TOML: {exc}") from None
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
-            for e in exc.errors(include_url=False)
-        )
-        raise Eur1pdfError(f"{path}: {problems}") from None
+        raise Eur1pdfError(f"{path}: " + "; ".join(validation_lines(exc))) from None
     base = path.parent
     updates = {
         key: base / value

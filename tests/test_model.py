@@ -184,7 +184,7 @@ def test_byte_order_mark_is_accepted(tmp_path):
 
 def test_form_is_a_layout_name_never_a_path(example):
     from eur1pdf import render
-    from eur1pdf.rules.checks import RuleViolation
+    from eur1pdf.rules import RuleViolation
 
     for form in ("../../etc/passwd", "/tmp/evil", "eur1/../eur1"):
         example["form"] = form

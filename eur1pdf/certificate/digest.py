@@ -22,7 +22,7 @@ from eur1pdf.certificate.model import Certificate
 CANONICAL_VERSION = "1"
 
 
-_EMPTY = (None, [], {}, False)
+_EMPTY: tuple[Any, ...] = (None, [], {}, False)
 
 
 def _prune(value: Any) -> Any:

@@ -25,8 +25,9 @@ from pydantic import (
     StrictBool,
     ValidationError,
 )
+from pydantic_core import ErrorDetails
 
-from eur1pdf.errors import InputError, Problem
+from eur1pdf.errors import InputError, Location, Problem, validation_problems
 
 # Which box of the form each top-level input field fills. ``None``: no box
 # (document-level data such as the form or the issue date).
@@ -53,6 +54,8 @@ FIELD_BOXES: dict[str, str | None] = {
 }
 # Item fields printed outside box 8.
 ITEM_FIELD_BOXES = {"gross_mass": "9"}
+# Model names spelt otherwise in the input (``from`` is a Python keyword).
+INPUT_NAMES = {"from_": "from"}
 
 # Limits on the input: far above what any box of the forms can print, low
 # enough that no input makes eur1pdf slow or memory-hungry (README,
@@ -238,18 +241,8 @@ class Certificate(_Strict):
 # --------------------------------------------------------------------------- loading
 
 
-def _path_text(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            name = "from" if part == "from_" else str(part)
-            out += f".{name}" if out else name
-    return out
-
-
-def _box_for(loc: tuple[Any, ...]) -> str | None:
+def _box_for(loc: Location) -> str | None:
+    """The box of the form an input location is printed in (``items[0].gross_mass``: box 9)."""
     if not loc:
         return None
     top = str(loc[0])
@@ -258,7 +251,8 @@ def _box_for(loc: tuple[Any, ...]) -> str | None:
     return FIELD_BOXES.get(top)
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: ErrorDetails) -> str:
+    """A certificate's errors in a clerk's words ("required field is missing")."""
     kind = err["type"]
     if kind == "extra_forbidden":
         return "unknown field (not part of the certificate format; check the spelling)"
@@ -282,11 +276,7 @@ def _message(err: dict[str, Any]) -> str:
 
 def problems_from_validation(exc: ValidationError) -> list[Problem]:
     """Turn pydantic's errors into problems that name the field and the box."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = err["loc"]
-        problems.append(Problem(field=_path_text(loc) or None, box=_box_for(loc), message=_message(err)))
-    return problems
+    return validation_problems(exc, message=_message, box_of=_box_for, names=INPUT_NAMES)
 
 
 def certificate_from_data(data: Any, source: str | None = None) -> Certificate:

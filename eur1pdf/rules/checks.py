@@ -1,148 +1,66 @@
-"""Findings: a certificate checked against its form and its agreement.
+"""Checks: a certificate against its form and its agreement, as findings.
 
-Each rule has a stable code (``box8.hs_digits``), a severity, the box it
-concerns and a one-line summary; the README's table of codes is generated
-from these definitions (``eur1pdf codes``). Rules read the agreement
-table (data/agreements.toml) and the form's layout; no agreement is named in
-code. "Advised" rules of the instruction are warnings.
+Rules read the agreement table (data/agreements.toml) and the form's layout;
+no agreement is named in code. "Advised" rules of the instruction are
+warnings. The codes, severities and boxes the checks report are registered in
+:mod:`eur1pdf.rules.findings`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
-from typing import Any
 
 from eur1pdf.certificate.model import Certificate
-from eur1pdf.errors import Eur1pdfError, LayoutError
+from eur1pdf.errors import LayoutError
 from eur1pdf.layouts import get_layout, layout_names
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.perlayout import PerLayout
 from eur1pdf.rules.agreements import Agreement, agreements, is_group, member_state, names_the_union
+from eur1pdf.rules.findings import (
+    AGREEMENT_UNKNOWN,
+    CONSIGNEE,
+    COUNTRY_CODE,
+    CRITERION,
+    CRITERION_MISSING,
+    CUMULATION_MISSING,
+    CUMULATION_REFUSED,
+    DECLARED_AFTER,
+    DESTINATION_FORMAT,
+    ENDORSED_BEFORE,
+    FORM_UNKNOWN,
+    HS_DIGITS,
+    HS_MISSING,
+    INVOICE_ADVISED,
+    INVOICE_REQUIRED,
+    MASS_MISSING,
+    MASS_UNIT,
+    MAX_ITEMS,
+    MEMBER_STATE_4,
+    MEMBER_STATE_5,
+    NO_CERTIFICATE,
+    SAME_PARTIES,
+    TRANSPORT,
+    WRONG_FORM,
+    Finding,
+    RuleViolation,
+    box_sort_key,
+    codes_markdown,
+    findings_from_input_error,
+)
 
-
-@dataclass(frozen=True)
-class Finding:
-    """One rule broken (error) or advice not followed (warning)."""
-
-    severity: str  # error | warning
-    code: str
-    box: str | None
-    field: str | None
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        where = f"box {self.box}" if self.box else "certificate"
-        field = f", {self.field}" if self.field else ""
-        return f"{self.severity}: {where}{field}: {self.message} [{self.code}]"
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    severity: str
-    box: str | None
-    summary: str
-
-    def __call__(self, field: str | None, message: str, severity: str | None = None) -> Finding:
-        return Finding(severity or self.severity, self.code, self.box, field, message)
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(code: str, severity: str, box: str | None, summary: str) -> Rule:
-    RULES[code] = Rule(code, severity, box, summary)
-    return RULES[code]
-
-
-FORM_UNKNOWN = rule("form.unknown", "error", None, "the form names no known layout")
-AGREEMENT_UNKNOWN = rule(
-    "agreement.unknown", "error", None, "the agreement key is not in the agreement table"
-)
-NO_CERTIFICATE = rule(
-    "agreement.no_certificate",
-    "error",
-    None,
-    "the agreement provides only the origin declaration on the invoice",
-)
-WRONG_FORM = rule(
-    "agreement.form", "error", None, "the agreement requires another form (e.g. CH-CN: EUR.1 CN)"
-)
-SAME_PARTIES = rule("box2.same_parties", "error", "2", "box 2 names the same country twice")
-CONSIGNEE = rule("box3.consignee_required", "error", "3", "the agreement makes box 3 (consignee) mandatory")
-TRANSPORT = rule(
-    "box6.transport_when_known", "warning", "6", "the agreement asks for box 6 (transport) when known"
-)
-MEMBER_STATE_4 = rule(
-    "box4.member_state", "error", "4", "an EU member state instead of the EU (EU/Germany is accepted)"
-)
-MEMBER_STATE_5 = rule(
-    "box5.member_state", "error", "5", "an EU member state instead of the EU (EU/Germany is accepted)"
-)
-COUNTRY_CODE = {
-    box: rule(
-        f"box{box}.country_code",
-        "warning",
-        box,
-        "a country code where the name is expected (GB/UK accepted for CH-UK)",
-    )
-    for box in ("2", "4", "5")
-}
-DESTINATION_FORMAT = rule(
-    "box5.destination_format", "warning", "5", "box 5 not written as the agreement asks (GCC/<country>)"
-)
-CUMULATION_MISSING = rule(
-    "box7.cumulation_missing", "error", "7", "EUR-MED: the cumulation statement is missing"
-)
-CUMULATION_REFUSED = rule(
-    "box7.cumulation_not_allowed", "error", "7", "a cumulation statement on a form without one"
-)
-HS_MISSING = rule(
-    "box8.hs_missing", "error", "8", "the agreement asks for the HS code of each item (advised: warning)"
-)
-HS_DIGITS = rule(
-    "box8.hs_digits", "error", "8", "the HS code has not the number of digits the agreement asks for"
-)
-CRITERION_MISSING = rule(
-    "box8.origin_criterion_missing", "error", "8", "the agreement asks for the origin criterion of each item"
-)
-CRITERION = rule(
-    "box8.origin_criterion", "error", "8", "the origin criterion is not one the agreement allows"
-)
-MAX_ITEMS = rule("box8.max_items", "error", "8", "more items than the agreement allows on one certificate")
-MASS_MISSING = rule("box9.gross_mass_missing", "error", "9", "an item has no gross mass or other measure")
-MASS_UNIT = rule(
-    "box9.unit", "error", "9", "the gross mass or measure has no number with a unit (kg, l, m3 …)"
-)
-INVOICE_REQUIRED = rule(
-    "box10.invoice_required", "error", "10", "the agreement makes box 10 (invoices) mandatory"
-)
-INVOICE_ADVISED = rule(
-    "box10.invoice_advised", "warning", "10", "no invoice reference: recommended (advised by some agreements)"
-)
-ENDORSED_BEFORE = rule(
-    "box11.endorsement_date",
-    "error",
-    "11",
-    "the customs endorsement is dated before the exporter's declaration",
-)
-DECLARED_AFTER = rule(
-    "box12.date_after_issue", "error", "12", "the exporter's declaration is dated after the issue date"
-)
-STATEMENT_MISSING = rule(
-    "box7.statement", "error", "7", "a statement the agreement asks for in box 7 is missing"
-)
-rule(
-    "box7.revised_rules",
-    "warning",
-    "7",
-    "PEM: REVISED RULES in box 7 when the revised rules apply (until 31.12.2025)",
-)
+# RuleViolation, codes_markdown and findings_from_input_error live in
+# eur1pdf.rules.findings; they stay importable from here for the modules that
+# still import them from this one (api, cli, bulk, service, package __init__).
+__all__ = [
+    "CHECKS",
+    "Finding",
+    "RuleViolation",
+    "check",
+    "codes_markdown",
+    "findings_from_input_error",
+    "validate",
+]
 
 _MEASURE = re.compile(r"\d(?:[\d'’ .,]*\d)?\s*[^\W\d_]", re.UNICODE)
 _CODE = re.compile(r"^[A-Z]{2,3}$")
@@ -326,11 +244,6 @@ def _invoices_and_dates(cert: Certificate, layout: Layout | None, a: Agreement |
         )
 
 
-INPUT_INVALID = rule(
-    "input.invalid", "error", None, "the input does not follow the certificate format (field named)"
-)
-
-
 def validate(cert: Certificate, layout: Layout | None = None, will_split: bool = False) -> list[Finding]:
     """Every finding for ``cert``: errors first, then warnings, each in box order.
 
@@ -358,36 +271,4 @@ def validate(cert: Certificate, layout: Layout | None = None, will_split: bool =
     if will_split:
         findings = [f for f in findings if f.code != MAX_ITEMS.code]
     order = {"error": 0, "warning": 1}
-    return sorted(findings, key=lambda f: (order[f.severity], _box_key(f.box)))
-
-
-def findings_from_input_error(problems: list) -> list[Finding]:
-    """Contract violations (unknown field, wrong type …) as findings, for one report."""
-    return [
-        INPUT_INVALID(p.field, p.message)
-        if p.box is None
-        else Finding("error", INPUT_INVALID.code, p.box, p.field, p.message)
-        for p in problems
-    ]
-
-
-def _box_key(box: str | None) -> int:
-    return int(box) if box and box.isdigit() else 0
-
-
-class RuleViolation(Eur1pdfError):
-    """The certificate breaks rules of its form or agreement: nothing is made."""
-
-    def __init__(self, findings: list[Finding]):
-        self.findings = findings
-        errors = [f for f in findings if f.severity == "error"]
-        lines = [f"{len(errors)} rule(s) broken:"] + [f"  {f}" for f in errors]
-        super().__init__("\n".join(lines))
-
-
-def codes_markdown() -> str:
-    """The table of finding codes for the README, generated from the rules above."""
-    lines = ["| code | severity | box | meaning |", "|---|---|---|---|"]
-    for r in sorted(RULES.values(), key=lambda r: (_box_key(r.box), r.code)):
-        lines.append(f"| `{r.code}` | {r.severity} | {r.box or '—'} | {r.summary} |")
-    return "\n".join(lines)
+    return sorted(findings, key=lambda f: (order[f.severity], box_sort_key(f.box)))

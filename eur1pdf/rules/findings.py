@@ -1,0 +1,198 @@
+"""Findings and the rule registry: every code eur1pdf reports, with its severity and box.
+
+Each rule has a stable code (``box8.hs_digits``), a severity, the box it
+concerns and a one-line summary; the README's table of codes is generated
+from these definitions (``eur1pdf codes``). The registry is complete on
+import: every code, whether a check of :mod:`eur1pdf.rules.checks`, the
+contract (``input.invalid``) or a render (``fit.overflow``) reports it, is
+declared here, so the table never depends on which modules were loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from eur1pdf.errors import Eur1pdfError, FitError, MissingGlyphError, Problem
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule broken (error) or advice not followed (warning)."""
+
+    severity: str  # error | warning
+    code: str
+    box: str | None
+    field: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = f"box {self.box}" if self.box else "certificate"
+        field = f", {self.field}" if self.field else ""
+        return f"{self.severity}: {where}{field}: {self.message} [{self.code}]"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered code: its severity, its box (None: the certificate, or the box named per finding)."""
+
+    code: str
+    severity: str
+    box: str | None
+    summary: str
+
+    def __call__(
+        self, field: str | None, message: str, severity: str | None = None, *, box: str | None = None
+    ) -> Finding:
+        """A finding of this rule; ``box`` for the rules without a box of their own (input, render)."""
+        return Finding(severity or self.severity, self.code, self.box if box is None else box, field, message)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, severity: str, box: str | None, summary: str) -> Rule:
+    """Register a code (once, at import) so it is in ``eur1pdf codes`` and the README's table."""
+    RULES[code] = Rule(code, severity, box, summary)
+    return RULES[code]
+
+
+FORM_UNKNOWN = rule("form.unknown", "error", None, "the form names no known layout")
+AGREEMENT_UNKNOWN = rule(
+    "agreement.unknown", "error", None, "the agreement key is not in the agreement table"
+)
+NO_CERTIFICATE = rule(
+    "agreement.no_certificate",
+    "error",
+    None,
+    "the agreement provides only the origin declaration on the invoice",
+)
+WRONG_FORM = rule(
+    "agreement.form", "error", None, "the agreement requires another form (e.g. CH-CN: EUR.1 CN)"
+)
+SAME_PARTIES = rule("box2.same_parties", "error", "2", "box 2 names the same country twice")
+CONSIGNEE = rule("box3.consignee_required", "error", "3", "the agreement makes box 3 (consignee) mandatory")
+TRANSPORT = rule(
+    "box6.transport_when_known", "warning", "6", "the agreement asks for box 6 (transport) when known"
+)
+MEMBER_STATE_4 = rule(
+    "box4.member_state", "error", "4", "an EU member state instead of the EU (EU/Germany is accepted)"
+)
+MEMBER_STATE_5 = rule(
+    "box5.member_state", "error", "5", "an EU member state instead of the EU (EU/Germany is accepted)"
+)
+COUNTRY_CODE = {
+    box: rule(
+        f"box{box}.country_code",
+        "warning",
+        box,
+        "a country code where the name is expected (GB/UK accepted for CH-UK)",
+    )
+    for box in ("2", "4", "5")
+}
+DESTINATION_FORMAT = rule(
+    "box5.destination_format", "warning", "5", "box 5 not written as the agreement asks (GCC/<country>)"
+)
+CUMULATION_MISSING = rule(
+    "box7.cumulation_missing", "error", "7", "EUR-MED: the cumulation statement is missing"
+)
+CUMULATION_REFUSED = rule(
+    "box7.cumulation_not_allowed", "error", "7", "a cumulation statement on a form without one"
+)
+HS_MISSING = rule(
+    "box8.hs_missing", "error", "8", "the agreement asks for the HS code of each item (advised: warning)"
+)
+HS_DIGITS = rule(
+    "box8.hs_digits", "error", "8", "the HS code has not the number of digits the agreement asks for"
+)
+CRITERION_MISSING = rule(
+    "box8.origin_criterion_missing", "error", "8", "the agreement asks for the origin criterion of each item"
+)
+CRITERION = rule(
+    "box8.origin_criterion", "error", "8", "the origin criterion is not one the agreement allows"
+)
+MAX_ITEMS = rule("box8.max_items", "error", "8", "more items than the agreement allows on one certificate")
+MASS_MISSING = rule("box9.gross_mass_missing", "error", "9", "an item has no gross mass or other measure")
+MASS_UNIT = rule(
+    "box9.unit", "error", "9", "the gross mass or measure has no number with a unit (kg, l, m3 …)"
+)
+INVOICE_REQUIRED = rule(
+    "box10.invoice_required", "error", "10", "the agreement makes box 10 (invoices) mandatory"
+)
+INVOICE_ADVISED = rule(
+    "box10.invoice_advised", "warning", "10", "no invoice reference: recommended (advised by some agreements)"
+)
+ENDORSED_BEFORE = rule(
+    "box11.endorsement_date",
+    "error",
+    "11",
+    "the customs endorsement is dated before the exporter's declaration",
+)
+DECLARED_AFTER = rule(
+    "box12.date_after_issue", "error", "12", "the exporter's declaration is dated after the issue date"
+)
+STATEMENT_MISSING = rule(
+    "box7.statement", "error", "7", "a statement the agreement asks for in box 7 is missing"
+)
+rule(
+    "box7.revised_rules",
+    "warning",
+    "7",
+    "PEM: REVISED RULES in box 7 when the revised rules apply (until 31.12.2025)",
+)
+
+INPUT_INVALID = rule(
+    "input.invalid", "error", None, "the input does not follow the certificate format (field named)"
+)
+FIT_OVERFLOW = rule(
+    "fit.overflow",
+    "error",
+    None,
+    "a value does not fit its box at the smallest font size, or box 8 cannot hold the items (box named)",
+)
+MISSING_GLYPH = rule(
+    "text.missing_glyph", "error", None, "a character has no glyph in the font of its box (field named)"
+)
+
+
+def box_sort_key(box: str | None) -> int:
+    """Boxes in the order of the form; findings about the whole certificate first."""
+    return int(box) if box and box.isdigit() else 0
+
+
+def findings_from_input_error(problems: Iterable[Problem]) -> list[Finding]:
+    """Contract violations (unknown field, wrong type …) as findings, for one report."""
+    return [INPUT_INVALID(p.field, p.message, box=p.box) for p in problems]
+
+
+def findings_from_render_error(exc: FitError | MissingGlyphError) -> list[Finding]:
+    """What cannot be printed (too long, a character the font lacks) as findings, for one report.
+
+    The certificate follows its rules but a render refused it: the service
+    answers with these findings like with the rules' own.
+    """
+    if isinstance(exc, FitError):
+        return [FIT_OVERFLOW(exc.field, str(exc), box=exc.box)]
+    return [MISSING_GLYPH(exc.field, str(exc))]
+
+
+class RuleViolation(Eur1pdfError):
+    """The certificate breaks rules of its form or agreement: nothing is made."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        errors = [f for f in findings if f.severity == "error"]
+        lines = [f"{len(errors)} rule(s) broken:"] + [f"  {f}" for f in errors]
+        super().__init__("\n".join(lines))
+
+
+def codes_markdown() -> str:
+    """The table of finding codes for the README, generated from the rules above."""
+    lines = ["| code | severity | box | meaning |", "|---|---|---|---|"]
+    for r in sorted(RULES.values(), key=lambda r: (box_sort_key(r.box), r.code)):
+        lines.append(f"| `{r.code}` | {r.severity} | {r.box or '—'} | {r.summary} |")
+    return "\n".join(lines)
