@@ -24,7 +24,6 @@ from eur1pdf.layouts import get_layout
 from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.pdf.document import Background, compose
-from eur1pdf.perlayout import PerLayout
 from eur1pdf.placement.field_sources import Context
 from eur1pdf.placement.fields import place_certificate
 from eur1pdf.placement.goods import split_items
@@ -59,9 +58,6 @@ class SigningKey:
     path: Path
     passphrase: bytes | None
     location: str | None = None  # default: the place of the exporter's declaration
-
-
-_END_MARKS = PerLayout()  # one layout per end mark, so the per-layout caches (blank, marks) hold
 
 
 def layout_for(cert: Certificate, layout: Layout | None = None) -> Layout:
@@ -178,7 +174,7 @@ def render(
     if any(f.severity == "error" for f in findings) and not options.allow_errors:
         raise RuleViolation(findings)
     if options.end_mark is not None:
-        layout = _END_MARKS.get(layout, options.end_mark, lambda: layout.with_end_mark(options.end_mark))
+        layout = layout.prepared.variant(options.end_mark)  # prepared once per end mark, then kept
     sheets = list(options.sheets) if options.sheets else None
     if sheets:
         known = {s.number for s in layout.sheets}

@@ -10,9 +10,12 @@ is drawn from it and the data is placed by it, so the two cannot drift apart.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+if TYPE_CHECKING:
+    from eur1pdf.layouts.prepared import PreparedLayout
 
 Mm = Annotated[float, Field(ge=0, le=2000)]
 PositiveMm = Annotated[float, Field(gt=0, le=2000)]
@@ -278,6 +281,35 @@ class Layout(_LayoutModel):
     sheets: list[Sheet] = Field(min_length=1)
 
     _source_dir: Path | None = PrivateAttr(default=None)
+    _prepared: PreparedLayout | None = PrivateAttr(default=None)
+
+    @property
+    def prepared(self) -> PreparedLayout:
+        """Everything derived from this layout alone (:mod:`eur1pdf.layouts.prepared`).
+
+        Made when the layout is parsed; a layout made otherwise (a copy with
+        changes, one unpickled in a worker) is prepared at first use: prepared
+        data that belongs to another object (a copy carries its original's) is
+        never used.
+        """
+        prepared = self._prepared
+        if prepared is not None and prepared.layout is self:
+            return prepared
+        from eur1pdf.layouts.prepared import prepare  # prepared.py builds on this module
+
+        return prepare(self)
+
+    def keep_prepared(self, prepared: PreparedLayout) -> None:
+        """Called by :func:`eur1pdf.layouts.prepared.prepare` only."""
+        self._prepared = prepared
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without the prepared data (fonts, drawn pages): the receiver prepares its own."""
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private and private.get("_prepared") is not None:
+            state = {**state, "__pydantic_private__": {**private, "_prepared": None}}
+        return state
 
     def set_source_dir(self, folder: Path) -> None:
         """Where a user's or plug-in's layout file lives: its blank PDF is beside it."""
