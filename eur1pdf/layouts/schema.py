@@ -265,6 +265,33 @@ class Marks(_LayoutModel):
     final: FinalMarks = Field(default_factory=FinalMarks)
 
 
+class _Derived:
+    """Holds a layout's prepared data outside the model's equality, copies and pickles.
+
+    The prepared data is derived from the fields: two layouts with equal fields
+    stay equal whatever each has prepared, and a pickled layout (sent to a
+    worker process) carries none of it (no fonts, no drawn pages): the
+    receiver prepares its own.
+    """
+
+    __slots__ = ("prepared",)
+
+    def __init__(self, prepared: PreparedLayout | None = None) -> None:
+        self.prepared = prepared
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Derived)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __reduce__(self) -> tuple[type[_Derived], tuple[()]]:
+        return (_Derived, ())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Derived:
+        return _Derived()
+
+
 class Layout(_LayoutModel):
     """A complete form: its faces and the sheets of the set."""
 
@@ -281,7 +308,7 @@ class Layout(_LayoutModel):
     sheets: list[Sheet] = Field(min_length=1)
 
     _source_dir: Path | None = PrivateAttr(default=None)
-    _prepared: PreparedLayout | None = PrivateAttr(default=None)
+    _derived: _Derived = PrivateAttr(default_factory=_Derived)
 
     @property
     def prepared(self) -> PreparedLayout:
@@ -292,7 +319,7 @@ class Layout(_LayoutModel):
         data that belongs to another object (a copy carries its original's) is
         never used.
         """
-        prepared = self._prepared
+        prepared = self._derived.prepared
         if prepared is not None and prepared.layout is self:
             return prepared
         from eur1pdf.layouts.prepared import prepare  # prepared.py builds on this module
@@ -300,16 +327,9 @@ class Layout(_LayoutModel):
         return prepare(self)
 
     def keep_prepared(self, prepared: PreparedLayout) -> None:
-        """Called by :func:`eur1pdf.layouts.prepared.prepare` only."""
-        self._prepared = prepared
-
-    def __getstate__(self) -> dict[Any, Any]:
-        """Pickled without the prepared data (fonts, drawn pages): the receiver prepares its own."""
-        state = super().__getstate__()
-        private = state.get("__pydantic_private__")
-        if private and private.get("_prepared") is not None:
-            state = {**state, "__pydantic_private__": {**private, "_prepared": None}}
-        return state
+        """Called by :func:`eur1pdf.layouts.prepared.prepare` only (a new holder: a copy shares its
+        original's until it is prepared itself)."""
+        self._derived = _Derived(prepared)
 
     def set_source_dir(self, folder: Path) -> None:
         """Where a user's or plug-in's layout file lives: its blank PDF is beside it."""
