@@ -52,6 +52,7 @@ GoodsSource = Literal[
     "item_no", "text", "marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass"
 ]
 ItemPart = Literal["marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass"]
+DEFAULT_TEXT_PARTS: tuple[ItemPart, ...] = ("marks", "packages", "description", "hs_code", "origin_criterion")
 
 
 class _LayoutModel(BaseModel):
@@ -153,9 +154,7 @@ class Goods(_LayoutModel):
     min_size: PointSize = 6.5
     leading: float = Field(default=1.2, ge=1.0, le=3.0)
     columns: list[GoodsColumn]
-    text_parts: list[ItemPart] = Field(
-        default_factory=lambda: ["marks", "packages", "description", "hs_code", "origin_criterion"]
-    )
+    text_parts: list[ItemPart] = Field(default_factory=lambda: list(DEFAULT_TEXT_PARTS))
     part_formats: dict[str, str] = Field(default_factory=dict)  # e.g. hs_code = "HS {}"
     separator: str = "; "
     item_number_format: str = "{n}"

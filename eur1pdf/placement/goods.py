@@ -176,7 +176,7 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
     def result(size: float) -> GoodsFit:
         if size not in tried:  # known to fit, never counted
             fits(size)
-        rows = [
+        rows: list[dict[str, list[str]]] = [
             {
                 cg.column.source: list(m.wrap(font, size, cg.width))
                 for cg, m in zip(geom.columns, row, strict=True)
