@@ -20,7 +20,6 @@ from eur1pdf.errors import Eur1pdfError
 from eur1pdf.layouts import get_layout
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import EndMark, OnOverflow, OptionsError
-from eur1pdf.perlayout import PerLayout
 from eur1pdf.placement.drawables import Page
 from eur1pdf.placement.field_sources import Context
 from eur1pdf.placement.fields import place_certificate
@@ -66,14 +65,11 @@ class PlannedPages:
     pages: list[Page]
 
 
-_END_MARKS = PerLayout()  # one layout per end mark, so the per-layout caches (blank, marks) hold
-
-
 def layout_variant(layout: Layout, end_mark: EndMark | None) -> Layout:
     """The layout as the options draw it: closed with ``end_mark`` when one is asked for."""
     if end_mark is None:
         return layout
-    return _END_MARKS.get(layout, end_mark, lambda: layout.with_end_mark(end_mark))
+    return layout.prepared.variant(end_mark)  # prepared once per end mark, blank and marks with it
 
 
 def layout_of(cert: Certificate, layout: Layout | None = None) -> Layout:

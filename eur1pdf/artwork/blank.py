@@ -13,7 +13,6 @@ from eur1pdf.artwork.guilloche import guilloche_lines
 from eur1pdf.layouts.geometry import Rect, box_rect, font_for, label_block, mm_to_pt, text_rect
 from eur1pdf.layouts.schema import Face, Layout, Placement, ShapeElement
 from eur1pdf.pdf.document import DocumentSpec, compose
-from eur1pdf.perlayout import PerLayout
 from eur1pdf.placement.drawables import Circle, Drawable, Line, Page, RectShape, text_block
 from eur1pdf.placement.text import wrap
 
@@ -157,12 +156,13 @@ def blank_pages(layout: Layout, sheets: list[int] | None = None) -> list[Page]:
     return [blank_face(layout, name, face, sheet.number) for sheet, name, face in layout.pages(sheets)]
 
 
-_DRAWN = PerLayout()
-
-
 def drawn_blank(layout: Layout) -> list[Page]:
-    """Every face of the set, drawn once per process and layout (the background of each certificate)."""
-    return _DRAWN.get(layout, "blank", lambda: blank_pages(layout))
+    """Every face of the set (the background of each certificate): drawn at first use and kept with
+    the prepared layout, the same object on every call (overlay-only output never draws it)."""
+    prepared = layout.prepared
+    if prepared.blank is None:
+        prepared.blank = blank_pages(layout)
+    return prepared.blank
 
 
 def build_blank(layout: Layout) -> bytes:

@@ -14,7 +14,6 @@ import math
 
 from eur1pdf.layouts.geometry import font_for, mm_to_pt
 from eur1pdf.layouts.schema import DraftMarks, FinalMarks, Layout
-from eur1pdf.perlayout import PerLayout
 from eur1pdf.placement.drawables import Group, Page, TextRun
 from eur1pdf.placement.text import check_glyphs
 
@@ -32,18 +31,22 @@ def _diagonal(layout: Layout, spec: DraftMarks | FinalMarks, text: str) -> Group
     return Group((cos, sin, -sin, cos, width / 2, height / 2), (run,), opacity=spec.opacity)
 
 
-_CACHE = PerLayout()
-
-
 def draft_layer(layout: Layout) -> list[Page]:
-    """One page (the layout's size) with the draft watermark and margin line."""
-    return _CACHE.get(layout, "draft", lambda: _draft_layer(layout))
+    """One page (the layout's size) with the draft watermark and margin line: drawn at first use
+    and kept with the prepared layout, the same object on every call."""
+    prepared = layout.prepared
+    if prepared.draft_marks is None:
+        prepared.draft_marks = _draft_layer(layout)
+    return prepared.draft_marks
 
 
 def final_layer(layout: Layout, sheets: list[int]) -> tuple[list[Page], list[int | None]]:
     """The final marks: a page per sheet that has one (ORIGINAL, COPY …) and, for
     each sheet given, the page of its mark (None: that sheet has no mark)."""
-    pages, numbers = _CACHE.get(layout, "final", lambda: _final_layer(layout))
+    prepared = layout.prepared
+    if prepared.final_marks is None:
+        prepared.final_marks = _final_layer(layout)
+    pages, numbers = prepared.final_marks
     spec = layout.marks.final
     return pages, [numbers.get(spec.sheets.get(str(n), "")) for n in sheets]
 

@@ -1,323 +1,42 @@
-"""Layouts: loading, validating and finding the forms eur1pdf can fill.
+"""Layouts: the forms eur1pdf can fill, loaded, validated and prepared once.
 
-Built-in layouts are the ``*.toml`` files beside this module. A layout file is
-checked when it is loaded (schema, then geometry) so a broken layout is refused
-with the file, the box and the problem, not discovered as a misprint.
+The modules: :mod:`~eur1pdf.layouts.schema` (the validated data),
+:mod:`~eur1pdf.layouts.geometry` (label blocks, field rectangles, units),
+:mod:`~eur1pdf.layouts.registry` (reading files, bases, plug-ins, lookup by name),
+:mod:`~eur1pdf.layouts.validation` (the geometry checks made on load) and
+:mod:`~eur1pdf.layouts.prepared` (what is derived from a layout alone, made once).
 """
 
 from __future__ import annotations
 
-import copy
-import tomllib
-from functools import cache
-from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
-
-from eur1pdf.errors import LayoutError, UnknownLayoutError
-from eur1pdf.layouts.geometry import Rect, box_rect, field_rect, label_block, text_rect
+from eur1pdf.errors import LayoutError
+from eur1pdf.layouts.registry import (
+    BUILTIN_DIR,
+    ENTRY_POINT_GROUP,
+    builtin_names,
+    geometry_json,
+    get_layout,
+    layout_names,
+    load_layout_file,
+    parse_layout,
+    plugin_entries,
+    read_raw,
+)
 from eur1pdf.layouts.schema import Layout
-
-BUILTIN_DIR = Path(__file__).resolve().parent
-
-
-def builtin_names() -> list[str]:
-    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
-
-
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _resolve_faces(raw: dict[str, Any], source: str) -> dict[str, Any]:
-    """Expand ``extends`` / ``omit_boxes``: a face can be another face with changes.
-
-    The copy of a certificate and the application share the certificate's
-    boxes; writing them once keeps the three faces of a set identical where
-    they must be.
-    """
-    faces = raw.get("faces")
-    if not isinstance(faces, dict):
-        return raw
-    resolved: dict[str, Any] = {}
-
-    def resolve(name: str, chain: tuple[str, ...]) -> dict[str, Any]:
-        if name in resolved:
-            return resolved[name]
-        if name in chain[:-1]:
-            raise LayoutError(f"{source}: faces.{name}: 'extends' loops through {' -> '.join(chain)}")
-        face = faces.get(name)
-        if not isinstance(face, dict):
-            raise LayoutError(f"{source}: faces.{chain[-1]} extends unknown face {name!r}")
-        face = dict(face)
-        parent = face.pop("extends", None)
-        omit = face.pop("omit_boxes", [])
-        additions = {key: face.pop(f"add_{key}", []) for key in ("texts", "shapes", "fields")}
-        if parent is not None:
-            face = _deep_merge(resolve(parent, (*chain, parent)), face)
-        for key, extra in additions.items():
-            if extra:
-                face[key] = [*face.get(key, []), *extra]
-        for number in omit:
-            face.get("boxes", {}).pop(str(number), None)
-        resolved[name] = face
-        return face
-
-    for name in faces:
-        resolve(name, (name,))
-    return {**raw, "faces": resolved}
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _box_of(loc: tuple[Any, ...]) -> str:
-    """'box 8' when the error sits inside a box, for the message."""
-    if len(loc) >= 4 and loc[0] == "faces" and loc[2] == "boxes":
-        return f" (box {loc[3]})"
-    return ""
-
-
-def parse_layout(raw: dict[str, Any], source: str) -> Layout:
-    raw = _resolve_faces(raw, source)
-    try:
-        layout = Layout.model_validate(raw)
-    except ValidationError as exc:
-        lines = [
-            f"{source}: {_format_loc(e['loc'])}{_box_of(e['loc'])}: "
-            + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
-            for e in exc.errors(include_url=False)
-        ]
-        raise LayoutError("\n".join(lines)) from None
-    check_geometry(layout, source)
-    return layout
-
-
-def check_geometry(layout: Layout, source: str) -> None:
-    """Refuse what would misprint: boxes off the page or on top of each other, etc."""
-    problems: list[str] = []
-    page = Rect(0.0, 0.0, layout.width_mm, layout.height_mm)
-    for sheet in layout.sheets:
-        for face_name in filter(None, (sheet.front, sheet.reverse)):
-            if face_name not in layout.faces:
-                problems.append(f"sheet {sheet.number} names unknown face {face_name!r}")
-    first = layout.sheets[0].front
-    if first in layout.faces:
-        cert = layout.faces[first]
-        if cert.goods is None or cert.goods.box not in cert.boxes:
-            problems.append(
-                f"faces.{first}: the certificate has no box 8 goods list ([faces.{first}.goods] and its box)"
-            )
-    for face_name, face in layout.faces.items():
-        where = where_face = f"faces.{face_name}"
-        rects = {n: box_rect(b) for n, b in face.boxes.items()}
-        for number, rect in rects.items():
-            if not page.contains(rect):
-                problems.append(
-                    f"{where}: box {number} {rect.x:g},{rect.y:g} {rect.w:g}x{rect.h:g} mm lies outside "
-                    f"the {layout.width_mm:g}x{layout.height_mm:g} mm page"
-                )
-        numbers = list(rects)
-        for i, a in enumerate(numbers):
-            for b in numbers[i + 1 :]:
-                if rects[a].overlaps(rects[b]):
-                    problems.append(f"{where}: box {a} overlaps box {b}")
-        for number, box in face.boxes.items():
-            label_bottom = label_block(layout, number, box).bottom_mm
-            if label_bottom > rects[number].bottom:
-                problems.append(f"{where}: box {number}: its label does not fit the box")
-            for field in box.fields:
-                try:
-                    rect = field_rect(layout, field, number, box)
-                except ValueError as exc:
-                    problems.append(f"{where}: box {number}: field {field.source}: {exc}")
-                    continue
-                if not rects[number].contains(rect):
-                    problems.append(f"{where}: box {number}: field {field.source} lies outside the box")
-                elif rect.y < label_bottom - 1e-6:
-                    problems.append(f"{where}: box {number}: field {field.source} covers the label")
-        whole = Rect(0.0, 0.0, layout.width_mm, layout.height_mm)
-        placed = [(e.text, e) for e in face.texts]
-        placed += [(face.title, face.title_at)] if face.title and face.title_at else []
-        placed += [(face.footnotes[0], face.footnotes_at)] if face.footnotes and face.footnotes_at else []
-        for text, where in placed:
-            first_line = text_rect(layout, where, whole)
-            size_mm = (where.size or layout.style.label_size) * 25.4 / 72
-            first_line = Rect(first_line.x, first_line.y, first_line.w, size_mm)
-            for number, rect in rects.items():
-                if first_line.overlaps(rect):
-                    problems.append(f"{where_face}: the text {text[:40]!r} lies over box {number}")
-        for field in face.fields:
-            try:
-                rect = field_rect(layout, field, None, None)
-            except ValueError as exc:
-                problems.append(f"{where}: field {field.source}: {exc}")
-                continue
-            if not page.contains(rect):
-                problems.append(f"{where}: field {field.source} lies outside the page")
-        if face.goods is not None:
-            goods = face.goods
-            if goods.box not in face.boxes:
-                problems.append(f"{where}: goods.box {goods.box!r} is not a box of this face")
-                continue
-            top = rects[goods.box].y + goods.top
-            for col in goods.columns:
-                if col.box not in face.boxes:
-                    problems.append(f"{where}: goods column {col.source} is in unknown box {col.box!r}")
-                    continue
-                r = rects[col.box]
-                if col.x + col.w > r.w + 1e-6:
-                    problems.append(
-                        f"{where}: box {col.box}: goods column {col.source} is wider than the box"
-                    )
-                lbl = label_block(layout, col.box, face.boxes[col.box]).bottom_mm
-                if top < lbl - 1e-6:
-                    problems.append(
-                        f"{where}: box {col.box}: goods.top ({goods.top:g} mm) starts inside the label, "
-                        f"which ends {lbl - rects[goods.box].y:.1f} mm below the top of box {goods.box}"
-                    )
-            sources = [c.source for c in goods.columns]
-            if "item_no" not in sources or not ({"text", "description"} & set(sources)):
-                problems.append(f"{where}: goods needs an item_no column and a text or description column")
-            elif not any(c.box == goods.box and c.source != "item_no" for c in goods.columns):
-                problems.append(
-                    f"{where}: box {goods.box} (the goods box) needs a column of text besides the item "
-                    "number: the description belongs there, and lines it leaves empty are ruled off there"
-                )
-    if problems:
-        raise LayoutError("\n".join(f"{source}: {p}" for p in problems))
-
-
-def read_raw(path: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A layout file's TOML, with its ``base`` layout merged under it.
-
-    ``base = "eur1"`` (a built-in) or ``base = "other.toml"`` (beside the
-    file) lets a form that differs from another in a few places say only
-    those: EUR-MED is the EUR.1 with another header and box 7.
-    """
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LayoutError(f"{path}: layout file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise LayoutError(f"{path}: not a valid TOML layout: {exc}") from None
-    base = raw.pop("base", None)
-    if base is None:
-        return raw
-    if not isinstance(base, str):
-        raise LayoutError(f"{path}: base must be a layout name or a file name")
-    base_path = BUILTIN_DIR / f"{base}.toml" if "/" not in base and not base.endswith(".toml") else None
-    if base_path is None or not base_path.is_file():
-        base_path = path.parent / base
-    if str(base_path.resolve()) in chain:
-        raise LayoutError(f"{path}: base {base!r} loops back to itself")
-    parent = read_raw(base_path, (*chain, str(path.resolve())))
-    return _deep_merge(parent, raw)
-
-
-def load_layout_file(path: str | Path) -> Layout:
-    """A layout from a TOML file; its ``blank`` PDF is looked for beside it."""
-    path = Path(path)
-    layout = parse_layout(read_raw(path), str(path))
-    if path.resolve().parent != BUILTIN_DIR:
-        layout.set_source_dir(path.resolve().parent)
-    return layout
-
-
-ENTRY_POINT_GROUP = "eur1pdf.layouts"
-
-
-def _plugin_path(entry: EntryPoint) -> Path:
-    """What a plug-in registers: a TOML path, or a callable that returns one."""
-    try:
-        target = entry.load()
-        if callable(target):
-            target = target()
-    except Exception as exc:  # a broken plug-in must not take the others down with it
-        raise LayoutError(f"plug-in layout {entry.name!r} ({entry.value}) cannot be loaded: {exc}") from None
-    if not isinstance(target, str | Path):
-        raise LayoutError(
-            f"plug-in layout {entry.name!r} ({entry.value}) must give the path of its TOML file, "
-            f"got {type(target).__name__}"
-        )
-    return Path(target)
-
-
-@cache
-def plugin_entries() -> dict[str, EntryPoint]:
-    """Layouts other packages register through the ``eur1pdf.layouts`` entry-point group."""
-    return {e.name: e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name not in builtin_names()}
-
-
-def layout_names() -> list[str]:
-    """Every layout a certificate's ``form`` may name: built-ins, then plug-ins."""
-    return builtin_names() + sorted(plugin_entries())
-
-
-@cache
-def get_layout(name: str) -> Layout:
-    """A registered layout by name, loaded and validated once per process.
-
-    Only registered names are looked up: the name comes from the input's
-    ``form`` field and must never be taken as a path.
-    """
-    if name in builtin_names():
-        return load_layout_file(BUILTIN_DIR / f"{name}.toml")
-    entry = plugin_entries().get(name)
-    if entry is None:
-        raise UnknownLayoutError(f"unknown layout {name!r} (known: {', '.join(layout_names())})")
-    layout = load_layout_file(_plugin_path(entry))
-    if layout.name != name:
-        raise LayoutError(f"plug-in layout {name!r} ({entry.value}) loads a layout named {layout.name!r}")
-    return layout
-
-
-def geometry_json(layout: Layout) -> dict[str, Any]:
-    """Sheet 1 front as plain numbers: what `eur1pdf layouts show --json` prints."""
-    face = layout.certificate_face
-    boxes: dict[str, Any] = {}
-    for number, box in sorted(face.boxes.items(), key=lambda kv: _box_sort_key(kv[0])):
-        entry: dict[str, Any] = {"x": box.x, "y": box.y, "w": box.w, "h": box.h, "label": box.label}
-        boxes[number] = entry
-    goods = face.goods
-    if goods is not None:
-        columns = {}
-        for col in goods.columns:
-            r = box_rect(face.boxes[col.box])
-            columns[col.source] = {
-                "box": col.box,
-                "x": round(r.x + col.x, 3),
-                "y": round(r.y + goods.top, 3),
-                "w": col.w,
-                "h": round(r.bottom - layout.style.padding_mm - (r.y + goods.top), 3),
-            }
-        boxes[goods.box]["columns"] = columns
-    return {"name": layout.name, "page_size_mm": list(layout.page_size_mm), "boxes": boxes}
-
-
-def _box_sort_key(number: str) -> tuple[int, str]:
-    return (int(number), "") if number.isdigit() else (10**6, number)
-
+from eur1pdf.layouts.validation import check_geometry
 
 __all__ = [
+    "BUILTIN_DIR",
+    "ENTRY_POINT_GROUP",
     "Layout",
     "LayoutError",
     "builtin_names",
+    "check_geometry",
     "geometry_json",
     "get_layout",
     "layout_names",
     "load_layout_file",
     "parse_layout",
+    "plugin_entries",
+    "read_raw",
 ]

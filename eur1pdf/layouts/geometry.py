@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eur1pdf.layouts.schema import Box, FieldElement, Layout, TextElement
+from eur1pdf.layouts.schema import Box, FieldElement, Layout, Placement
 from eur1pdf.placement.text import FontMetrics, load_font, wrap
 
 PT_PER_MM = 72.0 / 25.4
@@ -94,7 +94,7 @@ def label_block(layout: Layout, number: str, box: Box) -> LabelBlock:
     return LabelBlock(num, num_w, lines, size, style.label_leading, bottom)
 
 
-def text_rect(layout: Layout, element: TextElement, origin: Rect) -> Rect:
+def text_rect(layout: Layout, element: Placement, origin: Rect) -> Rect:
     """Where a static text may wrap, in absolute mm (``origin`` is its box or page)."""
     pad = layout.style.padding_mm
     x = origin.x + element.x
@@ -115,6 +115,7 @@ def field_rect(layout: Layout, field: FieldElement, box_number: str | None, box:
             raise ValueError("a field outside a box needs x, y, w and h")
         top = label_block(layout, box_number, box).bottom_mm + layout.style.label_gap_mm
         return Rect(origin.x + pad, top, origin.w - 2 * pad, origin.bottom - pad - top)
-    if None in (field.x, field.y, field.w, field.h):
+    x, y, w, h = field.x, field.y, field.w, field.h
+    if x is None or y is None or w is None or h is None:
         raise ValueError("a field gives all of x, y, w and h, or none of them")
-    return Rect(origin.x + field.x, origin.y + field.y, field.w, field.h)  # type: ignore[arg-type]
+    return Rect(origin.x + x, origin.y + y, w, h)

@@ -10,9 +10,12 @@ is drawn from it and the data is placed by it, so the two cannot drift apart.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+if TYPE_CHECKING:
+    from eur1pdf.layouts.prepared import PreparedLayout
 
 Mm = Annotated[float, Field(ge=0, le=2000)]
 PositiveMm = Annotated[float, Field(gt=0, le=2000)]
@@ -49,6 +52,7 @@ GoodsSource = Literal[
     "item_no", "text", "marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass"
 ]
 ItemPart = Literal["marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass"]
+DEFAULT_TEXT_PARTS: tuple[ItemPart, ...] = ("marks", "packages", "description", "hs_code", "origin_criterion")
 
 
 class _LayoutModel(BaseModel):
@@ -150,9 +154,7 @@ class Goods(_LayoutModel):
     min_size: PointSize = 6.5
     leading: float = Field(default=1.2, ge=1.0, le=3.0)
     columns: list[GoodsColumn]
-    text_parts: list[ItemPart] = Field(
-        default_factory=lambda: ["marks", "packages", "description", "hs_code", "origin_criterion"]
-    )
+    text_parts: list[ItemPart] = Field(default_factory=lambda: list(DEFAULT_TEXT_PARTS))
     part_formats: dict[str, str] = Field(default_factory=dict)  # e.g. hs_code = "HS {}"
     separator: str = "; "
     item_number_format: str = "{n}"
@@ -262,6 +264,33 @@ class Marks(_LayoutModel):
     final: FinalMarks = Field(default_factory=FinalMarks)
 
 
+class _Derived:
+    """Holds a layout's prepared data outside the model's equality, copies and pickles.
+
+    The prepared data is derived from the fields: two layouts with equal fields
+    stay equal whatever each has prepared, and a pickled layout (sent to a
+    worker process) carries none of it (no fonts, no drawn pages): the
+    receiver prepares its own.
+    """
+
+    __slots__ = ("prepared",)
+
+    def __init__(self, prepared: PreparedLayout | None = None) -> None:
+        self.prepared = prepared
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Derived)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __reduce__(self) -> tuple[type[_Derived], tuple[()]]:
+        return (_Derived, ())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Derived:
+        return _Derived()
+
+
 class Layout(_LayoutModel):
     """A complete form: its faces and the sheets of the set."""
 
@@ -278,6 +307,28 @@ class Layout(_LayoutModel):
     sheets: list[Sheet] = Field(min_length=1)
 
     _source_dir: Path | None = PrivateAttr(default=None)
+    _derived: _Derived = PrivateAttr(default_factory=_Derived)
+
+    @property
+    def prepared(self) -> PreparedLayout:
+        """Everything derived from this layout alone (:mod:`eur1pdf.layouts.prepared`).
+
+        Made when the layout is parsed; a layout made otherwise (a copy with
+        changes, one unpickled in a worker) is prepared at first use: prepared
+        data that belongs to another object (a copy carries its original's) is
+        never used.
+        """
+        prepared = self._derived.prepared
+        if prepared is not None and prepared.layout is self:
+            return prepared
+        from eur1pdf.layouts.prepared import prepare  # prepared.py builds on this module
+
+        return prepare(self)
+
+    def keep_prepared(self, prepared: PreparedLayout) -> None:
+        """Called by :func:`eur1pdf.layouts.prepared.prepare` only (a new holder: a copy shares its
+        original's until it is prepared itself)."""
+        self._derived = _Derived(prepared)
 
     def set_source_dir(self, folder: Path) -> None:
         """Where a user's or plug-in's layout file lives: its blank PDF is beside it."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 from eur1pdf.artwork.qr import qr_image
 from eur1pdf.certificate.model import ITEM_FIELD_BOXES, Certificate
 from eur1pdf.errors import FitError
-from eur1pdf.layouts.geometry import field_rect, font_for, mm_to_pt
-from eur1pdf.layouts.schema import Box, Face, FieldElement, Layout
-from eur1pdf.perlayout import PerLayout
+from eur1pdf.layouts.geometry import font_for, mm_to_pt
+from eur1pdf.layouts.prepared import PreparedField, PreparedLayout
+from eur1pdf.layouts.schema import Face, Layout
 from eur1pdf.placement.drawables import Page, TextRun, text_block
 from eur1pdf.placement.field_sources import Context, field_box, source_field, source_lines
 from eur1pdf.placement.goods import place_goods
@@ -24,59 +24,32 @@ def _describe(box_number: str | None, field_path: str) -> str:
 
 
 def place_field(
-    cert: Certificate,
-    layout: Layout,
-    field: FieldElement,
-    box_number: str | None,
-    box: Box | None,
-    ctx: Context | None = None,
-) -> list:
-    paragraphs = source_lines(cert, field.source, ctx)
-    if not paragraphs:
-        return []
-    return list(_FITTED.get(layout, (id(field), box_number, tuple(paragraphs)), field, box))
-
-
-class _FittedFields:
-    """A field's runs for a given text, remembered per layout.
+    cert: Certificate, layout: PreparedLayout, prepared: PreparedField, ctx: Context | None = None
+) -> tuple[TextRun, ...]:
+    """A field's runs for the certificate's text.
 
     The runs depend on the layout, the field and its text alone, and a batch
     prints the same exporter, countries and declaration on certificate after
-    certificate: measuring and fitting them once is enough. Runs are frozen
-    values, safe to share. Entries hold their layout and field, so their
-    identities cannot be reused while the entry lives.
+    certificate: they are fitted once and kept with the prepared layout (a
+    bounded memo). Runs are frozen values, safe to share.
     """
-
-    MAX_ENTRIES = 4096
-
-    def __init__(self) -> None:
-        self._runs: dict[tuple[int, tuple], tuple[Layout, FieldElement, tuple[TextRun, ...]]] = {}
-
-    def get(self, layout: Layout, key: tuple, field: FieldElement, box: Box | None) -> tuple[TextRun, ...]:
-        found = self._runs.get((id(layout), key))
-        if found is not None and found[0] is layout and found[1] is field:
-            return found[2]
-        _, box_number, paragraphs = key
-        runs = tuple(_fit_field(layout, field, box_number, box, list(paragraphs)))
-        if len(self._runs) >= self.MAX_ENTRIES:
-            self._runs.clear()
-        self._runs[(id(layout), key)] = (layout, field, runs)
-        return runs
+    paragraphs = source_lines(cert, prepared.field.source, ctx)
+    if not paragraphs:
+        return ()
+    key = (prepared, tuple(paragraphs))
+    runs = layout.fitted.get(key)
+    if runs is None:
+        runs = tuple(_fit_field(layout.layout, prepared, paragraphs))
+        layout.remember_fitted(key, runs)
+    return runs
 
 
-_FITTED = _FittedFields()
-_RECTS = PerLayout()  # a field's rectangle: under its box's label, which takes measuring to place
-
-
-def _fit_field(
-    layout: Layout, field: FieldElement, box_number: str | None, box: Box | None, paragraphs: list[str]
-) -> list[TextRun]:
+def _fit_field(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -> list[TextRun]:
+    field, box_number, rect = prepared.field, prepared.box_number, prepared.rect
     path = source_field(field.source)
     font = font_for(layout, field.font)
     for text in paragraphs:
         check_glyphs(font, text, path)
-    key = (id(field), box_number, id(box))
-    rect = _RECTS.get(layout, key, lambda: field_rect(layout, field, box_number, box))
     style = layout.style
     max_size = field.size or style.data_size
     min_size = min(field.min_size or style.data_min_size, max_size)
@@ -109,11 +82,9 @@ def place_face(
     cert: Certificate, layout: Layout, face_name: str, face: Face, sheet: int, ctx: Context | None = None
 ) -> Page:
     page = Page(mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm), face_name, sheet)
-    for number, box in face.boxes.items():
-        for field in box.fields:
-            page.items += place_field(cert, layout, field, number, box, ctx)
-    for field in face.fields:
-        page.items += place_field(cert, layout, field, None, None, ctx)
+    prepared = layout.prepared
+    for field in prepared.face_of(face).fields:  # the box fields in box order, then the face's
+        page.items += place_field(cert, prepared, field, ctx)
     if face.goods is not None:
         page.items += place_goods(cert.items, layout, face)
     if face.qr is not None and ctx is not None and ctx.final and ctx.link:

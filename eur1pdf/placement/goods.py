@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from eur1pdf.certificate.model import Item
 from eur1pdf.errors import GoodsOverflowError
-from eur1pdf.layouts.geometry import box_rect, font_for, mm_to_pt
-from eur1pdf.layouts.schema import Face, Goods, GoodsColumn, Layout
-from eur1pdf.perlayout import PerLayout
+from eur1pdf.layouts.geometry import font_for
+from eur1pdf.layouts.prepared import CellSources, GoodsGeometry, PreparedGoods, cell_sources
+from eur1pdf.layouts.schema import Face, Goods, Layout
 from eur1pdf.placement.drawables import Drawable, Line, TextRun, aligned_x
 from eur1pdf.placement.text import (
     FontMetrics,
@@ -35,86 +35,36 @@ MARK_GAP_PT = 1.0  # between the last item's descenders and the end line
 MARK_CHARS = {"stars": "*", "backslashes": "\\"}
 
 
-@dataclass(frozen=True)
-class ColumnGeometry:
-    column: GoodsColumn
-    left: float  # pt
-    width: float  # pt
-
-
-@dataclass(frozen=True)
-class GoodsGeometry:
-    """The goods area in PDF points (origin bottom-left)."""
-
-    top: float
-    bottom: float
-    left: float  # inner left edge of the goods box
-    right: float  # inner right edge of the goods box
-    mark_right: float  # the end line runs on through the columns' boxes (8 and 9)
-    columns: tuple[ColumnGeometry, ...]
-
-
-_GEOMETRY = PerLayout()
+def prepared_goods(layout: Layout, face: Face) -> PreparedGoods:
+    """The goods list of ``face``, prepared with its layout (geometry, cell sources, filler span)."""
+    prepared = layout.prepared.face_of(face).goods
+    assert prepared is not None, "the face has no goods list"
+    return prepared
 
 
 def goods_geometry(layout: Layout, face: Face) -> GoodsGeometry:
-    """The goods area of ``face``, computed once per layout and face."""
-    return _GEOMETRY.get(layout, id(face), lambda: _goods_geometry(layout, face))
+    """The goods area of ``face``, prepared once with its layout."""
+    return prepared_goods(layout, face).geometry
 
 
-def _goods_geometry(layout: Layout, face: Face) -> GoodsGeometry:
-    goods = face.goods
-    assert goods is not None
-    page_h = layout.height_mm
-    pad = layout.style.padding_mm
-    main = box_rect(face.boxes[goods.box])
-    cols = []
-    for col in goods.columns:
-        r = box_rect(face.boxes[col.box])
-        cols.append(ColumnGeometry(col, mm_to_pt(r.x + col.x), mm_to_pt(col.w)))
-    mark_right = max(mm_to_pt(box_rect(face.boxes[c.box]).right - pad) for c in goods.columns)
-    return GoodsGeometry(
-        top=mm_to_pt(page_h - (main.y + goods.top)),
-        bottom=mm_to_pt(page_h - (main.bottom - pad)),
-        left=mm_to_pt(main.x + pad),
-        right=mm_to_pt(main.right - pad),
-        mark_right=mark_right,
-        columns=tuple(cols),
-    )
-
-
-def item_cells(item: Item, number: int, goods: Goods) -> dict[str, str]:
+def item_cells(item: Item, number: int, goods: Goods, sources: CellSources) -> dict[str, str]:
     """What each column shows for one item; parts without a column go into ``text``."""
-    in_text, own_columns = _cell_sources(goods)
     cells: dict[str, str] = {"item_no": goods.item_number_format.format(n=number)}
-    parts = [fmt.format(value) if fmt else value for part, fmt in in_text if (value := getattr(item, part))]
+    parts = [
+        fmt.format(value) if fmt else value for part, fmt in sources.in_text if (value := getattr(item, part))
+    ]
     cells["text"] = goods.separator.join(parts)
-    for source in own_columns:  # a column has its own heading: the value alone
+    for source in sources.own_columns:  # a column has its own heading: the value alone
         cells[source] = getattr(item, source) or ""
     return cells
-
-
-_SOURCES = PerLayout()
-
-
-def _cell_sources(goods: Goods) -> tuple[tuple[tuple[str, str | None], ...], tuple[str, ...]]:
-    """The parts joined into ``text`` (each with its format, if any) and the columns that show
-    one field alone, once per layout."""
-
-    def make() -> tuple[tuple[tuple[str, str | None], ...], tuple[str, ...]]:
-        own = {c.source for c in goods.columns}
-        return (
-            tuple((part, goods.part_formats.get(part)) for part in goods.text_parts if part not in own),
-            tuple(sorted(own - {"item_no", "text"})),
-        )
-
-    return _SOURCES.get(goods, "cell sources", make)
 
 
 _ITEM_TEXTS = ("marks", "packages", "description", "hs_code", "origin_criterion", "gross_mass")
 
 
-def check_item_glyphs(items: Sequence[Item], font: FontMetrics, goods: Goods, offset: int = 0) -> None:
+def check_item_glyphs(
+    items: Sequence[Item], font: FontMetrics, prepared: PreparedGoods, offset: int = 0
+) -> None:
     texts = [getattr(item, part) or "" for item in items for part in _ITEM_TEXTS]
     if not font.characters.issuperset("".join(texts)):  # the common case is one pass: all drawable
         for i, item in enumerate(items):
@@ -122,21 +72,18 @@ def check_item_glyphs(items: Sequence[Item], font: FontMetrics, goods: Goods, of
                 value = getattr(item, part)
                 if value:
                     check_glyphs(font, value, f"items[{i + offset}].{part}")
-    check_format_glyphs(goods, font)
+    check_format_glyphs(prepared, font)
 
 
-def check_format_glyphs(goods: Goods, font: FontMetrics) -> None:
-    """The layout's own goods texts (separator, part formats, item numbers), checked once per layout."""
-
-    def check() -> bool:
-        for fmt in (goods.separator, *goods.part_formats.values(), goods.item_number_format):
-            check_glyphs(font, fmt.replace("{}", "").replace("{n}", "0"), "layout goods format")
-        return True  # remembered only when nothing was missing
-
-    _FORMATS_CHECKED.get(goods, ("formats", font), check)
-
-
-_FORMATS_CHECKED = PerLayout()
+def check_format_glyphs(prepared: PreparedGoods, font: FontMetrics) -> None:
+    """The layout's own goods texts (separator, part formats, item numbers), checked once per
+    prepared layout (``font``: the layout's data font, the same every time)."""
+    if prepared.formats_checked:
+        return
+    goods = prepared.goods
+    for fmt in (goods.separator, *goods.part_formats.values(), goods.item_number_format):
+        check_glyphs(font, fmt.replace("{}", "").replace("{n}", "0"), "layout goods format")
+    prepared.formats_checked = True  # remembered only when nothing was missing
 
 
 def wrap_rows(
@@ -149,7 +96,8 @@ def wrap_rows(
 ) -> list[dict[str, list[str]]]:
     """Each item's lines per column at ``size`` (``cells``: the items' cells, when known)."""
     if cells is None:
-        cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
+        sources = cell_sources(goods)
+        cells = [item_cells(item, i + 1, goods, sources) for i, item in enumerate(items)]
     return [
         {
             cg.column.source: wrap_paragraphs(font, [row[cg.column.source]], size, cg.width)
@@ -185,9 +133,10 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
     goods = face.goods
     assert goods is not None
     font = font_for(layout, "data")
-    geom = goods_geometry(layout, face)
+    prepared = prepared_goods(layout, face)
+    geom = prepared.geometry
     # the items' own texts were checked with the whole certificate (placement.check_certificate_glyphs)
-    check_format_glyphs(goods, font)
+    check_format_glyphs(prepared, font)
     if goods.max_items is not None and len(items) > goods.max_items:
         raise GoodsOverflowError(
             f"box 8 (goods): {len(items)} items, but this form takes at most {goods.max_items} "
@@ -195,7 +144,7 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
             f"certificates",
             items_that_fit=goods.max_items,
         )
-    cells = [item_cells(item, i + 1, goods) for i, item in enumerate(items)]
+    cells = [item_cells(item, i + 1, goods, prepared.cells) for i, item in enumerate(items)]
     widths = [cg.width for cg in geom.columns]
     # each cell measured once; each size tried then only counts lines (no lines are built)
     measured = [[measure(font, cell[cg.column.source]) for cg in geom.columns] for cell in cells]
@@ -227,7 +176,7 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
     def result(size: float) -> GoodsFit:
         if size not in tried:  # known to fit, never counted
             fits(size)
-        rows = [
+        rows: list[dict[str, list[str]]] = [
             {
                 cg.column.source: list(m.wrap(font, size, cg.width))
                 for cg, m in zip(geom.columns, row, strict=True)
@@ -294,8 +243,9 @@ def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[
     goods = face.goods
     assert goods is not None
     font = font_for(layout, "data")
-    geom = goods_geometry(layout, face)
-    check_item_glyphs(items, font, goods)
+    prepared = prepared_goods(layout, face)
+    geom = prepared.geometry
+    check_item_glyphs(items, font, prepared)
     size = goods.min_size
     cap = capacity(goods, geom, font, size)
     limit = goods.max_items or len(items)
@@ -304,7 +254,8 @@ def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[
     used = 0
     for i, item in enumerate(items):
         # numbering restarts on each certificate, so wrap with the number it will carry
-        height = row_height(wrap_rows([item], goods, geom, font, size)[0])
+        cells = [item_cells(item, 1, goods, prepared.cells)]
+        height = row_height(wrap_rows([item], goods, geom, font, size, cells)[0])
         if height > cap:
             raise GoodsOverflowError(
                 f"items[{i}] (box 8): item {i + 1} alone needs {height} lines at {size:g} pt, more "
@@ -319,26 +270,6 @@ def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[
     if current:
         chunks.append(current)
     return chunks
-
-
-def _filler_span(layout: Layout, face: Face, geom: GoodsGeometry) -> tuple[tuple[str, ...], float, float]:
-    """The text columns of box 8 (not the item number) and the span a filler line covers, once per
-    layout and face (the span depends on where the face's boxes are, not on the goods settings alone)."""
-    goods = face.goods
-    assert goods is not None
-
-    def make() -> tuple[tuple[str, ...], float, float]:
-        text_columns = [
-            cg for cg in geom.columns if cg.column.box == goods.box and cg.column.source != "item_no"
-        ]
-        left = min(cg.left for cg in text_columns)
-        right = max(cg.left + cg.width for cg in text_columns)
-        return tuple(cg.column.source for cg in text_columns), left, right
-
-    return _FILLER.get(layout, ("filler span", id(face)), make)
-
-
-_FILLER = PerLayout()
 
 
 def _fill_blank_lines(
@@ -356,7 +287,7 @@ def _fill_blank_lines(
     The notes forbid blank lines between items: a line with nothing in it is
     a place to add something later, so it is struck through like unused space.
     ``used``: the lines the item's box 8 text takes; ``height``: all its lines;
-    ``left``, ``right``: the span of box 8's text columns (:func:`_filler_span`).
+    ``left``, ``right``: the span of box 8's text columns (the prepared ``FillerSpan``).
     """
     lines: list[Drawable] = []
     for j in range(used, height):
@@ -371,14 +302,15 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
     assert goods is not None
     fitted = fit_goods(items, layout, face)
     font = font_for(layout, "data")
-    geom = goods_geometry(layout, face)
+    prepared = prepared_goods(layout, face)
+    geom = prepared.geometry
     size, lead = fitted.size, fitted.size * goods.leading
     first_baseline = geom.top - size * font.ascent
     out: list[Drawable] = []
     line_index = 0
     whole_item = ("item_no", "text")  # columns whose runs belong to the item, not to one of its fields
     columns = [(cg, cg.column.source, cg.column.align, cg.column.source in whole_item) for cg in geom.columns]
-    text_sources, filler_left, filler_right = _filler_span(layout, face, geom)
+    filler = prepared.filler
     for i, row in enumerate(fitted.rows):
         height = 1
         for cg, source, align, of_item in columns:
@@ -392,10 +324,10 @@ def place_goods(items: Sequence[Item], layout: Layout, face: Face) -> list[Drawa
                     x = aligned_x(cg.left, cg.width, font.width(text, size), align)
                 y = first_baseline - (line_index + j) * lead
                 out.append(TextRun(text, x, y, font, size, cg.column.box, field))
-        used = max([len(row[source]) for source in text_sources])  # box 8's text lines of this item
+        used = max([len(row[source]) for source in filler.sources])  # box 8's text lines of this item
         if used < height:
             top = first_baseline - line_index * lead
-            out += _fill_blank_lines(used, height, filler_left, filler_right, top, size, lead, goods)
+            out += _fill_blank_lines(used, height, filler.left, filler.right, top, size, lead, goods)
         line_index += height
     last_bottom = first_baseline - (line_index - 1) * lead - size * font.descent
     mark_y = last_bottom - MARK_GAP_PT

@@ -15,7 +15,6 @@ from eur1pdf.certificate.model import Certificate
 from eur1pdf.errors import LayoutError
 from eur1pdf.layouts import get_layout, layout_names
 from eur1pdf.layouts.schema import Layout
-from eur1pdf.perlayout import PerLayout
 from eur1pdf.rules.agreements import Agreement, agreements, is_group, member_state, names_the_union
 from eur1pdf.rules.findings import (
     AGREEMENT_UNKNOWN,
@@ -130,20 +129,8 @@ def _consignee_and_destination(
 
 
 def _prints_cumulation(layout: Layout) -> bool:
-    """A form has a cumulation statement when its layout has the check boxes for it (once per layout)."""
-    return _CUMULATION.get(
-        layout,
-        "prints cumulation",
-        lambda: any(
-            f.source.startswith("cumulation.")
-            for face in layout.faces.values()
-            for box in face.boxes.values()
-            for f in box.fields
-        ),
-    )
-
-
-_CUMULATION = PerLayout()
+    """A form has a cumulation statement when its layout has the check boxes for it (prepared once)."""
+    return layout.prepared.prints_cumulation
 
 
 @check
