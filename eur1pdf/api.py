@@ -144,11 +144,14 @@ def _document_spec(
     matrix = None
     if options.printer is not None:  # one transformation of the data layer, for this layout
         matrix = options.printer.for_layout(layout.name).matrix(mm_to_pt(layout.height_mm))
-    marks, marks_pages = None, None
+    marks, marks_pages, marks_kind = None, None, None
     if options.draft:
-        marks = draft_layer(layout)
+        marks, marks_kind = draft_layer(layout), "draft"
     elif options.final:
         marks, marks_pages = final_layer(layout, [page.sheet for page in planned.pages])
+        marks_kind = "final"
+    # the shared objects are kept with the prepared layout, under names for its blank and marks
+    background_key = background if isinstance(background, bytes) else None if background is None else "drawn"
     return DocumentSpec(
         pages=planned.pages,
         title=f"{layout.title} {cert.serial}" if cert.serial else layout.title,
@@ -158,6 +161,8 @@ def _document_spec(
         data_matrix=matrix,
         marks=marks,
         marks_pages=marks_pages,
+        template_cache=layout.prepared.templates,
+        template_key=(background_key, marks_kind),
     )
 
 

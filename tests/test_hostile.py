@@ -499,14 +499,16 @@ def test_a_users_blank_keeps_every_digit_of_its_numbers(tmp_path, example):
 
 def test_an_end_mark_does_not_defeat_the_caches(example):
     """Found by review: each render with an end mark built a new layout, so nothing was reused."""
-    from eur1pdf.pdf import document as compose
+    from eur1pdf import get_layout
 
     options = FillOptions(end_mark="stars", sheets=(1,))
     render(example, options)
-    before = len(compose._TEMPLATES)
+    templates = get_layout(example["form"]).prepared.variant("stars").prepared.templates
+    made = dict(templates)
+    assert made  # the shared objects of the variant's blank and marks are kept with it
     for serial in ("B 1", "B 2", "B 3"):
         render(dict(example, serial=serial), options)
-    assert len(compose._TEMPLATES) == before
+    assert templates == made  # the same objects: nothing was made again
 
 
 def test_rendering_on_threads_with_tiny_caches(example, monkeypatch):

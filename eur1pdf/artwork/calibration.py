@@ -10,6 +10,7 @@ Printed through a profile, the same marks show whether the correction works.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,7 +110,7 @@ class _Sheet:
         x_pt = mm_to_pt(x) - (font.width(text, size) if right else 0.0)
         self.page.items.append(TextRun(text, x_pt, mm_to_pt(self.height - baseline), font, size))
 
-    def add(self, items: list[Drawable]) -> None:
+    def add(self, items: Sequence[Drawable]) -> None:
         self.page.items.extend(items)
 
 

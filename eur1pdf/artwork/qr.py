@@ -25,8 +25,8 @@ def qr_pixels(text: str) -> tuple[bytes, int]:
     """The symbol with its quiet zone: 8-bit grey pixels (one per module) and the side in modules."""
     symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     image = zxingcpp.write_barcode_to_image(symbol, scale=1, add_quiet_zones=True)
-    view = memoryview(image)
-    rows, columns = view.shape[:2]
+    view = memoryview(image)  # type: ignore[arg-type]  # zxing-cpp's Image has the buffer protocol; its stub omits it
+    rows, columns = (view.shape or (0, 0))[:2]
     if rows != columns:  # pragma: no cover - a QR code is square
         raise ValueError(f"QR code of {columns} x {rows} modules")
     return view.tobytes(), columns

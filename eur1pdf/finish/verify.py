@@ -56,10 +56,10 @@ def _data_layer_text(pdf: pikepdf.Pdf) -> list[str]:
     """Per page, the characters of the data layer alone (no form, no watermark)."""
     out = pikepdf.new()
     for page in pdf.pages:
-        xobjects = page.Resources.get("/XObject", {})
-        if "/Data" not in xobjects:
+        resources = page.Resources
+        if "/XObject" not in resources or "/Data" not in resources.XObject:
             raise NotACertificate("a page has no eur1pdf data layer")
-        data = out.copy_foreign(xobjects["/Data"])
+        data = out.copy_foreign(resources.XObject["/Data"])
         new = pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
             MediaBox=pikepdf.Array(list(page.MediaBox)),  # a copy: the box belongs to the other PDF

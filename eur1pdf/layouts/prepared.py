@@ -25,8 +25,9 @@ prepared once per mark by :meth:`PreparedLayout.variant` and kept there.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eur1pdf.layouts.geometry import Rect, box_rect, field_rect, mm_to_pt
 from eur1pdf.layouts.schema import Box, Face, FieldElement, Goods, GoodsColumn, Layout
@@ -120,6 +121,8 @@ class PreparedLayout:
     blank: list[Page] | None = None  # drawn by artwork.blank at first use
     draft_marks: list[Page] | None = None  # drawn by artwork.marks at first use
     final_marks: FinalMarksLayer | None = None  # drawn by artwork.marks at first use
+    # the PDF writer's shared objects for this layout's blank and marks (pdf.document.template fills it)
+    templates: dict[Hashable, Any] = field(default_factory=dict)
     _variants: dict[str, Layout] = field(default_factory=dict)
 
     def face_of(self, face: Face) -> PreparedFace:

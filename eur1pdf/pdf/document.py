@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -100,8 +99,9 @@ def _build_template(
     marks: Sequence[Page] | None,
     wanted: tuple[int, ...],
 ) -> Template:
-    drawn_faces = [] if background is None or isinstance(background, bytes) else faces
-    static = [(background[i], ContentWriter()) for i in drawn_faces]  # type: ignore[index]
+    drawn: Sequence[Page] = () if background is None or isinstance(background, bytes) else background
+    drawn_faces = faces if drawn else ()
+    static = [(drawn[i], ContentWriter()) for i in drawn_faces]
     static += [(marks[i], ContentWriter()) for i in wanted] if marks is not None else []
     codepoints: dict[FontMetrics, set[int]] = {}
     for page, writer in static:
@@ -130,8 +130,8 @@ def _build_template(
     )
 
 
-_TEMPLATES: OrderedDict[tuple, tuple[tuple[object, object], Template]] = OrderedDict()
-_TEMPLATES_LOCK = threading.Lock()
+TemplateCache = MutableMapping[Hashable, Template]
+_TEMPLATES_LOCK = threading.Lock()  # render_many may run on a thread pool
 
 
 def template(
@@ -139,26 +139,29 @@ def template(
     faces: tuple[int, ...],
     marks: Sequence[Page] | None,
     wanted: tuple[int, ...],
+    cache: TemplateCache | None = None,
+    key: Hashable = None,
 ) -> Template:
-    """The shared objects for this background, faces and marks, made once per process.
+    """The shared objects for this background, faces and marks.
 
-    Drawn backgrounds and marks are the same objects for every certificate
-    (cached per layout), so they are keyed by identity and kept alive with
-    the entry; a user's blank is keyed by its bytes.
+    ``cache`` belongs to the caller, who knows what ``key`` (its name for this
+    background and these marks) stands for: a prepared layout keeps one, so
+    the objects are serialised once per process and layout; it holds at most
+    ``TEMPLATE_CACHE_SIZE`` entries, the least recently used going first.
     """
-    bg_key = background if isinstance(background, bytes) else id(background)
-    key = (bg_key, faces, id(marks), wanted)
-    with _TEMPLATES_LOCK:  # render_many may run on a thread pool
-        found = _TEMPLATES.get(key)
-        same = found is not None and found[0][1] is marks  # ids can be reused once objects die
-        if same and (isinstance(background, bytes) or found[0][0] is background):
-            _TEMPLATES.move_to_end(key)
-            return found[1]  # type: ignore[index]
+    if cache is None:
+        return _build_template(background, faces, marks, wanted)
+    full_key = (key, faces, wanted)
+    with _TEMPLATES_LOCK:
+        found = cache.get(full_key)
+        if found is not None:
+            cache[full_key] = cache.pop(full_key)  # most recently used last
+            return found
     made = _build_template(background, faces, marks, wanted)
     with _TEMPLATES_LOCK:
-        _TEMPLATES[key] = ((background, marks), made)
-        if len(_TEMPLATES) > TEMPLATE_CACHE_SIZE:
-            _TEMPLATES.popitem(last=False)
+        cache[full_key] = made
+        while len(cache) > TEMPLATE_CACHE_SIZE:
+            del cache[next(iter(cache))]
     return made
 
 
@@ -202,6 +205,8 @@ class DocumentSpec:
     marks_pages: Sequence[int | None] | None = None
     metadata: Mapping[str, str] | None = None
     attachment: tuple[str, bytes] | None = None
+    template_cache: TemplateCache | None = None  # where the shared objects are kept (None: made anew)
+    template_key: Hashable = None  # the caller's name for this background and these marks
 
 
 def compose(spec: DocumentSpec) -> bytes:
@@ -212,7 +217,7 @@ def compose(spec: DocumentSpec) -> bytes:
         tuple(sorted({spec.face_index[p.face] for p in spec.pages})) if spec.background is not None else ()
     )
     wanted = tuple(sorted({m for m in marks_pages if m is not None}))
-    shared = template(spec.background, faces, spec.marks, wanted)
+    shared = template(spec.background, faces, spec.marks, wanted, spec.template_cache, spec.template_key)
     writers = [ContentWriter().draw(page.items) for page in spec.pages]
     body = Body(1)
     font_refs = _write_fonts(body, shared, writers)
@@ -243,13 +248,13 @@ def _write_fonts(body: Body, shared: Template, writers: Sequence[ContentWriter])
     extra = sorted((f for f in data_chars if f not in shared.codepoints), key=lambda f: f.name)
     none: frozenset[int] = frozenset()
     font_refs: dict[FontMetrics, int] = {}
-    for font in (*shared.fonts, None, *extra):
-        if font is None:  # the template's objects follow its fonts
+    for fonts in (shared.fonts, extra):
+        for font in fonts:
+            font_refs[font] = body.next_number
+            fixed = shared.codepoints.get(font, none)
+            body.extend(font_objects(font, fixed, data_chars.get(font, ()), body.next_number))
+        if fonts is shared.fonts:  # the template's objects follow its fonts
             body.extend(shared.body)
-            continue
-        font_refs[font] = body.next_number
-        fixed = shared.codepoints.get(font, none)
-        body.extend(font_objects(font, fixed, data_chars.get(font, ()), body.next_number))
     return font_refs
 
 
