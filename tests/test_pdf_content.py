@@ -9,6 +9,7 @@ inside a text object. What it records is compared with the drawables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pikepdf
@@ -19,6 +20,7 @@ from eur1pdf.pdf.content import ContentWriter, image_object
 from eur1pdf.pdf.syntax import Body, array, dictionary, document, ref, stream
 from eur1pdf.placement.drawables import (
     Circle,
+    Drawable,
     Group,
     Line,
     Picture,
@@ -80,7 +82,7 @@ def operations(content: bytes) -> list[tuple[str, list]]:
     """The operators of ``content`` with their operands, as pikepdf parses them."""
     pdf = pikepdf.Pdf.new()
     parsed = pikepdf.parse_content_stream(pikepdf.Stream(pdf, content))
-    return [(str(operator), list(operands)) for operands, operator in parsed]
+    return [(str(instruction.operator), list(instruction.operands)) for instruction in parsed]
 
 
 def interpret(content: bytes) -> Drawn:
@@ -159,7 +161,7 @@ def test_each_run_is_drawn_with_its_font_size_colour_position_and_glyphs(regular
         TextRun("Zürich – Ωmega", 10.25, 760, regular, 8.5, color=BLUE),
         TextRun("No A 123456", 400, 800, bold, 12, color=RED),
     ]
-    items = [runs[0], runs[1], Line(0, 775, 595, 775), runs[2], runs[3]]
+    items: list[Drawable] = [runs[0], runs[1], Line(0, 775, 595, 775), runs[2], runs[3]]
     items += [Group((1, 0, 0, 1, 0, 0), (TextRun("DRAFT", 0, 0, bold, 40, color=GREY),), 0.25), runs[4]]
     drawn = interpret(ContentWriter().draw(items).content())
     expected = [(r.font.name, r.size, r.color, r.x, r.y, glyph_ids(r.font, r.text)) for r in runs]
@@ -172,7 +174,7 @@ def test_each_run_is_drawn_with_its_font_size_colour_position_and_glyphs(regular
 def test_text_state_survives_a_group_and_a_line(regular) -> None:
     """After Q the writer must not assume the group's colour or font: the outer ones are back."""
     inner = TextRun("inner", 0, 0, regular, 30, color=RED)
-    items = [
+    items: list[Drawable] = [
         TextRun("before", 10, 10, regular, 9, color=BLUE),
         Group((0.7, 0.7, -0.7, 0.7, 100, 100), (inner, Line(0, 0, 5, 5, color=RED, width=3)), 0.5),
         TextRun("after", 10, 20, regular, 9, color=BLUE),
@@ -243,7 +245,7 @@ def _repeated() -> Repeated:
     return Repeated((band,), ((0, 0), (0, 10), (0, 20)))
 
 
-SCENES = {
+SCENES: dict[str, Callable[[FontMetrics, FontMetrics], list[Drawable]]] = {
     "nothing": lambda r, b: [],
     "text": lambda r, b: [TextRun("a", 0, 0, r, 9), TextRun("b", 0, 9, b, 9)],
     "lines only": lambda r, b: [Line(0, 0, 1, 1), RectShape(0, 0, 5, 5)],
@@ -315,6 +317,7 @@ def test_image_object_reads_back_as_the_same_grey_pixels() -> None:
     root = body.add(dictionary({"Type": b"/Catalog", "Pages": ref(pages)}))
     pdf = assert_valid_pdf(document(body, root, None))
     ((name, raw),) = pdf.pages[0].Resources.XObject.items()
+    assert isinstance(raw, pikepdf.Stream)
     decoded = pikepdf.PdfImage(raw)
     assert (decoded.width, decoded.height, decoded.bits_per_component) == (16, 16, 8)
     assert str(decoded.colorspace) == "/DeviceGray"

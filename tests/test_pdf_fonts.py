@@ -52,7 +52,7 @@ def composed(runs) -> bytes:
     return compose([page], None, {}, "Fonts test", dt.date(2024, 5, 17))
 
 
-def font_objects_of(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Dictionary]:
+def font_objects_of(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
     """Resource name -> Type0 font, from the page's data form."""
     data_form = pdf.pages[0].Resources.XObject.Data
     return {str(key)[1:]: value for key, value in data_form.Resources.Font.items()}
@@ -125,7 +125,7 @@ def test_subset_embeds_the_glyphs_used_and_not_others(composed: bytes, regular) 
     assert "GSUB" not in subset and "name" not in subset
 
 
-def _to_unicode(font: pikepdf.Dictionary) -> dict[int, str]:
+def _to_unicode(font: pikepdf.Object) -> dict[int, str]:
     cmap = font.ToUnicode.read_bytes().decode("ascii")
     pairs = re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", cmap)
     return {int(gid, 16): bytes.fromhex(text).decode("utf-16-be") for gid, text in pairs}

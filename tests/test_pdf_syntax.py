@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pikepdf
 import pytest
@@ -29,7 +29,7 @@ from eur1pdf.pdf.syntax import (
 from tests.pdf_checks import assert_valid_pdf, one_page_document
 
 
-def parsed(serialised: bytes) -> object:
+def parsed(serialised: bytes) -> Any:  # a pikepdf object, whose attributes are the PDF's keys
     """What a PDF reader makes of one serialised value."""
     return pikepdf.Object.parse(serialised)
 
@@ -174,7 +174,14 @@ def test_rect_is_an_array_of_numbers() -> None:
 class ReadStream(NamedTuple):
     data: bytes  # decoded
     raw: bytes  # as stored
-    entries: pikepdf.Dictionary
+    type_name: str  # the /Type entry
+
+
+def number_after(pattern: bytes, data: bytes) -> bytes:
+    """The first group of ``pattern`` in ``data`` (the test fails if it is not there)."""
+    match = re.search(pattern, data)
+    assert match is not None, pattern
+    return match.group(1)
 
 
 def stream_in_document(body: bytes) -> ReadStream:
@@ -185,18 +192,18 @@ def stream_in_document(body: bytes) -> ReadStream:
     root = objects.add(dictionary({"Type": b"/Catalog", "Pages": ref(pages)}))
     with pikepdf.open(io.BytesIO(document(objects, root, None))) as pdf:
         read = pdf.get_object(number, 0)
-        return ReadStream(read.read_bytes(), read.read_raw_bytes(), pikepdf.Dictionary(read.stream_dict))
+        return ReadStream(read.read_bytes(), read.read_raw_bytes(), str(read.stream_dict.get("/Type")))
 
 
 def test_uncompressed_stream_has_its_exact_length_and_no_filter() -> None:
     data = b"0 0 m 10 10 l S\n" * 20
     body = stream({"Type": b"/XObject"}, data, compress=False)
     assert b"/Filter" not in body
-    assert re.search(rb"/Length (\d+)", body).group(1) == b"%d" % len(data)
+    assert number_after(rb"/Length (\d+)", body) == b"%d" % len(data)
     assert body.endswith(b"\nstream\n" + data + b"\nendstream")
     read = stream_in_document(body)
     assert read.data == data
-    assert read.entries.Type == pikepdf.Name.XObject
+    assert read.type_name == "/XObject"
 
 
 def test_compressed_stream_is_flate_encoded_and_decodes_to_the_data() -> None:
@@ -204,7 +211,7 @@ def test_compressed_stream_is_flate_encoded_and_decodes_to_the_data() -> None:
     body = stream({}, data)
     assert b"/Filter /FlateDecode" in body
     encoded = body.split(b"\nstream\n", 1)[1].removesuffix(b"\nendstream")
-    assert re.search(rb"/Length (\d+)", body).group(1) == b"%d" % len(encoded)
+    assert number_after(rb"/Length (\d+)", body) == b"%d" % len(encoded)
     assert len(encoded) < len(data)
     assert zlib.decompress(encoded) == data
     read = stream_in_document(body)
@@ -291,7 +298,7 @@ def test_file_starts_with_the_header_and_a_binary_comment(small_pdf: bytes) -> N
 
 
 def _xref_table(data: bytes) -> tuple[int, int, list[bytes]]:
-    start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n$", data).group(1))
+    start = int(number_after(rb"startxref\n(\d+)\n%%EOF\n$", data))
     match = re.compile(rb"xref\n0 (\d+)\n").match(data, start)
     assert match is not None, "startxref does not point at the xref keyword"
     count = int(match.group(1))
@@ -329,8 +336,8 @@ def test_same_objects_same_bytes_other_objects_other_id() -> None:
     one = one_page_document(b"0 0 m 1 1 l S")
     assert one_page_document(b"0 0 m 1 1 l S") == one
     other = one_page_document(b"0 0 m 2 2 l S")
-    id_of = lambda data: re.search(rb"/ID \[<([0-9A-F]+)>", data).group(1)  # noqa: E731
-    assert id_of(one) != id_of(other)
+    pattern = rb"/ID \[<([0-9A-F]+)>"
+    assert number_after(pattern, one) != number_after(pattern, other)
 
 
 def test_document_without_info_leaves_it_out() -> None:
@@ -347,7 +354,7 @@ def test_document_is_valid_for_qpdf_and_pikepdf(compress: bool) -> None:
     assert [float(v) for v in pdf.pages[0].MediaBox] == [0, 0, 200, 100]
     assert pdf.pages[0].Contents.read_bytes() == content
     assert str(pdf.docinfo.Producer) == "tests"
-    operators = [str(op) for _, op in pikepdf.parse_content_stream(pdf.pages[0])]
+    operators = [str(i.operator) for i in pikepdf.parse_content_stream(pdf.pages[0])]
     assert operators[:2] == ["RG", "w"] and operators.count("S") == 20
 
 

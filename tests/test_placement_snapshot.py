@@ -154,7 +154,7 @@ def test_a_moved_run_shows_in_the_diff() -> None:
     pages = placed_pages(ROOT / EXAMPLES["eur1"])
     before = snapshot_text("eur1", "x", pages)
     page = pages[0]
-    index = next(n for n, item in enumerate(page.items) if isinstance(item, TextRun))
-    page.items[index] = page.items[index]._replace(x=page.items[index].x + 0.01)
+    index, run = next((n, item) for n, item in enumerate(page.items) if isinstance(item, TextRun))
+    page.items[index] = run._replace(x=run.x + 0.01)
     diff = _diff(before, snapshot_text("eur1", "x", pages), Path("placement-eur1.json"))
     assert diff.count("\n-      ") == 1 and diff.count("\n+      ") == 1
