@@ -22,6 +22,8 @@ from eur1pdf.bulk.render_many import spool_files
 
 from .conftest import EXAMPLE, cli, open_pdf
 
+pytestmark = pytest.mark.slow
+
 ONE_SHEET = FillOptions(sheets=(1,))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from eur1pdf.artwork.blank import blank_path, build_blank
 
 from .conftest import box_rect_pt, open_pdf, text_in
@@ -17,6 +19,7 @@ def test_committed_blank_is_what_the_layout_draws(eur1):
     )
 
 
+@pytest.mark.slow
 def test_blank_command_rebuilds_the_same_bytes(tmp_path, eur1):
     out = tmp_path / "eur1.pdf"
     subprocess.run([sys.executable, "-m", "eur1pdf.cli", "blank", "eur1", "-o", str(out)], check=True)

@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import EXAMPLE
+
+pytestmark = pytest.mark.slow
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

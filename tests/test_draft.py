@@ -58,6 +58,7 @@ def test_errors_allowed_on_drafts_only(example):
         assert "Germany" in page.extract_text()
 
 
+@pytest.mark.slow
 def test_cli_allow_errors(tmp_path):
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     data["origin"] = "Germany"

@@ -176,6 +176,7 @@ def test_same_input_same_bytes(example):
     assert fill(example, overlay_only=True) == fill(example, overlay_only=True)
 
 
+@pytest.mark.slow
 def test_same_bytes_across_processes(tmp_path):
     outputs = []
     for n in range(2):

@@ -72,6 +72,7 @@ def test_stamp_inside_box_11_of_certificate_and_copy(final_data, eur1):
         assert "VALIDATED" not in pdf.pages[0].extract_text(), "only a final carries the customs validation"
 
 
+@pytest.mark.slow
 def test_qr_code_decodes_from_a_150_dpi_render(final_data, eur1):
     pdf_bytes = render(final_data, FillOptions(final=True, verify_url=TEMPLATE, sheets=(1,)))
     expected = TEMPLATE.format(serial="A%20123.456", digest=digest(certificate_from_data(final_data)))
@@ -112,6 +113,7 @@ def test_final_is_deterministic(final_data):
     assert render(final_data, options) == render(final_data, options)
 
 
+@pytest.mark.slow
 def test_bad_template_and_both_modes(final_data, tmp_path):
     with pytest.raises(Eur1pdfError, match=r"\{serial\} and \{digest\}"):
         render(final_data, FillOptions(final=True, verify_url="https://x.example/{id}"))
@@ -121,6 +123,7 @@ def test_bad_template_and_both_modes(final_data, tmp_path):
     assert result.returncode == 2 and "not allowed with argument" in result.stderr
 
 
+@pytest.mark.slow
 def test_verify_url_from_a_settings_file(tmp_path):
     settings = tmp_path / "site.toml"
     settings.write_text(f'verify_url = "{TEMPLATE}"\n', encoding="utf-8")

@@ -25,6 +25,8 @@ from eur1pdf.placement.text import load_font
 
 from .conftest import EXAMPLE, NOW, PASSPHRASE, SIGNER_CN
 
+pytestmark = pytest.mark.slow
+
 OWNER = "owner-secret"
 
 

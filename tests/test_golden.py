@@ -23,6 +23,8 @@ from eur1pdf.testing.golden import compare, extract, report, visual_diff
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = {
     "eur1": "eur1-ch-mx",
     "eur-med": "eur-med-ch-ma",

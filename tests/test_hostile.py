@@ -31,6 +31,8 @@ from eur1pdf.rules.checks import RuleViolation
 
 from .conftest import ROOT, open_pdf
 
+pytestmark = pytest.mark.slow
+
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )

@@ -42,6 +42,7 @@ def test_eur1_has_every_box_with_official_label(eur1):
     assert [s.name for s in eur1.sheets] == ["certificate", "copy", "application"]
 
 
+@pytest.mark.slow
 def test_layouts_lists_the_builtins():
     result = run_cli("layouts")
     assert result.returncode == 0
@@ -49,6 +50,7 @@ def test_layouts_lists_the_builtins():
     assert {"eur1", "eur-med"} <= listed
 
 
+@pytest.mark.slow
 def test_layouts_show_json_gives_geometry_in_mm():
     result = run_cli("layouts", "show", "eur1", "--json")
     assert result.returncode == 0, result.stderr
@@ -67,6 +69,7 @@ def test_layouts_show_json_gives_geometry_in_mm():
         assert box8["y"] < col["y"] and col["y"] + col["h"] <= box8["y"] + box8["h"]
 
 
+@pytest.mark.slow
 def test_layouts_show_unknown_layout_is_an_error():
     result = run_cli("layouts", "show", "nope")
     assert result.returncode == 1
@@ -145,6 +148,7 @@ def test_static_text_over_a_box_is_refused(tmp_path):
     assert "the text 'Stray' lies over box 1" in message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["eur1", "eur-med", "eur1-quad", "eur1-cn"])
 def test_every_builtin_shows_its_geometry(name):
     result = run_cli("layouts", "show", name, "--json")

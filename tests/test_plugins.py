@@ -20,6 +20,8 @@ import pytest
 
 from .conftest import EXAMPLE, ROOT, box_rect_pt, open_pdf, text_in
 
+pytestmark = pytest.mark.slow
+
 PLUGIN = ROOT / "tests" / "plugin_example"
 
 

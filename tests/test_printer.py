@@ -169,6 +169,7 @@ def test_same_profile_same_bytes_and_identity_changes_nothing(example, tmp_path)
     assert fill(example, printer=identity) == fill(example)
 
 
+@pytest.mark.slow
 def test_cli_fill_with_printer_profile(example, tmp_path):
     path = profile_file(tmp_path, "offset_x_mm = 2.5\noffset_y_mm = 1.5\n")
     out = tmp_path / "out.pdf"
@@ -215,6 +216,7 @@ def test_missing_profile(tmp_path):
         load_profile(tmp_path / "none.toml")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["fill", "calibrate"])
 def test_cli_bad_profile_exit_1_with_the_message_and_no_traceback(tmp_path, command):
     path = profile_file(tmp_path, "scale_y = 1.5\noffset_x = 1\n", "shop.toml")
@@ -236,6 +238,7 @@ def _find(page, text: str) -> dict:
     return hit
 
 
+@pytest.mark.slow
 def test_calibration_sheet(tmp_path, eur1):
     outputs = []
     for n in range(2):
@@ -290,6 +293,7 @@ def test_calibration_sheet(tmp_path, eur1):
             assert (value - 3) * mm < word["top"] and word["bottom"] < value * mm, value
 
 
+@pytest.mark.slow
 def test_calibration_through_a_profile(tmp_path, eur1):
     path = profile_file(tmp_path, "offset_y_mm = 3.0\n[layouts.eur1]\noffset_x_mm = -2.0\nscale_y = 1.01\n")
     out = tmp_path / "cal.pdf"

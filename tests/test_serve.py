@@ -22,6 +22,8 @@ from eur1pdf.rules.checks import validate
 
 from .conftest import EXAMPLE, cli
 
+pytestmark = pytest.mark.slow
+
 KEY = "test-key-8f2c1e"
 VERIFY_URL = "https://verify.example.org/eur1/{serial}?d={digest}"
 AUTH = {"X-API-Key": KEY}

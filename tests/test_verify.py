@@ -16,6 +16,8 @@ from eur1pdf.finish.verify import NotACertificate, verify
 
 from .conftest import PASSPHRASE, ROOT, SIGNER_CN, cli
 
+pytestmark = pytest.mark.slow
+
 TEMPLATE = "https://verify.example.org/eur1/{serial}?d={digest}"
 FINAL_EXAMPLE = ROOT / "examples" / "eur1-ch-mx-final.json"
 
