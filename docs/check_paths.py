@@ -49,7 +49,7 @@ def _code_paths(text: str) -> set[str]:
 
 
 def _exists(token: str, folder: Path) -> bool:
-    for base in (ROOT, folder, ROOT / "eur1pdf"):
+    for base in (ROOT, folder, ROOT / "eur1pdf", ROOT / "tests", ROOT / "examples"):
         if "*" in token and list(base.glob(token)):
             return True
         if (base / token).exists():

@@ -18,7 +18,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from eur1pdf.errors import MissingGlyphError
-from eur1pdf.pdf.document import compose
+from eur1pdf.pdf.document import DocumentSpec, compose
 from eur1pdf.pdf.fonts import BASE_CODEPOINTS, BLOCK, encode, glyph_set
 from eur1pdf.placement.drawables import Page, TextRun
 from eur1pdf.placement.text import FontMetrics, load_font
@@ -49,7 +49,7 @@ def runs(regular, bold) -> list[TextRun]:
 @pytest.fixture(scope="module")
 def composed(runs) -> bytes:
     page = Page(*A4, face="certificate", sheet=1, items=list(runs))
-    return compose([page], None, {}, "Fonts test", dt.date(2024, 5, 17))
+    return compose(DocumentSpec([page], "Fonts test", issue_date=dt.date(2024, 5, 17)))
 
 
 def font_objects_of(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
@@ -143,13 +143,13 @@ def test_tounicode_maps_every_drawn_glyph_back_to_its_character(composed: bytes,
 
 def test_same_text_same_bytes(runs, composed: bytes) -> None:
     page = Page(*A4, face="certificate", sheet=1, items=list(runs))
-    assert compose([page], None, {}, "Fonts test", dt.date(2024, 5, 17)) == composed
+    assert compose(DocumentSpec([page], "Fonts test", issue_date=dt.date(2024, 5, 17))) == composed
 
 
 def test_text_outside_the_subset_blocks_gets_another_subset(regular) -> None:
     def base_font(text: str) -> str:
         page = Page(*A4, face="certificate", sheet=1, items=[TextRun(text, 10, 10, regular, 9)])
-        pdf = pikepdf.open(io.BytesIO(compose([page], None, {}, "t", None)))
+        pdf = pikepdf.open(io.BytesIO(compose(DocumentSpec([page], "t"))))
         return str(font_objects_of(pdf)[regular.name].BaseFont)
 
     assert base_font("abc") == base_font("xyz")  # both within the base: one subset
