@@ -19,7 +19,7 @@ import os
 import signal
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,7 +189,7 @@ def render_many(
     blank: str | Path | None = None,
     chunk_size: int = 8,
     spool: str | Path | None = None,
-) -> Iterator[RenderResult]:
+) -> Generator[RenderResult, None, None]:
     """Render every certificate; yields one :class:`RenderResult` per input, in input order.
 
     ``executor``: any :class:`concurrent.futures.Executor`; None makes a

@@ -76,7 +76,7 @@ def fill_options_reader(config: ServerConfig) -> Callable[..., FillOptions]:
             base,
             sheets=_sheets(sheets),
             overlay_only=overlay_only,
-            on_overflow=on_overflow,  # type: ignore[arg-type]
+            on_overflow=on_overflow,
             printer=profile,
             draft=mode == "draft",
             final=final,

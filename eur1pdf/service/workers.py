@@ -31,7 +31,7 @@ log = logging.getLogger("eur1pdf.service.app")  # the name operators' logging co
 
 
 def _finding(severity: str, code: str, box: str | None, field_: str | None, message: str) -> dict[str, Any]:
-    return Finding(severity, code, box, field_, message).to_dict()  # type: ignore[arg-type]
+    return Finding(severity, code, box, field_, message).to_dict()
 
 
 def _outcome_of_error(exc: Eur1pdfError) -> tuple[int, dict[str, Any]]:
