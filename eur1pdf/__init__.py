@@ -22,7 +22,7 @@ from eur1pdf.errors import (
     Problem,
 )
 from eur1pdf.layouts import get_layout, load_layout_file
-from eur1pdf.rules.checks import Finding, RuleViolation
+from eur1pdf.rules import Finding, RuleViolation
 
 
 def validate(data: Certificate | dict) -> list[Finding]:
@@ -31,7 +31,7 @@ def validate(data: Certificate | dict) -> list[Finding]:
     Contract violations (unknown field, wrong type …) raise :class:`InputError`;
     rule findings are returned, errors first.
     """
-    from eur1pdf.rules.checks import validate as _validate
+    from eur1pdf.rules import validate as _validate
 
     return _validate(certificate_from_data(data))
 

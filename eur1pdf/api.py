@@ -22,7 +22,7 @@ from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions, OnOverflow, SigningKey
 from eur1pdf.pdf.document import Background, DocumentSpec, compose
-from eur1pdf.placement.field_sources import Context
+from eur1pdf.placement.field_sources import Issuance
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
     PlannedPages,
@@ -34,7 +34,7 @@ from eur1pdf.plan import (
     plan_pages,
     verification_link,
 )
-from eur1pdf.rules.checks import Finding, RuleViolation, validate
+from eur1pdf.rules import Finding, RuleViolation, validate
 
 __all__ = ["FillOptions", "SigningKey", "fill_file", "render"]
 
@@ -93,7 +93,7 @@ def render(
     canonical = canonical_bytes(cert)
     fingerprint = digest_of(canonical)
     link = verification_link(options.verify_url, cert, fingerprint) if options.final else None
-    planned = plan_pages(cert, layout, sheets, options.on_overflow, Context(options.final, link), canonical)
+    planned = plan_pages(cert, layout, sheets, options.on_overflow, Issuance(options.final, link), canonical)
     spec = _document_spec(cert, layout, options, blank, sheets, planned)
     metadata = {
         "Eur1pdfStatus": _status(options),

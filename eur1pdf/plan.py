@@ -21,7 +21,7 @@ from eur1pdf.layouts import get_layout
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import EndMark, OnOverflow, OptionsError
 from eur1pdf.placement.drawables import Page
-from eur1pdf.placement.field_sources import Context
+from eur1pdf.placement.field_sources import Issuance
 from eur1pdf.placement.fields import place_certificate
 from eur1pdf.placement.goods import split_items
 
@@ -115,7 +115,7 @@ def plan_pages(
     layout: Layout,
     sheets: list[int] | None,
     on_overflow: OnOverflow,
-    issuance: Context,
+    issuance: Issuance,
     canonical: bytes | None = None,
 ) -> PlannedPages:
     """The data pages of every part, in print order (``canonical``: the whole certificate's

@@ -16,7 +16,8 @@ import pikepdf
 import pytest
 
 from eur1pdf import FillOptions, render, render_many
-from eur1pdf.bulk.batch import read_manifest, run_batch
+from eur1pdf.bulk.batch import run_batch
+from eur1pdf.bulk.manifest import read_manifest
 from eur1pdf.bulk.names import MAX_NAME_BYTES, NameAllocator, safe_name
 from eur1pdf.bulk.render_many import spool_files
 

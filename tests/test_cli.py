@@ -193,7 +193,7 @@ def test_fill_refuses_rule_errors_and_prints_warnings(tmp_path):
 
 
 def test_readme_table_of_codes_is_generated():
-    from eur1pdf.rules.checks import codes_markdown
+    from eur1pdf.rules import codes_markdown
 
     readme = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- finding-codes:start -->\n")[1].split("\n<!-- finding-codes:end -->")[0]

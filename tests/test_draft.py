@@ -11,7 +11,7 @@ import pikepdf
 import pytest
 
 from eur1pdf import Eur1pdfError, FillOptions, render
-from eur1pdf.rules.checks import RuleViolation
+from eur1pdf.rules import RuleViolation
 
 from .conftest import EXAMPLE, fill, open_pdf
 

@@ -14,7 +14,7 @@ import pytest
 
 from eur1pdf import GoodsOverflowError, get_layout
 from eur1pdf.layouts.geometry import PT_PER_MM, field_rect
-from eur1pdf.rules.checks import RuleViolation
+from eur1pdf.rules import RuleViolation
 
 from .conftest import ROOT, fill, inside, open_pdf, text_in
 

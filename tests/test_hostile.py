@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from eur1pdf import Eur1pdfError, FillOptions, get_layout, render
 from eur1pdf.errors import FitError, InputError, MissingGlyphError
 from eur1pdf.layouts.geometry import PT_PER_MM, field_rect
-from eur1pdf.rules.checks import RuleViolation
+from eur1pdf.rules import RuleViolation
 
 from .conftest import ROOT, open_pdf
 
@@ -452,11 +452,12 @@ def test_a_missing_or_unwritable_output_folder_is_refused_before_any_work(tmp_pa
 def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(tmp_path, monkeypatch, capsys):
     """Even a bug of ours: the command line says so in one line; --debug shows the traceback."""
     from eur1pdf import cli as cli_module
+    from eur1pdf.cli import fill as fill_command
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(cli_module, "fill_file", broken)
+    monkeypatch.setattr(fill_command, "fill_file", broken)
     source = ROOT / "examples" / "eur1-ch-mx.json"
     code = cli_module.main(["fill", str(source), "-o", str(tmp_path / "o.pdf")])
     err = capsys.readouterr().err

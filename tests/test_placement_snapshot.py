@@ -25,7 +25,7 @@ from eur1pdf.certificate.digest import canonical_bytes
 from eur1pdf.certificate.model import load_certificate
 from eur1pdf.layouts import get_layout
 from eur1pdf.placement.drawables import Page, TextRun
-from eur1pdf.placement.field_sources import Context
+from eur1pdf.placement.field_sources import Issuance
 from eur1pdf.placement.fields import place_certificate
 from eur1pdf.placement.text import FontMetrics
 
@@ -48,7 +48,7 @@ def placed_pages(example: Path) -> list[Page]:
     """
     cert = load_certificate(example)
     layout = get_layout(cert.form)
-    return place_certificate(cert, layout, None, Context(final=False, link=None), canonical_bytes(cert))
+    return place_certificate(cert, layout, None, Issuance(final=False, link=None), canonical_bytes(cert))
 
 
 def _plain(value: Any) -> Any:

@@ -18,7 +18,7 @@ from PIL import Image
 
 from eur1pdf import FillOptions, render
 from eur1pdf.certificate.model import certificate_from_data
-from eur1pdf.rules.checks import validate
+from eur1pdf.rules import validate
 
 from .conftest import EXAMPLE, cli
 
@@ -261,19 +261,20 @@ def _slow_or_real(data, options, preview):
     if isinstance(data, dict) and data.get("slow"):
         time.sleep(2.0)
         return 200, "application/json", b"{}"
-    from eur1pdf.service import app as server_module
+    from eur1pdf.service import workers as workers_module
 
-    return server_module._render_job_real(data, options, preview)
+    return workers_module._render_job_real(data, options, preview)
 
 
 def _app_client(monkeypatch, **config):
     from fastapi.testclient import TestClient
 
-    from eur1pdf.service import app as server_module
+    from eur1pdf.service import workers as workers_module
+    from eur1pdf.service.app import ServerConfig, create_app
 
-    monkeypatch.setattr(server_module, "_render_job_real", server_module._render_job, raising=False)
-    monkeypatch.setattr(server_module, "_render_job", _slow_or_real)
-    return TestClient(server_module.create_app(server_module.ServerConfig(**config)))
+    monkeypatch.setattr(workers_module, "_render_job_real", workers_module._render_job, raising=False)
+    monkeypatch.setattr(workers_module, "_render_job", _slow_or_real)
+    return TestClient(create_app(ServerConfig(**config)))
 
 
 def test_work_in_hand_is_bounded_and_slow_jobs_time_out(monkeypatch, example):

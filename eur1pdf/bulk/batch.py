@@ -15,6 +15,10 @@ written when the run is stopped, and a way to carry on where it stopped.
   is done again (output is deterministic, so the result is the same).
 - The manifest is append-only while the run goes on; at the end it is
   rewritten in record order, one line per record.
+
+The manifest itself (its lines, reading, appending, compacting, what
+``--resume`` may keep) is :mod:`eur1pdf.bulk.manifest`; here are the input's
+records and the run: input, output folder, names, render and store.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import json
 import os
 import signal
 import threading
@@ -30,17 +33,17 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from eur1pdf.api import FillOptions
+from eur1pdf.bulk.manifest import MANIFEST, Entry, compact, manifest_log, read_manifest, resumable
 from eur1pdf.bulk.names import DEFAULT_TEMPLATE, NameAllocator, check_template, fill_template, safe_name
 from eur1pdf.bulk.render_many import RecordText, RenderResult, render_many, spool_files
 from eur1pdf.certificate.model import LIMITS, read_input_text, too_large
 from eur1pdf.errors import Eur1pdfError, InputError, OutputError
 from eur1pdf.files import check_output_dir, write_atomic
 from eur1pdf.layouts.schema import Layout
+from eur1pdf.options import FillOptions
 
-MANIFEST = "manifest.jsonl"
 INPUT_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
 
@@ -153,57 +156,6 @@ def read_records(path: Path) -> Iterator[Record]:
 
 
 @dataclass
-class Entry:
-    """One manifest line."""
-
-    record: int
-    source: str
-    input_sha256: str
-    status: str  # ok | failed
-    output: str | None = None
-    sha256: str | None = None
-    bytes: int | None = None
-    error: str | None = None
-    findings: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_json(self) -> str:
-        data = {k: v for k, v in self.__dict__.items() if v is not None}
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def read_manifest(path: Path) -> dict[int, Entry]:
-    """The last entry of each record; a line cut short by a crash is ignored."""
-    entries: dict[int, Entry] = {}
-    if not path.exists():
-        return entries
-    with path.open("r", encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                data = json.loads(line)
-                entry = Entry(**data)
-            except (json.JSONDecodeError, TypeError):
-                continue
-            entries[entry.record] = entry
-    return entries
-
-
-def _ends_mid_line(path: Path) -> bool:
-    with path.open("rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        if fh.tell() == 0:
-            return False
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1) != b"\n"
-
-
-def _file_sha(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-@dataclass
 class Summary:
     total: int = 0
     written: int = 0
@@ -225,6 +177,15 @@ class Summary:
         if self.total == 0:
             return 2
         return 1 if self.failed else 0
+
+    def add(self, entry: Entry) -> None:
+        """Count a record just stored."""
+        if entry.status == "ok":
+            self.written += 1
+            self.bytes += entry.bytes or 0
+        else:
+            self.failed += 1
+            self.failures.append(entry)
 
 
 Progress = Callable[[Summary], None]
@@ -250,6 +211,37 @@ def run_batch(
     summary says ``interrupted`` and the manifest is ready for ``resume``.
     """
     source, outdir = Path(source), Path(outdir)
+    records = _open_input(source, name_template)
+    manifest = outdir / manifest_name
+    previous = _claim_outdir(outdir, manifest_name, resume=resume, overwrite=overwrite)
+    output = _Output(outdir, name_template, _name_allocator(outdir, previous, manifest_name))
+    kept = resumable(previous, outdir) if resume else {}
+    summary = Summary(manifest=manifest)
+    pending: deque[Record] = deque()
+    to_render = _to_render(records, kept, output.names, summary, pending)
+    with _interrupts_deferred() as stop, manifest_log(manifest, resume) as log:
+        results = render_many(to_render, options, jobs=jobs, layout=layout, blank=blank, spool=outdir)
+        try:
+            for result in results:
+                entry = output.store(pending.popleft(), result)
+                log.append(entry)
+                summary.add(entry)
+                if progress is not None:
+                    progress(summary)
+                if stop.is_set():
+                    summary.interrupted = True
+                    break
+        finally:
+            results.close()  # stops the workers; nothing more is written
+            _remove_spooled(outdir)  # rendered but not stored (Ctrl-C): no stray files
+    if not summary.interrupted:
+        compact(manifest, summary.total)
+    _sync_folder(outdir)
+    return summary
+
+
+def _open_input(source: Path, name_template: str) -> Iterator[Record]:
+    """The records, once the name template is valid and the input holds at least one (else refused)."""
     try:
         check_template(name_template)
     except Eur1pdfError as exc:
@@ -258,74 +250,58 @@ def run_batch(
     first = next(records, None)
     if first is None:
         raise NothingToRead(f"{source}: no records (a JSON Lines file or a folder of .json/.yaml files)")
-    records = itertools.chain([first], records)
+    return itertools.chain([first], records)
+
+
+def _claim_outdir(outdir: Path, manifest_name: str, *, resume: bool, overwrite: bool) -> dict[int, Entry]:
+    """Make sure the batch may write in ``outdir``; the previous run's manifest entries, if any."""
+    manifest = outdir / manifest_name
     outdir.mkdir(parents=True, exist_ok=True)
     try:
-        check_output_dir(outdir / manifest_name)  # writes a probe: permission bits do not tell
+        check_output_dir(manifest)  # writes a probe: permission bits do not tell
     except OutputError as exc:
         raise BatchRefused(str(exc)) from None
-    manifest = outdir / manifest_name
     previous = read_manifest(manifest)
     if manifest.exists() and not (resume or overwrite):
         raise BatchRefused(
             f"{outdir} already holds a batch ({manifest_name}): --resume to carry on with it, "
             "--overwrite to start it again, or choose another folder"
         )
-    for leftover in spool_files(outdir):  # a run killed outright (no Ctrl-C) may have left some
-        leftover.unlink(missing_ok=True)
+    _remove_spooled(outdir)  # a run killed outright (no Ctrl-C) may have left some
+    return previous
+
+
+def _name_allocator(outdir: Path, previous: dict[int, Entry], manifest_name: str) -> NameAllocator:
+    """Names in ``outdir`` that are not the batch's own are taken; the batch's are given out again."""
     ours = {e.output for e in previous.values() if e.output}
     foreign = [p.name for p in outdir.iterdir() if p.name not in ours and p.name != manifest_name]
     names = NameAllocator(foreign)
     names.reserve(manifest_name)
-    kept: dict[int, Entry] = {}
-    if resume:
-        for entry in previous.values():
-            if entry.status == "ok" and entry.output and _file_sha(outdir / entry.output) == entry.sha256:
-                kept[entry.record] = entry
-    summary = Summary(manifest=manifest)
-    pending: deque[Record] = deque()
+    return names
 
-    def to_render() -> Iterator[RecordText]:
-        for record in records:
-            summary.total += 1
-            entry = kept.get(record.number)
-            if entry is not None and entry.input_sha256 == record.sha256 and entry.output:
-                names.reserve(entry.output)  # where the uninterrupted run put it
-                summary.skipped += 1
-                continue
-            pending.append(record)
-            yield record.text
 
-    with _interrupts_deferred() as stop, manifest.open("a" if resume else "w", encoding="utf-8") as log:
-        if resume and _ends_mid_line(manifest):
-            log.write("\n")  # a line cut short by a crash must not swallow the next one
-        results = render_many(to_render(), options, jobs=jobs, layout=layout, blank=blank, spool=outdir)
-        try:
-            for result in results:
-                entry = _store(pending.popleft(), result, outdir, names, name_template)
-                log.write(entry.to_json() + "\n")
-                log.flush()
-                if entry.status == "ok":
-                    summary.written += 1
-                    summary.bytes += entry.bytes or 0
-                else:
-                    summary.failed += 1
-                    summary.failures.append(entry)
-                if progress is not None:
-                    progress(summary)
-                if stop.is_set():
-                    summary.interrupted = True
-                    break
-        finally:
-            results.close()  # stops the workers; nothing more is written
-            for leftover in spool_files(outdir):  # rendered but not stored (Ctrl-C): no stray files
-                leftover.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            os.fsync(log.fileno())
-    if not summary.interrupted:
-        _compact(manifest, summary.total)
-    _sync_folder(outdir)
-    return summary
+def _to_render(
+    records: Iterator[Record],
+    kept: dict[int, Entry],
+    names: NameAllocator,
+    summary: Summary,
+    pending: deque[Record],
+) -> Iterator[RecordText]:
+    """The records to render, queued in ``pending``; a kept one (same input) keeps its name and file."""
+    for record in records:
+        summary.total += 1
+        entry = kept.get(record.number)
+        if entry is not None and entry.input_sha256 == record.sha256 and entry.output:
+            names.reserve(entry.output)  # where the uninterrupted run put it
+            summary.skipped += 1
+            continue
+        pending.append(record)
+        yield record.text
+
+
+def _remove_spooled(outdir: Path) -> None:
+    for leftover in spool_files(outdir):
+        leftover.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -342,41 +318,41 @@ def _interrupts_deferred() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _store(record: Record, result: RenderResult, outdir: Path, names: NameAllocator, template: str) -> Entry:
-    findings = [f.to_dict() for f in result.findings]
-    if not result.ok:
+@dataclass
+class _Output:
+    """Where and under which names the rendered records go."""
+
+    outdir: Path
+    template: str
+    names: NameAllocator
+
+    def store(self, record: Record, result: RenderResult) -> Entry:
+        """Put a rendered record's file in place (or note its failure): its manifest entry."""
+        outdir, names, template = self.outdir, self.names, self.template
+        findings = [f.to_dict() for f in result.findings]
+        if not result.ok:
+            return Entry(
+                record.number, record.source, record.sha256, "failed", error=result.error, findings=findings
+            )
+        wanted = safe_name(fill_template(template, result.names), fallback=f"record-{record.number}")
+        name = names.allocate(wanted)
+        if result.spooled is not None:  # the worker wrote it beside its place: one rename, atomic
+            os.replace(result.spooled, outdir / name)
+            digest, size = result.sha256, result.size
+        else:
+            assert result.pdf is not None
+            write_atomic(outdir / name, result.pdf, durable=False)
+            digest, size = hashlib.sha256(result.pdf).hexdigest(), len(result.pdf)
         return Entry(
-            record.number, record.source, record.sha256, "failed", error=result.error, findings=findings
+            record.number,
+            record.source,
+            record.sha256,
+            "ok",
+            output=name,
+            sha256=digest,
+            bytes=size,
+            findings=findings,
         )
-    wanted = safe_name(fill_template(template, result.names), fallback=f"record-{record.number}")
-    name = names.allocate(wanted)
-    if result.spooled is not None:  # the worker wrote it beside its place: one rename, atomic
-        os.replace(result.spooled, outdir / name)
-        digest, size = result.sha256, result.size
-    else:
-        assert result.pdf is not None
-        write_atomic(outdir / name, result.pdf, durable=False)
-        digest, size = hashlib.sha256(result.pdf).hexdigest(), len(result.pdf)
-    return Entry(
-        record.number,
-        record.source,
-        record.sha256,
-        "ok",
-        output=name,
-        sha256=digest,
-        bytes=size,
-        findings=findings,
-    )
-
-
-def _compact(manifest: Path, total: int) -> None:
-    """One line per record, in record order: the manifest of an uninterrupted run.
-
-    Entries of records beyond the input's end (the input got shorter) go.
-    """
-    entries = read_manifest(manifest)
-    text = "".join(entries[n].to_json() + "\n" for n in sorted(entries) if n <= total)
-    write_atomic(manifest, text.encode("utf-8"))
 
 
 def _sync_folder(folder: Path) -> None:

@@ -19,19 +19,20 @@ import os
 import signal
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eur1pdf.api import FillOptions, render
+from eur1pdf.api import render
 from eur1pdf.bulk.gc_tuning import tune_for_bulk
 from eur1pdf.certificate.model import Certificate, certificate_from_data, parse_text
 from eur1pdf.errors import Eur1pdfError, InputError, Problem
 from eur1pdf.files import current_umask
 from eur1pdf.layouts.schema import Layout
-from eur1pdf.rules.checks import Finding, RuleViolation, findings_from_input_error
+from eur1pdf.options import FillOptions
+from eur1pdf.rules import Finding, RuleViolation, findings_from_input_error
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def render_many(
     blank: str | Path | None = None,
     chunk_size: int = 8,
     spool: str | Path | None = None,
-) -> Iterator[RenderResult]:
+) -> Generator[RenderResult, None, None]:
     """Render every certificate; yields one :class:`RenderResult` per input, in input order.
 
     ``executor``: any :class:`concurrent.futures.Executor`; None makes a

@@ -25,7 +25,7 @@ from eur1pdf.certificate.model import Certificate, certificate_from_data
 from eur1pdf.errors import Eur1pdfError, InputError
 from eur1pdf.finish.lock import signature_status
 from eur1pdf.layouts import get_layout
-from eur1pdf.placement.field_sources import Context
+from eur1pdf.placement.field_sources import Issuance
 from eur1pdf.plan import CERTIFICATE_ATTACHMENT, RecordedOptions, layout_variant, plan_pages
 
 QR_DPI = 150
@@ -96,7 +96,7 @@ def _printed_data_differences(pdf: pikepdf.Pdf, cert: Certificate, recorded: str
     options = RecordedOptions.from_json(recorded, cert.form)
     try:
         layout = layout_variant(get_layout(options.layout), options.end_mark)
-        planned = plan_pages(cert, layout, options.sheets, options.on_overflow, Context(True, link or None))
+        planned = plan_pages(cert, layout, options.sheets, options.on_overflow, Issuance(True, link or None))
         expected = [_squeeze("".join(run.text for run in page.runs)) for page in planned.pages]
         printed = _data_layer_text(pdf)
     except Eur1pdfError as exc:

@@ -123,17 +123,18 @@ SOURCES: dict[str, tuple[str, Callable[[Certificate], list[str]]]] = {
 
 
 @dataclass(frozen=True)
-class Context:
-    """What else a page shows besides the data: a final's validation and its link."""
+class Issuance:
+    """How the certificate is issued, which a page shows besides the data: whether it is the
+    final certificate (box 11's electronic endorsement) and its verification link."""
 
     final: bool = False
     link: str | None = None
 
 
-def _stamp(cert: Certificate, ctx: Context) -> list[str]:
+def _stamp(cert: Certificate, issuance: Issuance) -> list[str]:
     """Box 11 of a final certificate: the customs validation, never on a draft."""
     e = cert.endorsement
-    if not ctx.final or e is None:
+    if not issuance.final or e is None:
         return []
     w = wordings()["endorsement"]["en"]
     lines = [w["title"], w["office"].format(e.office), w["date"].format(format_date(e.date))]
@@ -143,21 +144,21 @@ def _stamp(cert: Certificate, ctx: Context) -> list[str]:
     return lines
 
 
-CONTEXT_SOURCES: dict[str, tuple[str, Callable[[Certificate, Context], list[str]]]] = {
+ISSUANCE_SOURCES: dict[str, tuple[str, Callable[[Certificate, Issuance], list[str]]]] = {
     "endorsement.stamp": ("endorsement", _stamp),
-    "verification.link": ("verification", lambda c, ctx: [ctx.link] if ctx.final and ctx.link else []),
+    "verification.link": ("verification", lambda c, issuance: [issuance.link] if issuance.final and issuance.link else []),
 }
 
 
-def source_lines(cert: Certificate, source: str, ctx: Context | None = None) -> list[str]:
-    if source in CONTEXT_SOURCES:
-        return CONTEXT_SOURCES[source][1](cert, ctx or Context())
+def source_lines(cert: Certificate, source: str, issuance: Issuance | None = None) -> list[str]:
+    if source in ISSUANCE_SOURCES:
+        return ISSUANCE_SOURCES[source][1](cert, issuance or Issuance())
     return SOURCES[source][1](cert)
 
 
 def source_field(source: str) -> str:
     """The input field path a source reads (for messages)."""
-    return (SOURCES.get(source) or CONTEXT_SOURCES[source])[0]
+    return (SOURCES.get(source) or ISSUANCE_SOURCES[source])[0]
 
 
 def field_box(field_path: str) -> str | None:

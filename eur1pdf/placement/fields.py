@@ -14,7 +14,7 @@ from eur1pdf.layouts.geometry import font_for, mm_to_pt
 from eur1pdf.layouts.prepared import PreparedField, PreparedLayout
 from eur1pdf.layouts.schema import Face, Layout
 from eur1pdf.placement.drawables import Page, TextRun, text_block
-from eur1pdf.placement.field_sources import Context, field_box, source_field, source_lines
+from eur1pdf.placement.field_sources import Issuance, field_box, source_field, source_lines
 from eur1pdf.placement.goods import place_goods
 from eur1pdf.placement.text import check_glyphs, fit, needed_and_capacity
 
@@ -24,7 +24,7 @@ def _describe(box_number: str | None, field_path: str) -> str:
 
 
 def place_field(
-    cert: Certificate, layout: PreparedLayout, prepared: PreparedField, ctx: Context | None = None
+    cert: Certificate, layout: PreparedLayout, prepared: PreparedField, issuance: Issuance | None = None
 ) -> tuple[TextRun, ...]:
     """A field's runs for the certificate's text.
 
@@ -33,7 +33,7 @@ def place_field(
     certificate: they are fitted once and kept with the prepared layout (a
     bounded memo). Runs are frozen values, safe to share.
     """
-    paragraphs = source_lines(cert, prepared.field.source, ctx)
+    paragraphs = source_lines(cert, prepared.field.source, issuance)
     if not paragraphs:
         return ()
     key = (prepared, tuple(paragraphs))
@@ -79,16 +79,16 @@ def _fit_field(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -
 
 
 def place_face(
-    cert: Certificate, layout: Layout, face_name: str, face: Face, sheet: int, ctx: Context | None = None
+    cert: Certificate, layout: Layout, face_name: str, face: Face, sheet: int, issuance: Issuance | None = None
 ) -> Page:
     page = Page(mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm), face_name, sheet)
     prepared = layout.prepared
     for field in prepared.face_of(face).fields:  # the box fields in box order, then the face's
-        page.items += place_field(cert, prepared, field, ctx)
+        page.items += place_field(cert, prepared, field, issuance)
     if face.goods is not None:
         page.items += place_goods(cert.items, layout, face)
-    if face.qr is not None and ctx is not None and ctx.final and ctx.link:
-        page.items.append(qr_image(ctx.link, face.qr, layout.height_mm))
+    if face.qr is not None and issuance is not None and issuance.final and issuance.link:
+        page.items.append(qr_image(issuance.link, face.qr, layout.height_mm))
     return page
 
 
@@ -128,7 +128,7 @@ def place_certificate(
     cert: Certificate,
     layout: Layout,
     sheets: list[int] | None = None,
-    ctx: Context | None = None,
+    issuance: Issuance | None = None,
     canonical: bytes | None = None,
 ) -> list[Page]:
     """One page of data per face of the requested sheets, in print order.
@@ -137,5 +137,5 @@ def place_certificate(
     """
     check_certificate_glyphs(cert, layout, canonical)
     return [
-        place_face(cert, layout, name, face, sheet.number, ctx) for sheet, name, face in layout.pages(sheets)
+        place_face(cert, layout, name, face, sheet.number, issuance) for sheet, name, face in layout.pages(sheets)
     ]

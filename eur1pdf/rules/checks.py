@@ -42,24 +42,10 @@ from eur1pdf.rules.findings import (
     TRANSPORT,
     WRONG_FORM,
     Finding,
-    RuleViolation,
     box_sort_key,
-    codes_markdown,
-    findings_from_input_error,
 )
 
-# RuleViolation, codes_markdown and findings_from_input_error live in
-# eur1pdf.rules.findings; they stay importable from here for the modules that
-# still import them from this one (api, cli, bulk, service, package __init__).
-__all__ = [
-    "CHECKS",
-    "Finding",
-    "RuleViolation",
-    "check",
-    "codes_markdown",
-    "findings_from_input_error",
-    "validate",
-]
+__all__ = ["CHECKS", "check", "validate"]
 
 _MEASURE = re.compile(r"\d(?:[\d'’ .,]*\d)?\s*[^\W\d_]", re.UNICODE)
 _CODE = re.compile(r"^[A-Z]{2,3}$")

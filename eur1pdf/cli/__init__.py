@@ -1,0 +1,110 @@
+"""The ``eur1pdf`` command line: a thin shell over the library functions.
+
+Errors the user can fix are printed as one clear message (exit 1); usage
+errors exit 2. A traceback is shown only with ``--debug``.
+
+Each command is a module here with ``add_parser(subparsers)`` and ``run(args)``;
+the options ``fill``, ``preview`` and ``batch`` share are in :mod:`.fill_options`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from eur1pdf import __version__
+from eur1pdf.cli import (
+    batch,
+    blank,
+    calibrate,
+    codes,
+    fill,
+    golden,
+    layouts,
+    preview,
+    serve,
+    validate,
+    verify,
+)
+from eur1pdf.cli.shared import UsageError
+from eur1pdf.errors import Eur1pdfError
+from eur1pdf.options import OptionsError
+
+__all__ = ["UsageError", "build_parser", "main"]
+
+COMMANDS = (
+    preview,
+    serve,
+    fill,
+    batch,
+    validate,
+    verify,
+    golden,
+    codes,
+    layouts,
+    blank,
+    calibrate,
+)  # help order
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eur1pdf", description="Proof-of-origin certificates (EUR.1 and family) as PDF."
+    )
+    parser.add_argument("--version", action="version", version=f"eur1pdf {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+OPTION_FLAGS = {  # FillOptions' fields and the flags that set them
+    "sheets": "--sheets",
+    "end_mark": "--end-mark",
+    "on_overflow": "--on-overflow",
+    "draft": "--draft",
+    "allow_errors": "--allow-errors",
+    "lock_password": "--lock",
+    "signing": "--sign",
+    "verify_url": "--verify-url",
+    "printer": "--printer",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except OptionsError as exc:  # the library names its options; the user typed flags
+        print(f"eur1pdf: error: {OPTION_FLAGS.get(exc.option, exc.option)}: {exc.message}", file=sys.stderr)
+        return 1
+    except Eur1pdfError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"eur1pdf: error: {exc}", file=sys.stderr)
+        return 1
+    except UsageError as exc:
+        print(f"eur1pdf: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if args.debug:
+            traceback.print_exc()
+        name = f"{exc.filename}: " if exc.filename else ""
+        print(f"eur1pdf: error: {name}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("eur1pdf: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: say so in one line, the traceback with --debug
+        if args.debug:
+            raise
+        print(
+            f"eur1pdf: error: internal error ({type(exc).__name__}: {exc}); "
+            "please report it with the output of --debug",
+            file=sys.stderr,
+        )
+        return 2

@@ -1,0 +1,24 @@
+"""What the operator of the HTTP service decides (``eur1pdf serve``'s options, the settings file).
+
+Kept apart from the app so that it can be built without loading FastAPI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eur1pdf.options import FillOptions
+from eur1pdf.printer import PrinterProfile
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What the operator decides; nothing here can be set by a request."""
+
+    workers: int = 1
+    api_key: str | None = None
+    max_body_bytes: int = 1_000_000
+    timeout_s: float = 30.0
+    queue_per_worker: int = 64  # requests waiting or rendering per worker; beyond, 503 at once
+    printers: dict[str, PrinterProfile] = field(default_factory=dict)  # name -> profile
+    base: FillOptions = field(default_factory=FillOptions)  # verify URL, lock password, signing key

@@ -1,0 +1,133 @@
+"""Rendering in worker processes, so the event loop never blocks.
+
+Each worker renders the bundled example once when it starts, so the first
+real request finds its caches warm. Work in hand is bounded (503 beyond),
+each job's time too, and a pool whose process died is started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from fastapi import HTTPException
+from fastapi.responses import Response
+
+from eur1pdf.api import render
+from eur1pdf.bulk.gc_tuning import tune_for_bulk
+from eur1pdf.errors import Eur1pdfError, FitError, InputError, MissingGlyphError
+from eur1pdf.options import FillOptions
+from eur1pdf.resources import examples_dir
+from eur1pdf.rules import RuleViolation, findings_from_input_error, findings_from_render_error
+from eur1pdf.service.config import ServerConfig
+from eur1pdf.service.previews import page_png
+
+log = logging.getLogger("eur1pdf.service.app")  # the name operators' logging configurations know
+
+# ----------------------------------------------------------------------------- worker side
+
+
+def _outcome_of_error(exc: Eur1pdfError) -> tuple[int, dict[str, Any]]:
+    """An error as (HTTP status, JSON body): the data's problems are 422 with findings."""
+    if isinstance(exc, RuleViolation):
+        return 422, {
+            "message": "the certificate breaks rules",
+            "findings": [f.to_dict() for f in exc.findings],
+        }
+    if isinstance(exc, InputError):
+        findings = [f.to_dict() for f in findings_from_input_error(exc.problems)]
+        return 422, {"message": "the certificate does not follow the input format", "findings": findings}
+    if isinstance(exc, FitError | MissingGlyphError):  # registered rules, as every finding's code
+        findings = [f.to_dict() for f in findings_from_render_error(exc)]
+        return 422, {"message": str(exc), "findings": findings}
+    return 400, {"message": str(exc), "findings": []}
+
+
+def _render_job(data: Any, options: FillOptions, preview: tuple[int, int] | None) -> tuple[int, str, bytes]:
+    """Run in a worker: (status, media type, body). Only plain values cross the process boundary."""
+    try:
+        pdf = render(data, options)
+    except Eur1pdfError as exc:
+        status, body = _outcome_of_error(exc)
+        return status, "application/json", json.dumps(body, ensure_ascii=False).encode()
+    if preview is None:
+        return 200, "application/pdf", pdf
+    page, dpi = preview
+    try:
+        return 200, "image/png", page_png(pdf, page, dpi)
+    except IndexError as exc:
+        body = {"message": str(exc), "findings": []}
+        return 422, "application/json", json.dumps(body).encode()
+
+
+def _warm_up() -> None:
+    """Render the bundled example once, so the worker's caches are warm for the first request."""
+    example = json.loads((examples_dir() / "eur1-ch-mx.json").read_text(encoding="utf-8"))
+    for options in (FillOptions(), FillOptions(draft=True), FillOptions(overlay_only=True)):
+        render(example, options)
+    tune_for_bulk()  # after the warm-up, so the layouts and fonts it loaded are never walked again
+
+
+# ----------------------------------------------------------------------------- server side
+
+
+class RenderingPool:
+    """The worker processes and the slots of work in hand; started and shut down with the app."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.pool: ProcessPoolExecutor | None = None
+        self.slots: asyncio.Semaphore | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.config.workers, initializer=_warm_up)
+
+    def start(self) -> None:
+        """Called in the app's lifespan, inside the event loop the slots belong to."""
+        self.pool = self._new_pool()
+        # Work in hand is bounded: a slot is taken per request and given back when its job ends
+        # (not when its client stops waiting), so slow or flooding clients get 503, not a queue.
+        self.slots = asyncio.Semaphore(self.config.workers * self.config.queue_per_worker)
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)  # workers finish and exit with the server
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        if self.pool is broken:  # once, however many requests noticed
+            self.pool = self._new_pool()
+            broken.shutdown(wait=False, cancel_futures=True)
+            log.error("a rendering process died; the pool was started again")
+
+    async def run(self, data: Any, options: FillOptions, preview: tuple[int, int] | None = None) -> Response:
+        """Render in a worker: the answer, or 503 when busy, too slow or a worker died."""
+        slots = self.slots
+        assert slots is not None, "the slots and the pool start with the app's lifespan"
+        if slots.locked():
+            raise HTTPException(
+                503, "busy: every worker has work waiting; retry", headers={"Retry-After": "1"}
+            )
+        await slots.acquire()
+        pool = self.pool
+        assert pool is not None
+        try:
+            future = pool.submit(_render_job, data, options, preview)
+        except BrokenProcessPool:
+            slots.release()
+            self._replace(pool)
+            raise HTTPException(503, "a rendering process had died; retry") from None
+        loop = asyncio.get_running_loop()  # the callback runs in the pool's thread: hand it to the loop
+        future.add_done_callback(lambda _: loop.call_soon_threadsafe(slots.release))
+        timeout_s = self.config.timeout_s
+        try:
+            status, media, body = await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+        except TimeoutError:
+            raise HTTPException(503, f"the certificate took longer than {timeout_s:g} s") from None
+        except BrokenProcessPool:  # a worker was killed (out of memory …): start afresh, say so
+            self._replace(pool)
+            raise HTTPException(503, "a rendering process died; retry") from None
+        return Response(body, status_code=status, media_type=media)
