@@ -146,7 +146,7 @@ def _stamp(cert: Certificate, issuance: Issuance) -> list[str]:
 
 ISSUANCE_SOURCES: dict[str, tuple[str, Callable[[Certificate, Issuance], list[str]]]] = {
     "endorsement.stamp": ("endorsement", _stamp),
-    "verification.link": ("verification", lambda c, issuance: [issuance.link] if issuance.final and issuance.link else []),
+    "verification.link": ("verification", lambda c, how: [how.link] if how.final and how.link else []),
 }
 
 

@@ -79,7 +79,12 @@ def _fit_field(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -
 
 
 def place_face(
-    cert: Certificate, layout: Layout, face_name: str, face: Face, sheet: int, issuance: Issuance | None = None
+    cert: Certificate,
+    layout: Layout,
+    face_name: str,
+    face: Face,
+    sheet: int,
+    issuance: Issuance | None = None,
 ) -> Page:
     page = Page(mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm), face_name, sheet)
     prepared = layout.prepared
@@ -137,5 +142,6 @@ def place_certificate(
     """
     check_certificate_glyphs(cert, layout, canonical)
     return [
-        place_face(cert, layout, name, face, sheet.number, issuance) for sheet, name, face in layout.pages(sheets)
+        place_face(cert, layout, name, face, sheet.number, issuance)
+        for sheet, name, face in layout.pages(sheets)
     ]
