@@ -137,13 +137,7 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
     geom = prepared.geometry
     # the items' own texts were checked with the whole certificate (placement.check_certificate_glyphs)
     check_format_glyphs(prepared, font)
-    if goods.max_items is not None and len(items) > goods.max_items:
-        raise GoodsOverflowError(
-            f"box 8 (goods): {len(items)} items, but this form takes at most {goods.max_items} "
-            f"items per certificate; use --on-overflow split to spread them over several "
-            f"certificates",
-            items_that_fit=goods.max_items,
-        )
+    _check_max_items(goods, len(items))
     cells = [item_cells(item, i + 1, goods, prepared.cells) for i, item in enumerate(items)]
     widths = [cg.width for cg in geom.columns]
     # each cell measured once; each size tried then only counts lines (no lines are built)
@@ -194,17 +188,34 @@ def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
     last = (cut or whole)[-1]  # the smallest size of the last kind tried: what the error reports
     if last not in tried:
         fits(last)
-    size, rows, (needed, cap) = last, result(last).rows, tried[last]
+    raise _overflow(len(items), last, result(last).rows, *tried[last])
+
+
+def _check_max_items(goods: Goods, count: int) -> None:
+    """A form that takes at most so many items per certificate (EUR.1 CN: 50)."""
+    if goods.max_items is not None and count > goods.max_items:
+        raise GoodsOverflowError(
+            f"box 8 (goods): {count} items, but this form takes at most {goods.max_items} "
+            f"items per certificate; use --on-overflow split to spread them over several "
+            f"certificates",
+            items_that_fit=goods.max_items,
+        )
+
+
+def _overflow(
+    count: int, size: float, rows: list[dict[str, list[str]]], needed: int, cap: int
+) -> GoodsOverflowError:
+    """What the error says at the smallest size tried: the item too long alone, or how many fit."""
     for i, row in enumerate(rows):
         if row_height(row) > cap:
-            raise GoodsOverflowError(
+            return GoodsOverflowError(
                 f"items[{i}] (box 8): item {i + 1} alone needs {row_height(row)} lines at {size:g} pt, "
                 f"more than the {cap} lines box 8 holds; shorten its description",
                 items_that_fit=0,
             )
     fitting = _prefix_that_fits(rows, cap)
-    raise GoodsOverflowError(
-        f"box 8 (goods): the {len(items)} items need {needed} lines at {size:g} pt, but only {cap} "
+    return GoodsOverflowError(
+        f"box 8 (goods): the {count} items need {needed} lines at {size:g} pt, but only {cap} "
         f"fit; the first {fitting} items fit. Shorten the descriptions or use --on-overflow split "
         f"to spread the items over several certificates",
         items_that_fit=fitting,
