@@ -21,7 +21,7 @@ from eur1pdf.finish.lock import lock_and_sign
 from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions, OnOverflow, SigningKey
-from eur1pdf.pdf.document import Background, DocumentSpec, compose
+from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
 from eur1pdf.placement.field_sources import Issuance
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
@@ -161,7 +161,7 @@ def _document_spec(
         data_matrix=matrix,
         marks=marks,
         marks_pages=marks_pages,
-        template_cache=layout.prepared.templates,
+        template_cache=layout.prepared.derived(SharedTemplates, SharedTemplates),
         template_key=(background_key, marks_kind),
     )
 

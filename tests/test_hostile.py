@@ -506,7 +506,10 @@ def test_an_end_mark_does_not_defeat_the_caches(example):
 
     options = FillOptions(end_mark="stars", sheets=(1,))
     render(example, options)
-    templates = get_layout(example["form"]).prepared.variant("stars").prepared.templates
+    from eur1pdf.pdf.document import SharedTemplates
+
+    variant = get_layout(example["form"]).prepared.variant("stars")
+    templates = variant.prepared.derived(SharedTemplates, SharedTemplates)
     made = dict(templates)
     assert made  # the shared objects of the variant's blank and marks are kept with it
     for serial in ("B 1", "B 2", "B 3"):

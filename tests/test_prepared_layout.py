@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from eur1pdf.artwork.blank import drawn_blank
+from eur1pdf.artwork.blank import DrawnBlank, drawn_blank
 from eur1pdf.artwork.marks import draft_layer, final_layer
 from eur1pdf.certificate.model import Certificate
 from eur1pdf.layouts import BUILTIN_DIR, builtin_names, get_layout, load_layout_file
-from eur1pdf.layouts import prepared as prepared_module
 from eur1pdf.layouts.geometry import Rect, box_rect, label_block, mm_to_pt
 from eur1pdf.layouts.prepared import CellSources
-from eur1pdf.placement.fields import place_certificate
+from eur1pdf.placement import fields as fields_module
+from eur1pdf.placement.fields import FittedTexts, place_certificate
 
 FORMS = ("eur-med", "eur1", "eur1-cn", "eur1-quad")
 GOODS_FACES = ("certificate", "copy", "application")
@@ -183,9 +183,9 @@ def test_end_mark_variants_are_prepared_once_and_distinct():
 def test_blank_and_marks_are_drawn_once_at_first_use():
     layout = load_layout_file(BUILTIN_DIR / "eur1.toml")
     prepared = layout.prepared
-    assert (prepared.blank, prepared.draft_marks, prepared.final_marks) == (None, None, None)
+    assert prepared._derived == {}, "nothing is drawn before it is needed (overlay-only never draws)"
     blank = drawn_blank(layout)
-    assert drawn_blank(layout) is blank and prepared.blank is blank
+    assert drawn_blank(layout) is blank and set(prepared._derived) == {DrawnBlank}
     assert len(blank) == len(layout.pages())
     draft = draft_layer(layout)
     assert draft_layer(layout) is draft
@@ -200,16 +200,17 @@ def test_fitted_texts_are_kept_with_the_prepared_layout(example, monkeypatch):
     layout = load_layout_file(BUILTIN_DIR / "eur1.toml")
     cert = Certificate.model_validate(example)
     first = place_certificate(cert, layout, [1])
-    fitted = dict(layout.prepared.fitted)
+    kept_texts = layout.prepared.derived(FittedTexts, FittedTexts)
+    fitted = dict(kept_texts)
     assert fitted, "the certificate's fields were fitted and kept"
     again = place_certificate(cert, layout, [1])
-    assert layout.prepared.fitted == fitted
+    assert kept_texts == fitted
     kept = {id(run) for page in first for run in page.runs}  # the runs of the fields: the same objects
     fields = [run for page in again for run in page.runs if run.field and not run.field.startswith("items")]
     assert fields and all(id(run) in kept for run in fields if run.field != "end_mark")
-    monkeypatch.setattr(prepared_module, "FITTED_MAX_ENTRIES", len(fitted))
-    layout.prepared.remember_fitted((layout.prepared.faces["certificate"].fields[0], ("x",)), ())
-    assert len(layout.prepared.fitted) == 1, "the memo is bounded: full, it starts again"
+    monkeypatch.setattr(fields_module, "FITTED_MAX_ENTRIES", len(fitted))
+    kept_texts.remember((layout.prepared.faces["certificate"].fields[0], ("x",)), ())
+    assert len(kept_texts) == 1, "the memo is bounded: full, it starts again"
 
 
 def _shifted_eur1(folder: Path, name: str, box8_x: float) -> Path:
@@ -260,8 +261,8 @@ def test_a_pickled_layout_leaves_its_prepared_data_behind():
     copy = pickle.loads(state)
     assert copy == layout
     assert copy.prepared is not layout.prepared and copy.prepared.layout is copy
-    assert copy.prepared.blank is None
-    assert layout.prepared.blank is not None, "pickling leaves the original's prepared data alone"
+    assert copy.prepared._derived == {}
+    assert DrawnBlank in layout.prepared._derived, "pickling leaves the original's prepared data alone"
 
 
 def test_prepared_data_takes_no_part_in_equality():

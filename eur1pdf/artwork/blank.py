@@ -7,6 +7,7 @@ never drift apart.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from eur1pdf.artwork.guilloche import guilloche_lines
@@ -156,13 +157,18 @@ def blank_pages(layout: Layout, sheets: list[int] | None = None) -> list[Page]:
     return [blank_face(layout, name, face, sheet.number) for sheet, name, face in layout.pages(sheets)]
 
 
+@dataclass(frozen=True)
+class DrawnBlank:
+    """The layout's blank set, drawn once and kept with the prepared layout."""
+
+    pages: list[Page]
+
+
 def drawn_blank(layout: Layout) -> list[Page]:
     """Every face of the set (the background of each certificate): drawn at first use and kept with
     the prepared layout, the same object on every call (overlay-only output never draws it)."""
     prepared = layout.prepared
-    if prepared.blank is None:
-        prepared.blank = blank_pages(layout)
-    return prepared.blank
+    return prepared.derived(DrawnBlank, lambda: DrawnBlank(blank_pages(layout))).pages
 
 
 def build_blank(layout: Layout) -> bytes:

@@ -11,6 +11,7 @@ opacity come from the layout.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from eur1pdf.layouts.geometry import font_for, mm_to_pt
 from eur1pdf.layouts.schema import DraftMarks, FinalMarks, Layout
@@ -31,22 +32,37 @@ def _diagonal(layout: Layout, spec: DraftMarks | FinalMarks, text: str) -> Group
     return Group((cos, sin, -sin, cos, width / 2, height / 2), (run,), opacity=spec.opacity)
 
 
+@dataclass(frozen=True)
+class DrawnDraftMarks:
+    """The draft marks page, drawn once and kept with the prepared layout."""
+
+    pages: list[Page]
+
+
+@dataclass(frozen=True)
+class DrawnFinalMarks:
+    """The final marks: a page per mark (ORIGINAL, COPY …) and each mark's page number."""
+
+    pages: list[Page]
+    numbers: dict[str, int]
+
+    @property
+    def layer(self) -> tuple[list[Page], dict[str, int]]:
+        return self.pages, self.numbers
+
+
 def draft_layer(layout: Layout) -> list[Page]:
     """One page (the layout's size) with the draft watermark and margin line: drawn at first use
     and kept with the prepared layout, the same object on every call."""
     prepared = layout.prepared
-    if prepared.draft_marks is None:
-        prepared.draft_marks = _draft_layer(layout)
-    return prepared.draft_marks
+    return prepared.derived(DrawnDraftMarks, lambda: DrawnDraftMarks(_draft_layer(layout))).pages
 
 
 def final_layer(layout: Layout, sheets: list[int]) -> tuple[list[Page], list[int | None]]:
     """The final marks: a page per sheet that has one (ORIGINAL, COPY …) and, for
     each sheet given, the page of its mark (None: that sheet has no mark)."""
     prepared = layout.prepared
-    if prepared.final_marks is None:
-        prepared.final_marks = _final_layer(layout)
-    pages, numbers = prepared.final_marks
+    pages, numbers = prepared.derived(DrawnFinalMarks, lambda: DrawnFinalMarks(*_final_layer(layout))).layer
     spec = layout.marks.final
     return pages, [numbers.get(spec.sheets.get(str(n), "")) for n in sheets]
 

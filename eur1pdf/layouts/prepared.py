@@ -10,11 +10,11 @@ instead of recomputing it or looking it up in a cache keyed by object identity.
 Dependency direction: the layouts package sits below placement and artwork in
 the flow, so this module computes only what the layout's own numbers (and
 :mod:`eur1pdf.layouts.geometry`) give. What needs a later stage is *stored*
-here but *made* by that stage, at first use: the fitted texts of the data
-fields (:mod:`eur1pdf.placement.fields` fills :attr:`PreparedLayout.fitted`)
-and the drawn blank and the draft/final marks (:mod:`eur1pdf.artwork.blank`
-and :mod:`eur1pdf.artwork.marks` fill :attr:`PreparedLayout.blank`,
-:attr:`~PreparedLayout.draft_marks` and :attr:`~PreparedLayout.final_marks`).
+here but *made* by that stage, at first use, under a type the stage defines
+(:meth:`PreparedLayout.derived`): the fitted texts of the data fields
+(:class:`eur1pdf.placement.fields.FittedTexts`), the drawn blank and the
+draft/final marks (:mod:`eur1pdf.artwork.blank`, :mod:`eur1pdf.artwork.marks`)
+and the PDF writer's shared objects (:class:`eur1pdf.pdf.document.SharedTemplates`).
 So importing a layout never imports placement or artwork, overlay-only output
 never draws a blank, and the objects handed out are the same objects on every
 call for the same layout (the PDF writer's template cache relies on that).
@@ -25,19 +25,14 @@ prepared once per mark by :meth:`PreparedLayout.variant` and kept there.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TypeVar, cast
 
 from eur1pdf.layouts.geometry import Rect, box_rect, field_rect, mm_to_pt
 from eur1pdf.layouts.schema import Box, Face, FieldElement, Goods, GoodsColumn, Layout
 
-if TYPE_CHECKING:
-    from eur1pdf.placement.drawables import Page, TextRun
-
-    FinalMarksLayer = tuple[list[Page], dict[str, int]]  # a page per mark, and each mark's page number
-
-FITTED_MAX_ENTRIES = 4096  # fitted field texts kept per layout: a batch's repeated exporters, countries…
+Derived = TypeVar("Derived")
 
 
 @dataclass(frozen=True)
@@ -117,12 +112,7 @@ class PreparedLayout:
     layout: Layout
     faces: dict[str, PreparedFace]
     prints_cumulation: bool  # the form has box 7's cumulation statement (EUR-MED)
-    fitted: dict[tuple[PreparedField, tuple[str, ...]], tuple[TextRun, ...]] = field(default_factory=dict)
-    blank: list[Page] | None = None  # drawn by artwork.blank at first use
-    draft_marks: list[Page] | None = None  # drawn by artwork.marks at first use
-    final_marks: FinalMarksLayer | None = None  # drawn by artwork.marks at first use
-    # the PDF writer's shared objects for this layout's blank and marks (pdf.document.template fills it)
-    templates: dict[Hashable, Any] = field(default_factory=dict)
+    _derived: dict[type, object] = field(default_factory=dict)
     _variants: dict[str, Layout] = field(default_factory=dict)
 
     def face_of(self, face: Face) -> PreparedFace:
@@ -133,11 +123,13 @@ class PreparedLayout:
         # a face that is not this layout's: prepared for the call alone, never kept
         return prepare_face(self.layout, "", face)
 
-    def remember_fitted(self, key: tuple[PreparedField, tuple[str, ...]], runs: tuple[TextRun, ...]) -> None:
-        """Keep a field's fitted runs for its text, within the bound."""
-        if len(self.fitted) >= FITTED_MAX_ENTRIES:
-            self.fitted.clear()
-        self.fitted[key] = runs
+    def derived(self, kind: type[Derived], make: Callable[[], Derived]) -> Derived:
+        """What a later stage derives from this layout alone, made by ``make`` at first use and kept
+        under the stage's own type ``kind``: the same object on every call (threads included)."""
+        found = self._derived.get(kind)
+        if found is None:
+            found = self._derived.setdefault(kind, make())
+        return cast(Derived, found)
 
     def variant(self, end_mark: str) -> Layout:
         """This layout with box 8 closed by ``end_mark``: made and prepared once per mark, then kept.

@@ -130,6 +130,11 @@ def _build_template(
     )
 
 
+class SharedTemplates(dict[Hashable, Template]):
+    """A caller's store of templates, under its own names for a background and marks (a prepared
+    layout keeps one: the objects are then serialised once per process and layout)."""
+
+
 TemplateCache = MutableMapping[Hashable, Template]
 _TEMPLATES_LOCK = threading.Lock()  # render_many may run on a thread pool
 

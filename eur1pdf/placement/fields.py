@@ -18,6 +18,18 @@ from eur1pdf.placement.field_sources import Issuance, field_box, source_field, s
 from eur1pdf.placement.goods import place_goods
 from eur1pdf.placement.text import check_glyphs, fit, needed_and_capacity
 
+FITTED_MAX_ENTRIES = 4096  # fitted field texts kept per layout: a batch's repeated exporters, countries…
+
+
+class FittedTexts(dict[tuple[PreparedField, tuple[str, ...]], tuple[TextRun, ...]]):
+    """A layout's fitted field texts (field, its paragraphs) -> runs, kept with the prepared layout."""
+
+    def remember(self, key: tuple[PreparedField, tuple[str, ...]], runs: tuple[TextRun, ...]) -> None:
+        """Keep a field's fitted runs for its text, within the bound (full, it starts again)."""
+        if len(self) >= FITTED_MAX_ENTRIES:
+            self.clear()
+        self[key] = runs
+
 
 def _describe(box_number: str | None, field_path: str) -> str:
     return f"box {box_number} ({field_path})" if box_number else field_path
@@ -36,11 +48,12 @@ def place_field(
     paragraphs = source_lines(cert, prepared.field.source, issuance)
     if not paragraphs:
         return ()
+    fitted = layout.derived(FittedTexts, FittedTexts)
     key = (prepared, tuple(paragraphs))
-    runs = layout.fitted.get(key)
+    runs = fitted.get(key)
     if runs is None:
         runs = tuple(_fit_field(layout.layout, prepared, paragraphs))
-        layout.remember_fitted(key, runs)
+        fitted.remember(key, runs)
     return runs
 
 
