@@ -35,22 +35,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pikepdf
 
-from eur1pdf.errors import Eur1pdfError
+from eur1pdf.finish.signatures import FinishError, SignatureStatus
 
 if TYPE_CHECKING:
     from cryptography import x509
 
     from eur1pdf.certificate.model import Certificate
     from eur1pdf.options import SigningKey
-
-SIGNATURE_FIELD = "Signature1"
 
 #: What anyone may do with a locked certificate without the owner password:
 #: read it, print it (also in high quality: it is a customs document), copy its
@@ -66,47 +63,6 @@ LOCKED_PERMISSIONS = pikepdf.Permissions(
     print_lowres=True,
     print_highres=True,
 )
-
-
-class FinishError(Eur1pdfError):
-    """The PDF cannot be locked, signed or checked; the message says why."""
-
-
-class SigningKeyError(FinishError):
-    """The signing key file cannot be used (missing, not PKCS#12, wrong passphrase)."""
-
-
-@dataclass(frozen=True)
-class SignatureStatus:
-    """What a customs officer needs to know about one signature in the PDF.
-
-    ``intact``: the signed bytes are unchanged (the document digest matches).
-    ``valid``: the signature over that digest is cryptographically correct.
-    ``trusted``: the signer's certificate chains to one of the given trust
-    roots (always false when none were given: a self-declared name proves nothing).
-    ``coverage``/``modification_level``: pyHanko's words (lower case) for how
-    much of the file the signature covers and what was appended after it;
-    ``modified_after_signing`` is true when that is more than signature
-    housekeeping (validation data, time stamps).
-    ``problem``: set when the signature cannot be evaluated at all (a damaged
-    or foreign signature container); then every flag is false.
-    """
-
-    field_name: str
-    signer: str | None
-    intact: bool
-    valid: bool
-    trusted: bool
-    signing_time: datetime | None
-    coverage: str
-    modification_level: str | None
-    modified_after_signing: bool
-    problem: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Intact, valid, trusted and not changed since: the certificate is as issued."""
-        return self.intact and self.valid and self.trusted and not self.modified_after_signing
 
 
 def _open(pdf: bytes, what: str) -> pikepdf.Pdf:

@@ -27,7 +27,7 @@ from pyhanko.sign.validation import EmbeddedPdfSignature, validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from eur1pdf.finish.lock import SIGNATURE_FIELD, FinishError, SignatureStatus, SigningKeyError
+from eur1pdf.finish.signatures import SIGNATURE_FIELD, FinishError, SignatureStatus, SigningKeyError
 
 # pyHanko logs every untrusted or broken signature as a warning with a traceback; with no
 # logging set up, Python would print those to stderr, though signature_status() already

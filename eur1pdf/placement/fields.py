@@ -7,7 +7,6 @@ error that names the box and says how many lines were needed and how many fit.
 
 from __future__ import annotations
 
-from eur1pdf.artwork.qr import qr_image
 from eur1pdf.certificate.model import ITEM_FIELD_BOXES, Certificate
 from eur1pdf.errors import FitError
 from eur1pdf.layouts.geometry import font_for, mm_to_pt
@@ -16,6 +15,7 @@ from eur1pdf.layouts.schema import Face, Layout
 from eur1pdf.placement.drawables import Page, TextRun, text_block
 from eur1pdf.placement.field_sources import Issuance, field_box, source_field, source_lines
 from eur1pdf.placement.goods import place_goods
+from eur1pdf.placement.qr_code import qr_image
 from eur1pdf.placement.text import check_glyphs, fit, needed_and_capacity
 
 FITTED_MAX_ENTRIES = 4096  # fitted field texts kept per layout: a batch's repeated exporters, countries…
