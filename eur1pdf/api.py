@@ -22,17 +22,18 @@ from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions, OnOverflow, SigningKey
 from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
-from eur1pdf.placement.field_sources import Issuance
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
+    Part,
     PlannedPages,
     RecordedOptions,
     check_sheets,
     face_index,
     layout_of,
     layout_variant,
+    parts_metadata,
     plan_pages,
-    verification_link,
+    plan_parts,
 )
 from eur1pdf.rules import Finding, RuleViolation, validate
 
@@ -92,17 +93,11 @@ def render(
     sheets = check_sheets(layout, options.sheets)
     canonical = canonical_bytes(cert)
     fingerprint = digest_of(canonical)
-    link = verification_link(options.verify_url, cert, fingerprint) if options.final else None
-    planned = plan_pages(cert, layout, sheets, options.on_overflow, Issuance(options.final, link), canonical)
+    parts = plan_parts(cert, layout, options.on_overflow, options.final, options.verify_url, fingerprint)
+    planned = plan_pages(parts, layout, sheets, canonical)
     spec = _document_spec(cert, layout, options, blank, sheets, planned)
-    metadata = {
-        "Eur1pdfStatus": _status(options),
-        "Eur1pdfDigest": fingerprint,
-        "Eur1pdfSerial": cert.serial or "",
-    }
-    if link:
-        metadata["Eur1pdfVerification"] = link
-    split: OnOverflow = "split" if len(planned.parts) > 1 else "error"  # what was done, not allowed
+    metadata = _metadata(cert, options, fingerprint, parts)
+    split: OnOverflow = "split" if len(parts) > 1 else "error"  # what was done, not what was allowed
     metadata["Eur1pdfOptions"] = RecordedOptions(layout.name, sheets, split, options.end_mark).to_json()
     spec = replace(spec, metadata=metadata, attachment=(CERTIFICATE_ATTACHMENT, canonical))
     return lock_and_sign(compose(spec), cert, options.lock_password, options.signing)
@@ -125,6 +120,21 @@ def _checked_layout(
     if any(f.severity == "error" for f in findings) and not options.allow_errors:
         raise RuleViolation(findings)
     return layout_variant(layout, options.end_mark)
+
+
+def _metadata(cert: Certificate, options: FillOptions, fingerprint: str, parts: list[Part]) -> dict[str, str]:
+    """The document information eur1pdf reads back (verify): status, digest of the attached data,
+    serial, and the verification link — or, for the certificates of a split final, each one's."""
+    metadata = {
+        "Eur1pdfStatus": _status(options),
+        "Eur1pdfDigest": fingerprint,
+        "Eur1pdfSerial": cert.serial or "",
+    }
+    if len(parts) > 1 and options.final:
+        metadata["Eur1pdfParts"] = parts_metadata(parts)
+    elif parts[0].issuance.link:
+        metadata["Eur1pdfVerification"] = parts[0].issuance.link
+    return metadata
 
 
 def _status(options: FillOptions) -> str:

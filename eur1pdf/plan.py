@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from eur1pdf.certificate.digest import canonical_bytes, digest_of
 from eur1pdf.certificate.model import Certificate
-from eur1pdf.errors import Eur1pdfError
+from eur1pdf.errors import Eur1pdfError, InputError, Problem
 from eur1pdf.layouts import get_layout
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import EndMark, OnOverflow, OptionsError
@@ -90,41 +91,109 @@ def check_sheets(layout: Layout, sheets: Sequence[int] | None) -> list[int] | No
     return list(sheets)
 
 
-def plan_certificates(cert: Certificate, layout: Layout, on_overflow: OnOverflow) -> list[Certificate]:
-    """The certificate itself, or (split) one certificate per chunk of items.
+def plan_certificates(
+    cert: Certificate, layout: Layout, on_overflow: OnOverflow, final: bool = False
+) -> list[Certificate]:
+    """The certificate itself, or (split) one certificate per chunk of items, numbered from 1.
 
-    Each part carries its own items, numbered from 1, and the serial is marked
-    ``(1/2)``, ``(2/2)`` … (printed alone where there is no serial, next to
-    the pre-printed number) so the parts cannot be mistaken for one another.
+    A final split is several certificates, each with its own serial: ``serial``
+    for the first, ``split_serials`` for the others (refused when they are
+    missing). Other splits mark the serial ``(1/2)``, ``(2/2)`` … (printed
+    alone where there is no serial, next to the pre-printed number) so the
+    parts cannot be mistaken for one another.
     """
     if on_overflow != "split":
         return [cert]
     chunks = split_items(cert.items, layout, layout.certificate_face)
     if len(chunks) == 1:
         return [cert]
+    if final:
+        serials = _final_serials(cert, len(chunks))
+    else:
+        serials = [
+            f"{cert.serial} ({n}/{len(chunks)})" if cert.serial else f"({n}/{len(chunks)})"
+            for n in range(1, len(chunks) + 1)
+        ]
+    update: dict[str, object] = {"split_serials": []} if final else {}
+    return [
+        cert.model_copy(update={"items": chunk, "serial": serial, **update})
+        for chunk, serial in zip(chunks, serials, strict=True)
+    ]
+
+
+def _final_serials(cert: Certificate, count: int) -> list[str]:
+    """One serial per certificate of a final split: ``serial``, then ``split_serials`` in order."""
+
+    def refuse(message: str) -> InputError:
+        return InputError([Problem("split_serials", None, message)])
+
+    if not cert.serial:
+        raise refuse(
+            f"the items need {count} certificates; a final certificate needs its own serial: "
+            f"give serial and {count - 1} more in split_serials"
+        )
+    serials = [cert.serial, *cert.split_serials]
+    if len(serials) < count:
+        raise refuse(
+            f"the items need {count} certificates, each with its own serial: give {count - 1} "
+            f"serial(s) in split_serials (the first certificate has serial {cert.serial!r}); "
+            f"{len(cert.split_serials)} given"
+        )
+    seen: set[str] = set()
+    for n, serial in enumerate(serials[:count]):
+        if serial in seen:
+            raise refuse(f"split_serials[{n - 1}]: {serial!r} is used twice; every certificate needs its own")
+        seen.add(serial)
+    return serials[:count]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One certificate of the document: its data and how it is issued (final: its own link)."""
+
+    certificate: Certificate
+    digest: str  # of this certificate's canonical data (the whole input's when there is one part)
+    issuance: Issuance
+
+
+def plan_parts(
+    cert: Certificate,
+    layout: Layout,
+    on_overflow: OnOverflow,
+    final: bool,
+    verify_url: str | None,
+    whole_digest: str,
+) -> list[Part]:
+    """The certificates the document holds, each with its digest and (final) verification link.
+
+    One certificate keeps the digest of the input. The parts of a split are
+    certificates of their own: each digest is over that part's data alone (its
+    items and serial), which is what its QR code and link carry.
+    """
+    certificates = plan_certificates(cert, layout, on_overflow, final)
     parts = []
-    for n, chunk in enumerate(chunks, start=1):
-        mark = f"({n}/{len(chunks)})"
-        serial = f"{cert.serial} {mark}" if cert.serial else mark
-        parts.append(cert.model_copy(update={"items": chunk, "serial": serial}))
+    for part in certificates:
+        digest = whole_digest if len(certificates) == 1 else digest_of(canonical_bytes(part))
+        link = verification_link(verify_url, part, digest) if final else None
+        parts.append(Part(part, digest, Issuance(final, link)))
     return parts
 
 
 def plan_pages(
-    cert: Certificate,
-    layout: Layout,
-    sheets: list[int] | None,
-    on_overflow: OnOverflow,
-    issuance: Issuance,
-    canonical: bytes | None = None,
+    parts: list[Part], layout: Layout, sheets: list[int] | None, canonical: bytes | None = None
 ) -> PlannedPages:
     """The data pages of every part, in print order (``canonical``: the whole certificate's
     canonical JSON, when the caller has it: its glyphs are then checked once)."""
-    parts = plan_certificates(cert, layout, on_overflow)
     pages: list[Page] = []
     for part in parts:
-        pages += place_certificate(part, layout, sheets, issuance, canonical)
-    return PlannedPages(parts, pages)
+        pages += place_certificate(part.certificate, layout, sheets, part.issuance, canonical)
+    return PlannedPages([part.certificate for part in parts], pages)
+
+
+def parts_metadata(parts: list[Part]) -> str:
+    """``Eur1pdfParts``: each certificate's serial, digest and link, when the document holds several."""
+    listed = [{"serial": p.certificate.serial, "digest": p.digest, "link": p.issuance.link} for p in parts]
+    return json.dumps(listed, ensure_ascii=False, separators=(",", ":"))
 
 
 def verification_link(template: str | None, cert: Certificate, fingerprint: str) -> str | None:

@@ -35,6 +35,7 @@ FIELD_BOXES: dict[str, str | None] = {
     "form": None,
     "agreement": None,
     "serial": None,
+    "split_serials": None,
     "exporter": "1",
     "trade": "2",
     "consignee": "3",
@@ -220,6 +221,8 @@ class Certificate(_Strict):
     form: RequiredText = "eur1"
     agreement: Text | None = None
     serial: Text | None = None
+    # a final split over several certificates: the serials of the second, third … (the first keeps serial)
+    split_serials: list[RequiredText] = Field(default_factory=list, max_length=LIMITS["items"])
     exporter: Party
     trade: Trade
     consignee: Party | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pdfplumber
 import pikepdf
@@ -26,7 +26,7 @@ from eur1pdf.errors import Eur1pdfError, InputError
 from eur1pdf.finish.lock import signature_status
 from eur1pdf.layouts import get_layout
 from eur1pdf.placement.field_sources import Issuance
-from eur1pdf.plan import CERTIFICATE_ATTACHMENT, RecordedOptions, layout_variant, plan_pages
+from eur1pdf.plan import CERTIFICATE_ATTACHMENT, RecordedOptions, layout_variant, plan_pages, plan_parts
 
 QR_DPI = 150
 
@@ -96,7 +96,10 @@ def _printed_data_differences(pdf: pikepdf.Pdf, cert: Certificate, recorded: str
     options = RecordedOptions.from_json(recorded, cert.form)
     try:
         layout = layout_variant(get_layout(options.layout), options.end_mark)
-        planned = plan_pages(cert, layout, options.sheets, options.on_overflow, Issuance(True, link or None))
+        parts = plan_parts(cert, layout, options.on_overflow, True, None, digest(cert))
+        if len(parts) == 1:  # the link as the metadata gives it
+            parts = [replace(parts[0], issuance=Issuance(True, link or None))]
+        planned = plan_pages(parts, layout, options.sheets)
         expected = [_squeeze("".join(run.text for run in page.runs)) for page in planned.pages]
         printed = _data_layer_text(pdf)
     except Eur1pdfError as exc:
