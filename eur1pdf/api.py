@@ -20,7 +20,7 @@ from eur1pdf.files import check_output_dir, write_atomic
 from eur1pdf.finish.lock import lock_and_sign
 from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
-from eur1pdf.options import FillOptions, OnOverflow, SigningKey
+from eur1pdf.options import FillOptions, OnOverflow, SigningKey, wants_pdfa
 from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
@@ -171,8 +171,10 @@ def _document_spec(
         data_matrix=matrix,
         marks=marks,
         marks_pages=marks_pages,
+        marks_switchable=marks_kind == "final",  # a draft's marks: page content no layer switch hides
         template_cache=layout.prepared.derived(SharedTemplates, SharedTemplates),
         template_key=(background_key, marks_kind),
+        pdfa=wants_pdfa(options),
     )
 
 

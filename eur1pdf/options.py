@@ -57,6 +57,7 @@ class FillOptions:
     allow_errors: bool = False  # drafts only: make the PDF despite rule errors
     lock_password: str | None = None  # final: lock against changes with this owner password
     signing: SigningKey | None = None  # final: sign (PAdES) with this key
+    pdfa: bool | None = None  # final: PDF/A-3b; None: yes unless locked (PDF/A forbids encryption)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sheets", _sheet_numbers(self.sheets))
@@ -69,6 +70,10 @@ class FillOptions:
             raise OptionsError("lock_password", "locking is for final certificates")
         if self.signing is not None and not self.final:
             raise OptionsError("signing", "signing is for final certificates")
+        if self.pdfa and not self.final:
+            raise OptionsError("pdfa", "PDF/A is for final certificates")
+        if self.pdfa and self.lock_password:
+            raise OptionsError("pdfa", "PDF/A forbids encryption: a final cannot be both PDF/A and locked")
         if self.allow_errors and not self.draft:
             raise OptionsError("allow_errors", "errors can be allowed on a draft only, never otherwise")
         if self.printer is not None and not isinstance(self.printer, PrinterProfile):
@@ -93,3 +98,11 @@ def _one_of(option: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         choices = ", ".join(repr(a) for a in allowed)
         raise OptionsError(option, f"expected one of {choices}, got {value!r}")
+
+
+def wants_pdfa(options: FillOptions) -> bool:
+    """Whether to make a PDF/A-3b document: a final, unless turned off or locked (PDF/A forbids
+    encryption; a lock without an explicit ``pdfa=True`` simply makes a final that is not PDF/A)."""
+    if not options.final:
+        return False
+    return options.pdfa if options.pdfa is not None else not options.lock_password

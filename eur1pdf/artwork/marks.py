@@ -2,10 +2,12 @@
 
 A provisional certificate must never pass for a valid one: every page of a
 draft carries a large diagonal "DRAFT", translucent so the data stays
-readable, and a line in the top margin saying it is not valid. The marks are
-a separate layer (an optional-content group named "Watermark" in the PDF),
-so a golden comparison can tell them from the data. Their text, colour and
-opacity come from the layout.
+readable, and a line in the top margin saying it is not valid. The writer
+draws a draft's marks as page content that no layer switch hides (a
+final's ORIGINAL / COPY lie in the optional-content group "Watermark"),
+tagged so a golden comparison can tell them from the data. Their text,
+colour and opacity come from the layout; the margin line is kept at least
+:data:`PRINTABLE_MARGIN_MM` inside every page edge, where printers print.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from eur1pdf.layouts.geometry import font_for, mm_to_pt
 from eur1pdf.layouts.schema import DraftMarks, FinalMarks, Layout
 from eur1pdf.placement.drawables import Group, Page, TextRun
 from eur1pdf.placement.text import check_glyphs
+
+PRINTABLE_MARGIN_MM = 6.0  # many printers print nothing nearer an edge
 
 
 def _diagonal(layout: Layout, spec: DraftMarks | FinalMarks, text: str) -> Group:
@@ -71,24 +75,28 @@ def _blank_page(layout: Layout, face: str) -> Page:
     return Page(mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm), face, 0)
 
 
-def _draft_layer(layout: Layout) -> list[Page]:
-    spec = layout.marks.draft
+def _margin_line(layout: Layout, spec: DraftMarks) -> TextRun:
+    """The PROVISIONAL line, centred, its baseline ``margin_y_mm`` below the top edge, but its
+    whole text box at least PRINTABLE_MARGIN_MM inside every edge (smaller text if it is too wide)."""
     width, height = mm_to_pt(layout.width_mm), mm_to_pt(layout.height_mm)
     bold = font_for(layout, "bold")
     check_glyphs(bold, spec.margin_text, "layout marks.draft")
-    page = _blank_page(layout, "draft")
-    page.items.append(_diagonal(layout, spec, spec.text))
-    margin = bold.width(spec.margin_text, spec.margin_size)
-    page.items.append(
-        TextRun(
-            spec.margin_text,
-            (width - margin) / 2,
-            height - mm_to_pt(spec.margin_y_mm),
-            bold,
-            spec.margin_size,
-            color=spec.color,
-        )
+    inside = mm_to_pt(PRINTABLE_MARGIN_MM)
+    size = spec.margin_size
+    text_width = bold.width(spec.margin_text, size)
+    if text_width > width - 2 * inside:
+        size *= (width - 2 * inside) / text_width
+        text_width = bold.width(spec.margin_text, size)
+    below_top = max(mm_to_pt(spec.margin_y_mm), inside + bold.ascent * size)
+    return TextRun(
+        spec.margin_text, (width - text_width) / 2, height - below_top, bold, size, color=spec.color
     )
+
+
+def _draft_layer(layout: Layout) -> list[Page]:
+    page = _blank_page(layout, "draft")
+    page.items.append(_diagonal(layout, layout.marks.draft, layout.marks.draft.text))
+    page.items.append(_margin_line(layout, layout.marks.draft))
     return [page]
 
 

@@ -68,6 +68,7 @@ OPTION_FLAGS = {  # FillOptions' fields and the flags that set them
     "draft": "--draft",
     "allow_errors": "--allow-errors",
     "lock_password": "--lock",
+    "pdfa": "--pdfa",
     "signing": "--sign",
     "verify_url": "--verify-url",
     "printer": "--printer",

@@ -78,6 +78,12 @@ def _add_final_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", metavar="FILE.toml", help="settings file (default: $EUR1PDF_CONFIG); options here win"
     )
+    parser.add_argument(
+        "--pdfa",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="final: PDF/A-3b for archiving (default: on, unless --lock: PDF/A forbids encryption)",
+    )
     parser.add_argument("--lock", action="store_true", help="final: lock the PDF against changes")
     parser.add_argument(
         "--lock-password-env", metavar="NAME", help="with --lock: the owner password's variable"
@@ -105,4 +111,5 @@ def fill_options(args: argparse.Namespace) -> FillOptions:
         allow_errors=args.allow_errors,
         lock_password=lock_password(args),
         signing=signing_key(args),
+        pdfa=args.pdfa,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -28,6 +29,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko_certvalidator import ValidationContext
 
 from eur1pdf.finish.signatures import SIGNATURE_FIELD, FinishError, SignatureStatus, SigningKeyError
+from eur1pdf.pdf.archival import xmp_packet
 
 # pyHanko logs every untrusted or broken signature as a warning with a traceback; with no
 # logging set up, Python would print those to stderr, though signature_status() already
@@ -79,6 +81,37 @@ class _PdfSignerAt(signers.PdfSigner):
         return session
 
 
+class _MetadataInStepWriter(IncrementalPdfFileWriter):
+    """An incremental writer that keeps a PDF/A document's XMP in step with its information.
+
+    pyHanko's writer sets ``/ModDate`` (to the clock) and ``/Producer`` and rewrites the XMP
+    packet through its own model, which drops the PDF/A extension schema. For a PDF/A
+    document this writer instead sets ``/ModDate`` to the signing time and makes the XMP
+    again from the updated information entries, in the same update the signature covers.
+    """
+
+    modified: datetime | None = None
+
+    def _update_meta(self) -> None:
+        root = self.root
+        old = root.get("/Metadata")
+        packet = old.get_object().data if old is not None else b""
+        if b"pdfaid:part" not in packet or self._info is None:
+            super()._update_meta()
+            return
+        info = self._info.get_object()
+        moment = self.modified or datetime.now().astimezone()
+        info["/ModDate"] = generic.pdf_date(moment)
+        self.mark_update(self._info)
+        entries = {str(key)[1:]: str(value) for key, value in info.items()}
+        kind = {"/Type": generic.NameObject("/Metadata"), "/Subtype": generic.NameObject("/XML")}
+        xmp = generic.StreamObject(
+            {generic.NameObject(k): v for k, v in kind.items()}, xmp_packet(entries, True)
+        )
+        root["/Metadata"] = self.add_object(xmp)
+        self.update_root()
+
+
 def _unlock_for_signing(writer: IncrementalPdfFileWriter, owner_password: str | None) -> None:
     """Authenticate as owner: the update must be encrypted with the file's own key, and only
     the owner may add a signature field to a locked PDF."""
@@ -112,7 +145,8 @@ def sign_pdf(
         location=location,
     )
     try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        writer = _MetadataInStepWriter(io.BytesIO(pdf), strict=False)
+        writer.modified = signing_time
         if writer.prev.encrypted:
             _unlock_for_signing(writer, owner_password)
         elif owner_password is not None:

@@ -246,7 +246,7 @@ class DraftMarks(_LayoutModel):
     angle: float = Field(default=55.0, ge=-90, le=90)
     margin_text: str = "PROVISIONAL — NOT VALID FOR CUSTOMS PURPOSES"
     margin_size: PointSize = 8.0
-    margin_y_mm: Mm = 6.0  # baseline, from the top of the page
+    margin_y_mm: Mm = 8.6  # baseline, from the top of the page; the line stays >= 6 mm inside the edges
 
 
 class FinalMarks(_LayoutModel):

@@ -42,6 +42,14 @@ def opacity_resource(opacity: float) -> bytes:
     return b"/GS" + num(round(opacity * 1000))
 
 
+def _colour_operator(colour: Colour, stroke: bool) -> bytes:
+    """Pure black as DeviceGray (``0 g``): a CMYK device prints it with K alone, where RGB black
+    becomes four-colour black (blurred edges on small text, more ink); other colours stay RGB."""
+    if all(component == 0 for component in colour):
+        return b"0 G" if stroke else b"0 g"
+    return nums(colour) + (b" RG" if stroke else b" rg")
+
+
 @lru_cache(maxsize=8192)
 def _show_text(run: TextRun) -> bytes:
     """Position and glyphs of one run; a batch shows the same runs (exporter, countries …) again and again."""
@@ -81,8 +89,11 @@ class ContentWriter:
         font_refs: Mapping[FontMetrics, int],
         image_refs: Iterable[int] = (),
         form_refs: Iterable[int] = (),
+        more_xobjects: Mapping[str, bytes] | None = None,
+        properties: bytes | None = None,
     ) -> bytes:
-        """The resource dictionary for what was drawn, given the objects of fonts, images and forms."""
+        """The resource dictionary for what was drawn, given the objects of fonts, images and forms;
+        a page adds the forms it shows beside (blank face, marks) and its marked-content properties."""
         fonts = {font.name: ref(font_refs[font]) for font in sorted(self._texts, key=lambda f: f.name)}
         states = {
             opacity_resource(o)[1:].decode(): b"<< /ca " + num(o) + b" /CA " + num(o) + b" >>"
@@ -90,11 +101,13 @@ class ContentWriter:
         }
         images = {f"Im{n}": ref(number) for n, number in enumerate(image_refs)}
         images.update({f"Fm{n}": ref(number) for n, number in enumerate(form_refs)})
+        xobjects = {**(more_xobjects or {}), **images}
         return dictionary(
             {
                 "Font": dictionary(fonts) if fonts else None,
                 "ExtGState": dictionary(states) if states else None,
-                "XObject": dictionary(images) if images else None,
+                "XObject": dictionary(xobjects) if xobjects else None,
+                "Properties": properties,
             }
         )
 
@@ -106,13 +119,13 @@ class ContentWriter:
 
     def _fill_colour(self, colour: Colour) -> None:
         if colour != self._fill:
-            self.ops.append(nums(colour) + b" rg")
+            self.ops.append(_colour_operator(colour, stroke=False))
             self._fill = colour
 
     def _stroke_state(self, colour: Colour, width: float, dash: tuple[float, ...] | None) -> None:
         self._end_text()
         if colour != self._stroke:
-            self.ops.append(nums(colour) + b" RG")
+            self.ops.append(_colour_operator(colour, stroke=True))
             self._stroke = colour
         if width != self._width:
             self.ops.append(num(width) + b" w")

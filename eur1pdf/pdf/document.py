@@ -1,15 +1,21 @@
 """Internal (the PDF writer): data pages + blank form + marks -> the finished document's bytes.
 
-Each output page shows up to three Form XObjects, one over the other:
-``/Bg`` the blank face, ``/Data`` the certificate's data, and ``/Watermark``
-(DRAFT, ORIGINAL …) inside the optional-content group "Watermark", so
-viewers, ``eur1pdf verify`` and golden comparisons can tell the layers apart.
+Each output page draws three layers, one over the other, each in its own
+marked-content sequence so viewers, ``eur1pdf verify`` and golden
+comparisons can tell them apart: ``/Blank`` shows the blank face (the Form
+XObject ``/Bg``), ``/Data`` holds the certificate's data drawn in the page's
+own content stream (text extractors then read it line by line; inside a
+form, pdfminer's layout analysis glued a whole address into one line), and
+``/Watermark`` shows the marks (the Form XObject ``/Watermark``). A draft's
+marks (DRAFT, the PROVISIONAL line) are plain page content that no layer
+switch hides; a final's ORIGINAL / COPY lies in the optional-content group
+"Watermark".
 
 What does not change from one certificate to the next (the blank faces, the
 marks, the optional-content group) is serialised once per process as a
 :class:`Template`; a certificate adds its font subsets (cached by glyph set,
-:mod:`eur1pdf.pdf.fonts`), its data forms, a QR image, pages, metadata and
-the attached data. The fonts come first in every document, so the template's
+:mod:`eur1pdf.pdf.fonts`), its data, a QR image, pages, metadata and the
+attached data. The fonts come first in every document, so the template's
 references to them hold whatever subsets a certificate needs.
 """
 
@@ -19,8 +25,8 @@ import datetime as dt
 import threading
 from collections.abc import Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape
 
+from eur1pdf.pdf.archival import metadata_stream, write_output_intent
 from eur1pdf.pdf.content import ContentWriter, image_object
 from eur1pdf.pdf.fonts import OBJECTS_PER_FONT, font_objects
 from eur1pdf.pdf.imported import foreign_forms
@@ -42,7 +48,7 @@ from eur1pdf.placement.drawables import Page
 from eur1pdf.placement.text import FontMetrics
 
 PRODUCER = "eur1pdf"
-XMP_NAMESPACE = "https://eur1pdf.invalid/ns/1.0/"
+LAYERS_CONFIGURATION = "eur1pdf layers"  # the name of the optional-content configuration (PDF/A wants one)
 TEMPLATE_CACHE_SIZE = 32
 
 Background = Sequence[Page] | bytes  # the drawn blank set, or a user's PDF
@@ -98,6 +104,7 @@ def _build_template(
     faces: tuple[int, ...],
     marks: Sequence[Page] | None,
     wanted: tuple[int, ...],
+    switchable: bool,
 ) -> Template:
     drawn: Sequence[Page] = () if background is None or isinstance(background, bytes) else background
     drawn_faces = faces if drawn else ()
@@ -124,7 +131,9 @@ def _build_template(
     for i in wanted:
         page, writer = next(writers)
         mark_forms[i] = body.add(_form(page, writer, font_refs, _parts(body, writer, SMALL), SMALL))
-    ocg = body.add(dictionary({"Type": b"/OCG", "Name": text_string("Watermark")})) if wanted else None
+    ocg = None
+    if wanted and switchable:
+        ocg = body.add(dictionary({"Type": b"/OCG", "Name": text_string("Watermark")}))
     return Template(
         fonts, {f: frozenset(c) for f, c in codepoints.items()}, body.frozen(), face_forms, mark_forms, ocg
     )
@@ -146,6 +155,7 @@ def template(
     wanted: tuple[int, ...],
     cache: TemplateCache | None = None,
     key: Hashable = None,
+    switchable: bool = False,
 ) -> Template:
     """The shared objects for this background, faces and marks.
 
@@ -153,37 +163,22 @@ def template(
     background and these marks) stands for: a prepared layout keeps one, so
     the objects are serialised once per process and layout; it holds at most
     ``TEMPLATE_CACHE_SIZE`` entries, the least recently used going first.
+    ``switchable`` puts the marks in the optional-content group "Watermark".
     """
     if cache is None:
-        return _build_template(background, faces, marks, wanted)
-    full_key = (key, faces, wanted)
+        return _build_template(background, faces, marks, wanted, switchable)
+    full_key = (key, faces, wanted, switchable)
     with _TEMPLATES_LOCK:
         found = cache.get(full_key)
         if found is not None:
             cache[full_key] = cache.pop(full_key)  # most recently used last
             return found
-    made = _build_template(background, faces, marks, wanted)
+    made = _build_template(background, faces, marks, wanted, switchable)
     with _TEMPLATES_LOCK:
         cache[full_key] = made
         while len(cache) > TEMPLATE_CACHE_SIZE:
             del cache[next(iter(cache))]
     return made
-
-
-def _xmp(metadata: Mapping[str, str], title: str) -> bytes:
-    """The metadata as an XMP packet (the same payload as the document info)."""
-    fields = "".join(f"<eur1pdf:{key}>{escape(value)}</eur1pdf:{key}>" for key, value in metadata.items())
-    packet = (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
-        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"'
-        f' xmlns:eur1pdf="{XMP_NAMESPACE}">'
-        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>'
-        f"{fields}</rdf:Description></rdf:RDF></x:xmpmeta>"
-        '<?xpacket end="w"?>'
-    )
-    return packet.encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -194,10 +189,13 @@ class DocumentSpec:
     through ``face_index``; none when ``background`` is None). ``data_matrix``
     (a b c d e f, PDF points) moves the data layer alone, as a printer profile
     asks; the blank face stays put. ``issue_date`` None leaves the document
-    dates out. ``marks`` pages are drawn over the pages in the "Watermark"
-    layer: page ``marks_pages[n]`` over output page n (all: the first).
-    ``metadata`` goes into the document info and the XMP packet (keys without
-    the slash); ``attachment`` (name, bytes) is embedded as a file.
+    dates out. ``marks`` pages are drawn over the pages: page
+    ``marks_pages[n]`` over output page n (all: the first); with
+    ``marks_switchable`` in the optional-content group "Watermark", else as
+    page content no viewer can hide. ``metadata`` goes into the document
+    info and the XMP packet (keys without the slash); ``attachment`` (name,
+    bytes) is embedded as the document's associated file. ``pdfa`` makes a
+    PDF/A-3b document (:mod:`eur1pdf.pdf.archival`).
     """
 
     pages: Sequence[Page]
@@ -208,10 +206,12 @@ class DocumentSpec:
     data_matrix: Matrix | None = None
     marks: Sequence[Page] | None = None
     marks_pages: Sequence[int | None] | None = None
+    marks_switchable: bool = False
     metadata: Mapping[str, str] | None = None
     attachment: tuple[str, bytes] | None = None
     template_cache: TemplateCache | None = None  # where the shared objects are kept (None: made anew)
     template_key: Hashable = None  # the caller's name for this background and these marks
+    pdfa: bool = False
 
 
 def compose(spec: DocumentSpec) -> bytes:
@@ -222,15 +222,24 @@ def compose(spec: DocumentSpec) -> bytes:
         tuple(sorted({spec.face_index[p.face] for p in spec.pages})) if spec.background is not None else ()
     )
     wanted = tuple(sorted({m for m in marks_pages if m is not None}))
-    shared = template(spec.background, faces, spec.marks, wanted, spec.template_cache, spec.template_key)
+    shared = template(
+        spec.background,
+        faces,
+        spec.marks,
+        wanted,
+        spec.template_cache,
+        spec.template_key,
+        spec.marks_switchable,
+    )
     writers = [ContentWriter().draw(page.items) for page in spec.pages]
     body = Body(1)
     font_refs = _write_fonts(body, shared, writers)
     pages_ref = _write_pages(body, spec, shared, writers, font_refs, marks_pages)
     stamp = pdf_date(spec.issue_date) if spec.issue_date is not None else None
     info, xmp = _write_info_and_xmp(body, spec, stamp)
-    names = _write_attachment(body, spec.attachment, stamp)
-    root = _write_catalog(body, pages_ref, xmp, names, shared.ocg)
+    attached = _write_attachment(body, spec.attachment, stamp)
+    intents = write_output_intent(body) if spec.pdfa else None
+    root = _write_catalog(body, pages_ref, xmp, attached, shared.ocg, intents)
     return document(body, root, info)
 
 
@@ -263,6 +272,17 @@ def _write_fonts(body: Body, shared: Template, writers: Sequence[ContentWriter])
     return font_refs
 
 
+def _page_content(data: bytes, matrix: bytes, blank: bool, marks: bool, switchable: bool) -> bytes:
+    """A page's content: the blank face, the data (moved by the printer profile), the marks,
+    each a marked-content sequence named after its layer."""
+    content = b"/Blank BMC q /Bg Do Q EMC\n" if blank else b""
+    content += b"/Data BMC q " + matrix + b"\n" + data + b"Q EMC\n"
+    if marks:
+        tag = b"/OC /Watermark BDC" if switchable else b"/Watermark BMC"
+        content += tag + b" q /Watermark Do Q EMC\n"
+    return content
+
+
 def _write_pages(
     body: Body,
     spec: DocumentSpec,
@@ -274,27 +294,26 @@ def _write_pages(
     """The page tree: each page shows its blank face, its data and its marks; the tree's number."""
     parts = [_parts(body, writer) for writer in writers]
     pages_ref = body.next_number
-    kids = [pages_ref + 1 + 3 * n + 2 for n in range(len(spec.pages))]
+    kids = [pages_ref + 1 + 2 * n + 1 for n in range(len(spec.pages))]
     count = b"%d" % len(spec.pages)
     body.add(dictionary({"Type": b"/Pages", "Kids": array(ref(k) for k in kids), "Count": count}))
     matrix = b""
     if spec.data_matrix is not None and tuple(spec.data_matrix) != IDENTITY:
         matrix = format_matrix(spec.data_matrix) + b" "
     for n, (page, writer) in enumerate(zip(spec.pages, writers, strict=True)):
-        data = body.add(_form(page, writer, font_refs, parts[n]))
-        xobjects = {"Data": ref(data)}
-        content = b"q " + matrix + b"/Data Do Q\n"
+        shown: dict[str, bytes] = {}
         if spec.background is not None:
-            xobjects = {"Bg": ref(shared.faces[spec.face_index[page.face]]), **xobjects}
-            content = b"q /Bg Do Q\n" + content
-        properties = None
+            shown["Bg"] = ref(shared.faces[spec.face_index[page.face]])
         mark = marks_pages[n]
+        if mark is not None:
+            shown["Watermark"] = ref(shared.marks[mark])
+        properties = None
         if mark is not None and shared.ocg is not None:
-            xobjects["Watermark"] = ref(shared.marks[mark])
             properties = dictionary({"Watermark": ref(shared.ocg)})
-            content += b"/OC /Watermark BDC q /Watermark Do Q EMC\n"
-        contents = body.add(stream({}, content, compress=False))
-        resources = dictionary({"XObject": dictionary(xobjects), "Properties": properties})
+        data = writer.content()
+        content = _page_content(data, matrix, "Bg" in shown, mark is not None, properties is not None)
+        contents = body.add(stream({}, content))
+        resources = writer.resources(font_refs, *parts[n], more_xobjects=shown, properties=properties)
         box = rect((0, 0, round(page.width, 4), round(page.height, 4)))
         body.add(
             dictionary(
@@ -310,27 +329,28 @@ def _write_pages(
     return pages_ref
 
 
-def _write_info_and_xmp(body: Body, spec: DocumentSpec, stamp: str | None) -> tuple[int, int | None]:
-    """The document information dictionary and, with metadata, the same payload as XMP."""
-    info_entries = {
-        "Title": text_string(spec.title),
-        "Producer": text_string(PRODUCER),
-        "Creator": text_string(PRODUCER),
-    }
+def _info_entries(spec: DocumentSpec, stamp: str | None) -> dict[str, str]:
+    """The document information entries (keys without the slash), which the XMP packet repeats."""
+    entries = {"Title": spec.title, "Producer": PRODUCER, "Creator": PRODUCER}
     if stamp is not None:
-        info_entries["CreationDate"] = info_entries["ModDate"] = text_string(stamp)
-    for key, value in (spec.metadata or {}).items():
-        info_entries[key] = text_string(value)
-    info = body.add(dictionary(info_entries))
-    if not spec.metadata:
-        return info, None
-    packet = _xmp(spec.metadata, spec.title)
-    xmp = body.add(stream({"Type": b"/Metadata", "Subtype": b"/XML"}, packet, compress=False))
+        entries["CreationDate"] = entries["ModDate"] = stamp
+    entries.update(spec.metadata or {})
+    return entries
+
+
+def _write_info_and_xmp(body: Body, spec: DocumentSpec, stamp: str | None) -> tuple[int, int]:
+    """The document information dictionary and the same entries as XMP."""
+    entries = _info_entries(spec, stamp)
+    info = body.add(dictionary({key: text_string(value) for key, value in entries.items()}))
+    xmp = body.add(metadata_stream(entries, spec.pdfa))
     return info, xmp
 
 
-def _write_attachment(body: Body, attachment: tuple[str, bytes] | None, stamp: str | None) -> bytes | None:
-    """The attached file and its file specification; the catalog's /Names entry for it."""
+def _write_attachment(
+    body: Body, attachment: tuple[str, bytes] | None, stamp: str | None
+) -> tuple[int, bytes] | None:
+    """The attached file (the data the page was drawn from: AFRelationship /Source); its file
+    specification's object number and the catalog's /Names entry for it."""
     if attachment is None:
         return None
     filename, data = attachment
@@ -347,23 +367,36 @@ def _write_attachment(body: Body, attachment: tuple[str, bytes] | None, stamp: s
                 "UF": text_string(filename),
                 "Desc": text_string("certificate data (canonical JSON)"),
                 "EF": dictionary({"F": ref(embedded), "UF": ref(embedded)}),
-                "AFRelationship": b"/Data",
+                "AFRelationship": b"/Source",
             }
         )
     )
-    return dictionary({"EmbeddedFiles": dictionary({"Names": array([text_string(filename), ref(spec)])})})
+    names = dictionary({"Names": array([text_string(filename), ref(spec)])})
+    return spec, dictionary({"EmbeddedFiles": names})
 
 
-def _write_catalog(body: Body, pages_ref: int, xmp: int | None, names: bytes | None, ocg: int | None) -> int:
+def _write_catalog(
+    body: Body,
+    pages_ref: int,
+    xmp: int,
+    attached: tuple[int, bytes] | None,
+    ocg: int | None,
+    intents: bytes | None,
+) -> int:
+    """The catalog: pages, metadata, the attachment (also as the associated file, /AF), the
+    layers' named configuration and, for PDF/A, the output intent."""
     oc_properties = None
     if ocg is not None:
         ocgs = array([ref(ocg)])
-        oc_properties = dictionary({"OCGs": ocgs, "D": dictionary({"ON": ocgs, "Order": ocgs})})
+        default = {"Name": text_string(LAYERS_CONFIGURATION), "ON": ocgs, "Order": ocgs}
+        oc_properties = dictionary({"OCGs": ocgs, "D": dictionary(default)})
     catalog = {
         "Type": b"/Catalog",
         "Pages": ref(pages_ref),
-        "Metadata": ref(xmp) if xmp is not None else None,
-        "Names": names,
+        "Metadata": ref(xmp),
+        "Names": attached[1] if attached is not None else None,
+        "AF": array([ref(attached[0])]) if attached is not None else None,
         "OCProperties": oc_properties,
+        "OutputIntents": intents,
     }
     return body.add(dictionary(catalog))

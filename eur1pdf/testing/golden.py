@@ -7,9 +7,13 @@ size, each line, rectangle and curve, each image's box — within a tolerance
 tells exactly what changed, and where the form's layout is known, in which
 box: "sheet 1, box 8: 'Ball' moved 0.71 pt down".
 
-The watermark layer of an eur1pdf document (the optional-content group
-"Watermark": DRAFT, ORIGINAL, COPY) is read separately, so a missing
-watermark is reported as such and never as a cascade of changed words.
+The marks of an eur1pdf document (DRAFT, ORIGINAL, COPY: the Form XObject
+``/Watermark``, shown in the page's marked-content sequence ``/Watermark``,
+a final's inside the optional-content group of that name) are read
+separately, so a missing watermark is reported as such and never as a
+cascade of changed words. The blank form (``/Blank``) and the data
+(``/Data``, drawn in the page's own content) are compared together, word
+by word and shape by shape, each difference named by page and box.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import pikepdf
 from eur1pdf.layouts.geometry import PT_PER_MM
 
 _SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
-_WATERMARK_BLOCK = re.compile(rb"/OC /Watermark BDC q /Watermark Do Q EMC\n?")
+_WATERMARK_BLOCK = re.compile(rb"(?:/OC /Watermark BDC|/Watermark BMC) q /Watermark Do Q EMC\n?")
 PdfSource = bytes | str | Path
 
 
