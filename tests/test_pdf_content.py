@@ -116,6 +116,10 @@ def interpret(content: bytes) -> Drawn:
             state.fill = _numbers(operands)
         elif op == "RG":
             state.stroke = _numbers(operands)
+        elif op == "g":  # DeviceGray: pure black is written as K only (0 g)
+            state.fill = _numbers(operands) * 3
+        elif op == "G":
+            state.stroke = _numbers(operands) * 3
         elif op == "w":
             state.width = float(operands[0])
         elif op == "d":

@@ -48,7 +48,7 @@ def test_one_font_object_per_font_shared_by_all_layers(example):
         names = [str(o.BaseFont).split("+")[1] for o in type0]
         assert len(names) == len(set(names)), names
         page = doc.pages[0]
-        data_font = page.Resources.XObject.Data.Resources.Font["/LiberationSans-Regular"]
+        data_font = page.Resources.Font["/LiberationSans-Regular"]  # the data is drawn in the page
         blank_font = page.Resources.XObject.Bg.Resources.Font["/LiberationSans-Regular"]
         assert data_font.objgen == blank_font.objgen
 
