@@ -103,7 +103,7 @@ def render(
     if link:
         metadata["Eur1pdfVerification"] = link
     split: OnOverflow = "split" if len(planned.parts) > 1 else "error"  # what was done, not allowed
-    metadata["Eur1pdfOptions"] = RecordedOptions(layout.name, sheets, split, options.end_mark).to_json()
+    metadata["Eur1pdfOptions"] = RecordedOptions.of(layout.name, sheets, split, options, blank).to_json()
     spec = replace(spec, metadata=metadata, attachment=(CERTIFICATE_ATTACHMENT, canonical))
     return lock_and_sign(compose(spec), cert, options.lock_password, options.signing)
 

@@ -17,6 +17,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from pyhanko.pdf_utils.crypt import AuthStatus
+from pyhanko.pdf_utils.generic import IndirectObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -183,11 +184,33 @@ def read_signatures(
             # A damaged signature is a finding about the document, not a failure of the check.
             result.append((float("inf"), _broken(name, exc)))
             continue
-        result.append((sig.signed_revision, _status(sig, status, bool(roots))))
+        info_changed = _info_changed_after(reader, sig.signed_revision)
+        result.append((sig.signed_revision, _status(sig, status, bool(roots), info_changed)))
     return [status for _, status in sorted(result, key=lambda item: item[0])]
 
 
-def _status(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, have_roots: bool) -> SignatureStatus:
+def _info_changed_after(reader: PdfFileReader, revision: int) -> bool:
+    """The document information was replaced or rewritten after ``revision``.
+
+    pyHanko's difference analysis looks at the objects reachable from the
+    catalog; the information dictionary hangs off the trailer, so a change to
+    it (a title, the eur1pdf entries) is checked here.
+    """
+    try:
+        now = reader.trailer_view.raw_get("/Info")
+        then = reader.get_historical_resolver(revision).trailer_view.raw_get("/Info")
+    except (KeyError, PdfError, ValueError):
+        return True  # no information dictionary, or an unreadable one: not as signed
+    if not isinstance(now, IndirectObject) or not isinstance(then, IndirectObject):
+        return True
+    if (now.idnum, now.generation) != (then.idnum, then.generation):
+        return True
+    return reader.xrefs.get_last_change(now.reference) > revision
+
+
+def _status(
+    sig: EmbeddedPdfSignature, status: PdfSignatureStatus, have_roots: bool, info_changed: bool = False
+) -> SignatureStatus:
     level = status.modification_level
     housekeeping = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
     return SignatureStatus(
@@ -199,7 +222,6 @@ def _status(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, have_roots: b
         signing_time=sig.self_reported_timestamp,
         coverage=status.coverage.name.lower() if status.coverage else "unclear",
         modification_level=level.name.lower() if level is not None else None,
-        modified_after_signing=(
-            status.coverage != SignatureCoverageLevel.ENTIRE_FILE and level not in housekeeping
-        ),
+        modified_after_signing=info_changed
+        or (status.coverage != SignatureCoverageLevel.ENTIRE_FILE and level not in housekeeping),
     )
