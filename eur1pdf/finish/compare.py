@@ -70,6 +70,10 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def _objgen(value: Any) -> tuple[int, int]:
     objgen = getattr(value, "objgen", (0, 0))
     return objgen if isinstance(objgen, tuple) else (0, 0)
@@ -172,7 +176,7 @@ class _Walk:
             raise LimitExceeded(f"{where}: nested more than {MAX_DEPTH} deep")
         kind, expected = _kind(a), _kind(b)
         if kind != expected:
-            self.differ(page, where, f"a {kind} where the certificate has a {expected}")
+            self.differ(page, where, f"{_article(kind)} where the certificate has {_article(expected)}")
         elif kind in ("name", "boolean", "null"):
             if a != b:
                 self.differ(page, where, f"{a} where the certificate has {b}")

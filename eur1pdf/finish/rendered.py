@@ -10,6 +10,7 @@ changed, if the file's content is small enough to read back.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Sequence
 
@@ -30,16 +31,17 @@ MAX_REASONS = 12
 
 
 def _pages(pdf_bytes: bytes) -> Sequence[tuple[bytes, list[str]]]:
-    """Per page, the pixels and the QR codes decoded from them, at :data:`QR_DPI`."""
+    """Per page, the SHA-256 of its pixels and the QR codes decoded from them, at :data:`QR_DPI`
+    (one page in memory at a time)."""
     document = pypdfium2.PdfDocument(pdf_bytes)
     found = []
     try:
         for page in document:
-            image = page.render(scale=QR_DPI / 72).to_pil()
+            image = page.render(scale=QR_DPI / 72, grayscale=True).to_pil()
             codes = [
                 r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode
             ]
-            found.append((image.tobytes(), codes))
+            found.append((hashlib.sha256(image.tobytes()).digest(), codes))
             page.close()
     finally:
         document.close()
@@ -102,6 +104,11 @@ def _golden_lines(pdf: pikepdf.Pdf, made: bytes, pages: set[int]) -> list[str]:
         return []
     plain = io.BytesIO()
     pdf.save(plain, encryption=False)
+    with pikepdf.open(io.BytesIO(plain.getvalue())) as copy:
+        for page in copy.pages:
+            page.contents_coalesce()  # one content stream per page, as the reader of the pages expects
+        plain = io.BytesIO()
+        copy.save(plain)
     return [str(d) for d in compare(plain.getvalue(), made) if d.page in pages or d.page == 0]
 
 
