@@ -67,7 +67,8 @@ class RecordedOptions:
         printer = None
         if options.printer is not None:
             adjustment = options.printer.for_layout(layout)
-            printer = {key: float(getattr(adjustment, key)) for key in PRINTER_KEYS}
+            if not adjustment.is_identity:  # an identity adjustment prints as no profile, byte for byte
+                printer = {key: float(getattr(adjustment, key)) for key in PRINTER_KEYS}
         kind, blank_sha256 = "drawn", None
         if options.overlay_only:
             kind = "none"

@@ -119,8 +119,9 @@ def name_boxes(pdf: pikepdf.Pdf, made: bytes, differences: list[Difference]) -> 
     if pages:
         try:
             lines = _golden_lines(pdf, made, pages)
-        except (pikepdf.PdfError, LimitExceeded, ValueError) as exc:
-            lines = [f"the pages cannot be read back to name the box ({exc})"]
+        except Exception as exc:  # naming the box is a courtesy: the verdict is TAMPERED already, and a
+            # hostile file may make any text extractor fail in its own way
+            lines = [f"the pages cannot be read back to name the box ({type(exc).__name__}: {exc})"]
     lines += [str(d) for d in differences]
     if len(lines) > MAX_REASONS:
         lines = [*lines[:MAX_REASONS], f"… and {len(lines) - MAX_REASONS} more"]

@@ -169,7 +169,8 @@ def read_signatures(
         if reader.encrypted and reader.decrypt("").status == AuthStatus.FAILED:
             raise FinishError("cannot check the signatures: the PDF needs a password to open")
         filled = list(fields.enumerate_sig_fields(reader, filled_status=True))
-    except PdfError as exc:
+    except (PdfError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        # a damaged or hostile file makes pyHanko's reader fail in several ways: a finding, not a crash
         raise FinishError(f"cannot check the signatures: not a readable PDF ({exc})") from exc
 
     # (signed revision, status): reported in signing order, damaged signatures last.
@@ -180,7 +181,7 @@ def read_signatures(
             status = validate_pdf_signature(
                 sig, signer_validation_context=ValidationContext(trust_roots=roots, allow_fetching=False)
             )
-        except (PdfError, ValueError) as exc:
+        except (PdfError, ValueError, TypeError, KeyError, AttributeError) as exc:
             # A damaged signature is a finding about the document, not a failure of the check.
             result.append((float("inf"), _broken(name, exc)))
             continue

@@ -37,6 +37,7 @@ from eur1pdf.finish.limits import (
 from eur1pdf.finish.lock import signature_status
 from eur1pdf.finish.remake import CannotRemake, remake
 from eur1pdf.finish.rendered import compare_renders, name_boxes
+from eur1pdf.finish.signatures import FinishError
 from eur1pdf.plan import CERTIFICATE_ATTACHMENT, RecordedOptions
 
 #: verdict -> what the command line prints; only "valid" exits 0
@@ -183,7 +184,12 @@ def _links(pdf: pikepdf.Pdf) -> set[str]:
 
 def _judge_signatures(pdf_bytes: bytes, trust_roots: list[bytes], verdict: Verdict) -> None:
     """The signatures: VALID only when intact, unchanged since and by a trusted signer."""
-    signatures = signature_status(pdf_bytes, trust_roots or None)
+    try:
+        signatures = signature_status(pdf_bytes, trust_roots or None)
+    except FinishError as exc:
+        verdict.status = "tampered"
+        verdict.reasons.append(str(exc))
+        return
     if not signatures:
         if not verdict.reasons:
             verdict.status = "unsigned"
@@ -242,6 +248,9 @@ def verify(
             return Verdict("tampered", [str(exc)], verdict.checks)
         except LimitExceeded as exc:
             return Verdict("tampered", [f"beyond verify's limits: {exc}"], verdict.checks)
+        except (pikepdf.PdfError, RuntimeError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            # a damaged or hostile object (pikepdf reports those in several ways): not as issued
+            return Verdict("tampered", [f"the file's objects cannot be read ({exc})"], verdict.checks)
     if verdict.reasons:
         verdict.status = "tampered"
     _judge_signatures(pdf_bytes, list(trust_roots or ()), verdict)
