@@ -98,7 +98,7 @@ def render(
     spec = _document_spec(cert, layout, options, blank, sheets, planned)
     metadata = _metadata(cert, options, fingerprint, parts)
     split: OnOverflow = "split" if len(parts) > 1 else "error"  # what was done, not what was allowed
-    metadata["Eur1pdfOptions"] = RecordedOptions(layout.name, sheets, split, options.end_mark).to_json()
+    metadata["Eur1pdfOptions"] = RecordedOptions.of(layout.name, sheets, split, options, blank).to_json()
     spec = replace(spec, metadata=metadata, attachment=(CERTIFICATE_ATTACHMENT, canonical))
     return lock_and_sign(compose(spec), cert, options.lock_password, options.signing)
 

@@ -9,10 +9,13 @@ so the two can never place the data differently.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, get_args
 from urllib.parse import quote
 
 from eur1pdf.certificate.digest import canonical_bytes, digest_of
@@ -20,23 +23,71 @@ from eur1pdf.certificate.model import Certificate
 from eur1pdf.errors import Eur1pdfError, InputError, Problem
 from eur1pdf.layouts import get_layout
 from eur1pdf.layouts.schema import Layout
-from eur1pdf.options import EndMark, OnOverflow, OptionsError
+from eur1pdf.options import EndMark, FillOptions, OnOverflow, OptionsError, wants_pdfa
 from eur1pdf.placement.drawables import Page
 from eur1pdf.placement.field_sources import Issuance
 from eur1pdf.placement.fields import place_certificate
 from eur1pdf.placement.goods import split_items
+from eur1pdf.printer import KEYS as PRINTER_KEYS
 
 CERTIFICATE_ATTACHMENT = "certificate.json"
 
 
 @dataclass(frozen=True)
 class RecordedOptions:
-    """How the pages were made, as kept in the document (``Eur1pdfOptions``) for ``verify``."""
+    """How the pages were made, as kept in the document (``Eur1pdfOptions``) for ``verify``.
+
+    Everything that ``verify`` needs to make the unsigned, unlocked document
+    again byte for byte from the attached data (:mod:`eur1pdf.finish.remake`):
+    the mode, the sheets, what was done on overflow, the end mark, the blank
+    (drawn, none, or the user's own with its SHA-256), the printer adjustment
+    used for this layout and the link template.
+    """
 
     layout: str
     sheets: list[int] | None
     on_overflow: OnOverflow  # what was done ("split" only when the items were split), not what was allowed
     end_mark: EndMark | None
+    mode: str = "final"  # draft, final or unmarked
+    overlay_only: bool = False
+    printer: dict[str, float] | None = None  # offset_x_mm, offset_y_mm, scale_x, scale_y for this layout
+    verify_url: str | None = None  # the template, with {serial} and {digest}
+    blank: str = "drawn"  # drawn, none (overlay only) or user (a file given with --blank)
+    blank_sha256: str | None = None  # the user blank's SHA-256: it cannot be made again, only matched
+    pdfa: bool = False  # a final made as PDF/A-3b (a locked final is not, unless asked and refused)
+
+    @classmethod
+    def of(
+        cls,
+        layout: str,
+        sheets: list[int] | None,
+        done: OnOverflow,
+        options: FillOptions,
+        blank: str | Path | None,
+    ) -> RecordedOptions:
+        """The record of one render (``blank``: the user's blank file, or None)."""
+        printer = None
+        if options.printer is not None:
+            adjustment = options.printer.for_layout(layout)
+            if not adjustment.is_identity:  # an identity adjustment prints as no profile, byte for byte
+                printer = {key: float(getattr(adjustment, key)) for key in PRINTER_KEYS}
+        kind, blank_sha256 = "drawn", None
+        if options.overlay_only:
+            kind = "none"
+        elif blank is not None:
+            kind, blank_sha256 = "user", cls.file_sha256(str(blank))
+        mode = "draft" if options.draft else "final" if options.final else "unmarked"
+        return cls(
+            layout, sheets, done, options.end_mark, mode, options.overlay_only, printer,
+            options.verify_url if options.final else None, kind, blank_sha256,
+            options.final and wants_pdfa(options),
+        )  # fmt: skip
+
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def file_sha256(path: str) -> str:
+        """The SHA-256 of a file (a user's blank: the same file for every record of a batch)."""
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
     def to_json(self) -> str:
         fields = {
@@ -44,18 +95,63 @@ class RecordedOptions:
             "sheets": self.sheets,
             "on_overflow": self.on_overflow,
             "end_mark": self.end_mark,
+            "mode": self.mode,
+            "overlay_only": self.overlay_only,
+            "printer": self.printer,
+            "verify_url": self.verify_url,
+            "blank": self.blank,
+            "blank_sha256": self.blank_sha256,
+            "pdfa": self.pdfa,
         }
         return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str, default_layout: str) -> RecordedOptions:
-        raw: dict[str, Any] = json.loads(text or "{}")
-        return cls(
-            layout=raw.get("layout", default_layout),
-            sheets=raw.get("sheets"),
-            on_overflow=raw.get("on_overflow", "error"),
-            end_mark=raw.get("end_mark"),
+        """The record read back; :class:`ValueError` when it is not one (wrong types, unknown values)."""
+        raw = json.loads(text or "{}")
+        if not isinstance(raw, dict):
+            raise ValueError("the recorded options are not a JSON object")
+        record = cls(
+            layout=_typed(raw, "layout", str, default_layout),
+            sheets=_typed(raw, "sheets", list, None),
+            on_overflow=_typed(raw, "on_overflow", str, "error"),
+            end_mark=_typed(raw, "end_mark", str, None),
+            mode=_typed(raw, "mode", str, "final"),
+            overlay_only=_typed(raw, "overlay_only", bool, False),
+            printer=_typed(raw, "printer", dict, None),
+            verify_url=_typed(raw, "verify_url", str, None),
+            blank=_typed(raw, "blank", str, "drawn"),
+            blank_sha256=_typed(raw, "blank_sha256", str, None),
+            pdfa=_typed(raw, "pdfa", bool, False),
         )
+        record.check()
+        return record
+
+    def check(self) -> None:
+        """Refuse values no render records (``from_json`` reads what anyone may have written)."""
+        if self.sheets is not None and not all(type(n) is int and 1 <= n <= 99 for n in self.sheets):
+            raise ValueError(f"recorded sheets {self.sheets!r} are not sheet numbers")
+        if self.on_overflow not in get_args(OnOverflow) or self.mode not in ("draft", "final", "unmarked"):
+            raise ValueError(f"recorded on_overflow {self.on_overflow!r} / mode {self.mode!r} unknown")
+        if self.end_mark is not None and self.end_mark not in get_args(EndMark):
+            raise ValueError(f"recorded end mark {self.end_mark!r} unknown")
+        if self.blank not in ("drawn", "none", "user") or (self.blank == "user") != bool(self.blank_sha256):
+            raise ValueError(f"recorded blank {self.blank!r} unknown or without its SHA-256")
+        if self.printer is not None and (
+            set(self.printer) != set(PRINTER_KEYS)
+            or not all(type(v) in (int, float) for v in self.printer.values())
+        ):
+            raise ValueError("the recorded printer adjustment is not four numbers")
+        if len(self.layout) > 100 or len(self.verify_url or "") > 2000:
+            raise ValueError("the recorded layout name or link template is too long")
+
+
+def _typed(raw: dict[str, Any], key: str, kind: type, default: Any) -> Any:
+    """``raw[key]`` when it is of ``kind`` (``None`` too), ``default`` when missing; else ValueError."""
+    value = raw.get(key, default)
+    if value is None or (isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))):
+        return value
+    raise ValueError(f"the recorded option {key!r} is {type(value).__name__}, not {kind.__name__}")
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Settings a site keeps in a file instead of repeating them on every command line.
 
-A back office sets its verification link template, printer profile and
-signing key once (``--config FILE`` or the ``EUR1PDF_CONFIG`` variable);
-options given on the command line win. Secrets are never in the file: only
-the names of the environment variables that hold them.
+A back office sets its verification link template, printer profile,
+signing key and the certificates ``verify`` trusts once (``--config FILE``
+or the ``EUR1PDF_CONFIG`` variable); options given on the command line
+win. Secrets are never in the file: only the names of the environment
+variables that hold them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Settings(BaseModel):
     sign: Path | None = None  # PKCS#12 signing key
     sign_password_env: str | None = None  # the variable holding the key's passphrase
     lock_password_env: str | None = None  # the variable holding the owner password
+    trust: list[Path] = []  # verify: trusted signer or root certificates (PEM/DER), the site's trust store
 
 
 def load_settings(path: str | Path | None) -> Settings:
@@ -51,4 +53,5 @@ def load_settings(path: str | Path | None) -> Settings:
         for key in ("printer", "sign")
         if (value := getattr(settings, key)) is not None and not value.is_absolute()
     }
-    return settings.model_copy(update=updates)
+    trust = [value if value.is_absolute() else base / value for value in settings.trust]
+    return settings.model_copy(update={**updates, "trust": trust})

@@ -29,18 +29,20 @@ def final_pdf() -> bytes:
 
 
 def edit_first_printed_character(pdf_bytes: bytes) -> bytes:
-    """Change one printed character of page 1 in the content stream, as a forger would."""
+    """Change one printed character of page 1, as a forger would (wherever the page's text is)."""
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
-        data = pdf.pages[0].Resources.XObject["/Data"]
-        raw = data.read_bytes()
-        # text is shown as glyph IDs, four hex digits each: make the first glyph a copy of the second
-        found = re.search(rb"<([0-9A-F]{4})([0-9A-F]{4})", raw)
-        assert found and found.group(1) != found.group(2), "a text with two different glyphs"
-        at = found.start(1)
-        data.write(raw[:at] + found.group(2) + raw[at + 4 :])
-        out = io.BytesIO()
-        pdf.save(out)
-        return out.getvalue()
+        page_objects = [pdf.pages[0].obj.Contents, *pdf.pages[0].Resources.XObject.values()]
+        for stream in page_objects:
+            raw = stream.read_bytes()
+            # text is shown as glyph IDs, four hex digits each: make the first glyph a copy of the second
+            found = re.search(rb"<([0-9A-F]{4})([0-9A-F]{4})", raw)
+            if found and found.group(1) != found.group(2) and b"Tj" in raw:
+                at = found.start(1)
+                stream.write(raw[:at] + found.group(2) + raw[at + 4 :])
+                out = io.BytesIO()
+                pdf.save(out)
+                return out.getvalue()
+    raise AssertionError("no text with two different glyphs on page 1")
 
 
 def test_untouched_final_is_checked_on_every_point(final_pdf):
@@ -49,13 +51,16 @@ def test_untouched_final_is_checked_on_every_point(final_pdf):
     checks = " | ".join(verdict.checks)
     assert "QR code decoded at 150 dpi: https://verify.example.org/eur1/A%20123.456?d=" in checks
     assert "recomputed from the attached data" in checks
-    assert "printed data equals what the certificate data prints" in checks
+    assert "every object equals the document made again from the attached data" in checks
+    assert "every page renders as the document made again" in checks
 
 
 def test_changed_printed_character_is_tampered(final_pdf):
     verdict = verify(edit_first_printed_character(final_pdf))
     assert verdict.status == "tampered"
-    assert verdict.reasons == ["page 1: printed '…rräzisionste…' where the data gives '…Präzisionste…'"]
+    assert re.match(r"page 1 \(sheet 1, box \d+\): ", verdict.reasons[0]), verdict.reasons
+    # the glyph copied over the first changes that word; the words after it on the line move with it
+    assert any(re.fullmatch(r"page 1 \(sheet 1, box \d+\): text '.+' changed to '.+'", r) for r in verdict.reasons)
 
 
 def test_changed_attached_data_is_tampered(final_pdf):
@@ -71,6 +76,7 @@ def test_changed_attached_data_is_tampered(final_pdf):
     assert verdict.status == "tampered"
     assert any(r.startswith("the attached data has digest") for r in verdict.reasons)
     assert any("9250" in r for r in verdict.reasons), "and the printed mass no longer matches it"
+    assert any("box 9" in r for r in verdict.reasons), verdict.reasons
 
 
 def test_draft_is_never_valid():
@@ -93,7 +99,7 @@ def test_foreign_pdf_and_cli(final_pdf, tmp_path):
     assert result.returncode == 1 and "UNSIGNED" in result.stdout
     path.write_bytes(edit_first_printed_character(final_pdf))
     result = run(path)
-    assert result.returncode == 1 and "TAMPERED" in result.stdout and "Präzisionste" in result.stdout
+    assert result.returncode == 1 and "TAMPERED" in result.stdout and "changed to" in result.stdout
     path.write_bytes(blank)
     assert run(path).returncode == 2
 
@@ -140,3 +146,46 @@ def test_passphrase_never_on_the_command_line(tmp_path, signing_key):
     )
     assert result.returncode == 2 and "NO_SUCH_VARIABLE is not set" in result.stderr
     assert not (tmp_path / "o.pdf").exists()
+
+
+def test_a_user_blank_must_be_given_and_match(tmp_path):
+    data = json.loads(FINAL_EXAMPLE.read_text(encoding="utf-8"))
+    blank = ROOT / "blank_forms" / "eur1.pdf"
+    pdf = render(data, FillOptions(final=True, verify_url=TEMPLATE), blank=blank)
+    verdict = verify(pdf)
+    assert verdict.status == "cannot-check" and "--blank" in verdict.reasons[0]
+    assert verify(pdf, blank=blank).status == "unsigned"
+    other = tmp_path / "other.pdf"
+    other.write_bytes(blank.read_bytes() + b"\n% another file\n")
+    verdict = verify(pdf, blank=other)
+    assert verdict.status == "cannot-check" and "is not the blank form" in verdict.reasons[0]
+    path = tmp_path / "on-blank.pdf"
+    path.write_bytes(pdf)
+    result = cli("verify", str(path), "--format", "json")
+    assert result.returncode == 1 and json.loads(result.stdout)["verdict"] == "cannot-check"
+
+
+def test_printer_adjustment_and_options_are_made_again():
+    from eur1pdf.printer import PrinterProfile
+
+    data = json.loads(FINAL_EXAMPLE.read_text(encoding="utf-8"))
+    printer = PrinterProfile.model_validate({"offset_x_mm": 1.5, "layouts": {"eur1": {"scale_y": 1.004}}})
+    options = FillOptions(final=True, verify_url=TEMPLATE, printer=printer, sheets=(1,), end_mark="stars")
+    verdict = verify(render(data, options))
+    assert verdict.status == "unsigned", verdict.reasons
+    overlay = FillOptions(final=True, verify_url=TEMPLATE, overlay_only=True)
+    assert verify(render(data, overlay)).status == "unsigned"
+
+
+def test_trust_from_the_settings_file(tmp_path, signing_key):
+    cert, p12 = signing_key
+    (tmp_path / "root.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "site.toml").write_text('trust = ["root.pem"]\n', encoding="utf-8")
+    out = tmp_path / "signed.pdf"
+    env = {**os.environ, "EUR1_KEY_PASS": PASSPHRASE.decode()}
+    fill = ["fill", str(FINAL_EXAMPLE), "-o", str(out), "--final", "--verify-url", TEMPLATE]
+    assert cli(*fill, "--sign", str(p12), "--sign-password-env", "EUR1_KEY_PASS", env=env).returncode == 0
+    result = cli("verify", str(out))
+    assert result.returncode == 1 and "UNTRUSTED SIGNER" in result.stdout
+    result = cli("verify", str(out), "--config", str(tmp_path / "site.toml"))
+    assert result.returncode == 0 and "VALID" in result.stdout, result.stdout

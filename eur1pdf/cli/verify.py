@@ -1,17 +1,25 @@
-"""``eur1pdf verify``: check a final certificate PDF against the data it carries."""
+"""``eur1pdf verify``: check a final certificate PDF against the data it carries.
+
+Exit codes: 0 VALID; 1 any other verdict (TAMPERED, UNTRUSTED SIGNER,
+UNSIGNED, CANNOT CHECK, DRAFT, NOT FINAL); 2 not an eur1pdf PDF, unreadable,
+or beyond verify's limits.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from eur1pdf.cli.shared import Subparsers
+from eur1pdf.errors import Eur1pdfError
+from eur1pdf.settings import load_settings
 
 
 def add_parser(subparsers: Subparsers) -> None:
     check_pdf = subparsers.add_parser(
-        "verify", help="verify a final certificate PDF: QR code, digest, printed data, signature"
+        "verify", help="verify a final certificate PDF: made again from its data and compared, and signed"
     )
     check_pdf.add_argument("pdf", help="the certificate PDF")
     check_pdf.add_argument(
@@ -19,24 +27,46 @@ def add_parser(subparsers: Subparsers) -> None:
         action="append",
         default=[],
         metavar="CERT.pem",
-        help="a trusted signer or root certificate",
+        help="a trusted signer or root certificate (repeatable; also `trust` in the settings file)",
+    )
+    check_pdf.add_argument(
+        "--blank", metavar="FILE.pdf", help="the user's blank form the certificate was printed on, if any"
+    )
+    check_pdf.add_argument("--format", choices=("text", "json"), default="text", help="how to print")
+    check_pdf.add_argument(
+        "--config", metavar="FILE.toml", help="settings file (default: $EUR1PDF_CONFIG): its `trust` list"
     )
     check_pdf.set_defaults(func=run)
 
 
+def _trust_roots(args: argparse.Namespace) -> list[bytes]:
+    paths = [Path(p) for p in args.trust] + list(load_settings(args.config).trust)
+    try:
+        return [path.read_bytes() for path in paths]
+    except OSError as exc:
+        raise Eur1pdfError(f"--trust {exc.filename}: cannot read ({exc.strerror})") from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Exit 0 only for a valid final certificate; 1 otherwise; 2 when it is no eur1pdf PDF."""
-    from eur1pdf.finish.verify import NotACertificate, verify  # renders and decodes: loaded only when asked
+    # renders and decodes: loaded only when asked
+    from eur1pdf.finish.verify import VERDICTS, NotACertificate, verify
 
-    roots = [Path(p).read_bytes() for p in args.trust]
     try:
-        verdict = verify(Path(args.pdf).read_bytes(), roots)
+        roots = _trust_roots(args)
+        verdict = verify(Path(args.pdf).read_bytes(), roots, args.blank)
     except NotACertificate as exc:
         print(f"eur1pdf: {args.pdf}: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.pdf}: {verdict.status.upper()}")
-    for reason in verdict.reasons:
-        print(f"  ✗ {reason}")
-    for check in verdict.checks:
-        print(f"  ✓ {check}")
+    except OSError as exc:
+        print(f"eur1pdf: {args.pdf}: cannot read ({exc.strerror})", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps({"file": args.pdf, **verdict.as_dict()}, ensure_ascii=False, indent=2))
+    else:
+        print(f"{args.pdf}: {VERDICTS[verdict.status]}")
+        for reason in verdict.reasons:
+            print(f"  ✗ {reason}")
+        for check in verdict.checks:
+            print(f"  ✓ {check}")
     return 0 if verdict.valid else 1

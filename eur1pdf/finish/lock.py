@@ -103,7 +103,9 @@ def lock(pdf: bytes, owner_password: str) -> bytes:
             owner=owner_password, user="", R=6, aes=True, metadata=True, allow=LOCKED_PERMISSIONS
         )
         out = io.BytesIO()
-        doc.save(out, encryption=encryption)
+        # every stream kept as it was written (not compressed, not rewritten: the XMP neither), so
+        # verify compares the decrypted streams with a document made again, byte for byte
+        doc.save(out, encryption=encryption, compress_streams=False, fix_metadata_version=False)
     return out.getvalue()
 
 

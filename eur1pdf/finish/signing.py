@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt import AuthStatus
+from pyhanko.pdf_utils.generic import IndirectObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -81,13 +82,19 @@ class _PdfSignerAt(signers.PdfSigner):
         return session
 
 
+def _plain(value: object) -> object:
+    """A value of a locked (encrypted) document's information, decrypted."""
+    return value.decrypted if isinstance(value, generic.DecryptedObjectProxy) else value
+
+
 class _MetadataInStepWriter(IncrementalPdfFileWriter):
-    """An incremental writer that keeps a PDF/A document's XMP in step with its information.
+    """An incremental writer that keeps an eur1pdf document's XMP in step with its information.
 
     pyHanko's writer sets ``/ModDate`` (to the clock) and ``/Producer`` and rewrites the XMP
-    packet through its own model, which drops the PDF/A extension schema. For a PDF/A
-    document this writer instead sets ``/ModDate`` to the signing time and makes the XMP
-    again from the updated information entries, in the same update the signature covers.
+    packet through its own model, which drops the PDF/A extension schema and re-types
+    eur1pdf's own properties. For eur1pdf's documents (PDF/A or not) this writer instead
+    sets ``/ModDate`` to the signing time and makes the XMP again from the updated
+    information entries, in the same update the signature covers.
     """
 
     modified: datetime | None = None
@@ -96,17 +103,17 @@ class _MetadataInStepWriter(IncrementalPdfFileWriter):
         root = self.root
         old = root.get("/Metadata")
         packet = old.get_object().data if old is not None else b""
-        if b"pdfaid:part" not in packet or self._info is None:
+        if b"eur1pdf" not in packet or self._info is None:  # not ours: pyHanko's own way
             super()._update_meta()
             return
         info = self._info.get_object()
         moment = self.modified or datetime.now().astimezone()
         info["/ModDate"] = generic.pdf_date(moment)
         self.mark_update(self._info)
-        entries = {str(key)[1:]: str(value) for key, value in info.items()}
+        entries = {str(key)[1:]: str(_plain(value)) for key, value in info.items()}
         kind = {"/Type": generic.NameObject("/Metadata"), "/Subtype": generic.NameObject("/XML")}
         xmp = generic.StreamObject(
-            {generic.NameObject(k): v for k, v in kind.items()}, xmp_packet(entries, True)
+            {generic.NameObject(k): v for k, v in kind.items()}, xmp_packet(entries, b"pdfaid:part" in packet)
         )
         root["/Metadata"] = self.add_object(xmp)
         self.update_root()
@@ -202,7 +209,8 @@ def read_signatures(
         if reader.encrypted and reader.decrypt("").status == AuthStatus.FAILED:
             raise FinishError("cannot check the signatures: the PDF needs a password to open")
         filled = list(fields.enumerate_sig_fields(reader, filled_status=True))
-    except PdfError as exc:
+    except (PdfError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        # a damaged or hostile file makes pyHanko's reader fail in several ways: a finding, not a crash
         raise FinishError(f"cannot check the signatures: not a readable PDF ({exc})") from exc
 
     # (signed revision, status): reported in signing order, damaged signatures last.
@@ -213,15 +221,37 @@ def read_signatures(
             status = validate_pdf_signature(
                 sig, signer_validation_context=ValidationContext(trust_roots=roots, allow_fetching=False)
             )
-        except (PdfError, ValueError) as exc:
+        except (PdfError, ValueError, TypeError, KeyError, AttributeError) as exc:
             # A damaged signature is a finding about the document, not a failure of the check.
             result.append((float("inf"), _broken(name, exc)))
             continue
-        result.append((sig.signed_revision, _status(sig, status, bool(roots))))
+        info_changed = _info_changed_after(reader, sig.signed_revision)
+        result.append((sig.signed_revision, _status(sig, status, bool(roots), info_changed)))
     return [status for _, status in sorted(result, key=lambda item: item[0])]
 
 
-def _status(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, have_roots: bool) -> SignatureStatus:
+def _info_changed_after(reader: PdfFileReader, revision: int) -> bool:
+    """The document information was replaced or rewritten after ``revision``.
+
+    pyHanko's difference analysis looks at the objects reachable from the
+    catalog; the information dictionary hangs off the trailer, so a change to
+    it (a title, the eur1pdf entries) is checked here.
+    """
+    try:
+        now = reader.trailer_view.raw_get("/Info")
+        then = reader.get_historical_resolver(revision).trailer_view.raw_get("/Info")
+    except (KeyError, PdfError, ValueError):
+        return True  # no information dictionary, or an unreadable one: not as signed
+    if not isinstance(now, IndirectObject) or not isinstance(then, IndirectObject):
+        return True
+    if (now.idnum, now.generation) != (then.idnum, then.generation):
+        return True
+    return reader.xrefs.get_last_change(now.reference) > revision
+
+
+def _status(
+    sig: EmbeddedPdfSignature, status: PdfSignatureStatus, have_roots: bool, info_changed: bool = False
+) -> SignatureStatus:
     level = status.modification_level
     housekeeping = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
     return SignatureStatus(
@@ -233,7 +263,6 @@ def _status(sig: EmbeddedPdfSignature, status: PdfSignatureStatus, have_roots: b
         signing_time=sig.self_reported_timestamp,
         coverage=status.coverage.name.lower() if status.coverage else "unclear",
         modification_level=level.name.lower() if level is not None else None,
-        modified_after_signing=(
-            status.coverage != SignatureCoverageLevel.ENTIRE_FILE and level not in housekeeping
-        ),
+        modified_after_signing=info_changed
+        or (status.coverage != SignatureCoverageLevel.ENTIRE_FILE and level not in housekeeping),
     )
