@@ -60,7 +60,8 @@ def test_changed_printed_character_is_tampered(final_pdf):
     assert verdict.status == "tampered"
     assert re.match(r"page 1 \(sheet 1, box \d+\): ", verdict.reasons[0]), verdict.reasons
     # the glyph copied over the first changes that word; the words after it on the line move with it
-    assert any(re.fullmatch(r"page 1 \(sheet 1, box \d+\): text '.+' changed to '.+'", r) for r in verdict.reasons)
+    changed = r"page 1 \(sheet 1, box \d+\): text '.+' changed to '.+'"
+    assert any(re.fullmatch(changed, reason) for reason in verdict.reasons)
 
 
 def test_changed_attached_data_is_tampered(final_pdf):
