@@ -239,7 +239,8 @@ def _application(cert: Certificate, layout: Layout | None, a: Agreement | None) 
             yield SHEET3_PRE_EXAMINATION(
                 "application.pre_examination",
                 "a certificate issued retrospectively must be pre-examined (instruction 1.3.4): give "
-                "application.pre_examination.office (the customs district directorate or chamber of commerce)",
+                "application.pre_examination.office (the customs district directorate or chamber of "
+                "commerce)",
             )
         return
     country = cert.exporter.country or "a country not given in exporter.country"
