@@ -157,6 +157,7 @@ def test_box7_statements(example, eur1):
     example["remarks"] = ["REVISED RULES", "duplicate"]
     example["duplicate"] = True
     example["retrospective"] = True
+    example["application"] = {"pre_examination": {"office": "Basel"}}  # mandatory when retrospective
     with open_pdf(fill(example, sheets=(1,), overlay_only=True)) as pdf:
         text = text_in(pdf.pages[0], box_rect_pt(eur1, "7"))
     assert text == "DUPLICATE ISSUED RETROSPECTIVELY REVISED RULES"

@@ -23,6 +23,8 @@ EXAMPLES = {
     "eur-med": "eur-med-ch-ma.json",
     "eur1-cn": "eur1-cn-ch-cn.json",
     "eur1-quad": "eur1-quad-ch-in.json",
+    "eur1-tri": "eur1-tri-ch-uk.json",
+    "eur-med-tri": "eur-med-tri-ch-tn.json",
 }
 
 
@@ -193,7 +195,7 @@ def test_cn_end_marks_and_strike_through(mark, char):
 def test_unknown_form_lists_the_known_ones():
     data = copy.deepcopy(example_for("eur1"))
     data["form"] = "eur2"
-    with pytest.raises(Exception, match=r"unknown form 'eur2' \(known: eur-med, eur1, eur1-cn"):
+    with pytest.raises(Exception, match=r"unknown form 'eur2' \(known: eur-med, eur-med-tri, eur1, eur1-cn"):
         fill(data)
 
 

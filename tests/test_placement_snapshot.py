@@ -37,6 +37,8 @@ EXAMPLES = {
     "eur-med": "examples/eur-med-ch-ma.json",
     "eur1-quad": "examples/eur1-quad-ch-in.json",
     "eur1-cn": "examples/eur1-cn-ch-cn.json",
+    "eur1-tri": "examples/eur1-tri-ch-uk.json",
+    "eur-med-tri": "examples/eur-med-tri-ch-tn.json",
 }
 DIFF_LINES = 120  # the first lines of a failing diff are shown; the rest is counted
 

@@ -16,7 +16,7 @@ from eur1pdf.layouts.prepared import CellSources
 from eur1pdf.placement import fields as fields_module
 from eur1pdf.placement.fields import FittedTexts, place_certificate
 
-FORMS = ("eur-med", "eur1", "eur1-cn", "eur1-quad")
+FORMS = ("eur-med", "eur-med-tri", "eur1", "eur1-cn", "eur1-quad", "eur1-tri")
 GOODS_FACES = ("certificate", "copy", "application")
 
 # (top, bottom, left, right, mark_right) in pt, and each column's (source, box, left, width) in pt
@@ -57,12 +57,18 @@ GEOMETRY = {
         ],
     ),
 }
+# the Swiss national EUR.1 has the quadrilingual form's geometry (its base); the Swiss EUR-MED's box 7
+# is taller, so its goods area starts lower
+GEOMETRY["eur1-tri"] = GEOMETRY["eur1-quad"]
+GEOMETRY["eur-med-tri"] = ((461.197, *GEOMETRY["eur1-quad"][0][1:]), GEOMETRY["eur1-quad"][1])
 ALL_PARTS = (("marks", None), ("packages", None), ("description", None))
 FORMATTED = (("hs_code", "HS {}"), ("origin_criterion", "origin criterion {}"))
 CELLS = {
     "eur1": CellSources((*ALL_PARTS, *FORMATTED), ("gross_mass",)),
     "eur-med": CellSources((*ALL_PARTS, *FORMATTED), ("gross_mass",)),
     "eur1-quad": CellSources((*ALL_PARTS, *FORMATTED), ("gross_mass",)),
+    "eur1-tri": CellSources((*ALL_PARTS, *FORMATTED), ("gross_mass",)),
+    "eur-med-tri": CellSources((*ALL_PARTS, *FORMATTED), ("gross_mass",)),
     "eur1-cn": CellSources(
         (("packages", None), ("description", None)), ("gross_mass", "hs_code", "marks", "origin_criterion")
     ),
@@ -72,6 +78,8 @@ FILLER = {
     "eur1": (("text",), 56.693, 386.929),
     "eur-med": (("text",), 56.693, 386.929),
     "eur1-quad": (("text",), 56.693, 375.591),
+    "eur1-tri": (("text",), 56.693, 375.591),
+    "eur-med-tri": (("text",), 56.693, 375.591),
     "eur1-cn": (("marks", "text", "hs_code", "origin_criterion"), 59.528, 420.945),
 }
 
@@ -154,9 +162,11 @@ def test_field_rectangles_lie_in_their_boxes_below_the_labels(form):
 def test_only_eur_med_prints_the_cumulation_statement():
     assert {form: get_layout(form).prepared.prints_cumulation for form in FORMS} == {
         "eur-med": True,
+        "eur-med-tri": True,
         "eur1": False,
         "eur1-cn": False,
         "eur1-quad": False,
+        "eur1-tri": False,
     }
     box7 = get_layout("eur-med").certificate_face.boxes["7"]
     assert {f.source for f in box7.fields} >= {"cumulation.applied_mark", "cumulation.none_mark"}

@@ -38,6 +38,8 @@ BASES = {
     "eur-med": "eur-med-ch-ma.json",  # PEM
     "eur1-quad": "eur1-quad-ch-in.json",  # EFTA-IN
     "eur1-cn": "eur1-cn-ch-cn.json",  # CH-CN
+    "eur1-tri": "eur1-tri-ch-uk.json",  # CH-UK, sheet 3 in German
+    "eur-med-tri": "eur-med-tri-ch-tn.json",  # PEM, sheet 3 in French
 }
 # The agreement keys of the input contract (certificate-json.md) and those the
 # annex marks "no certificate" (agreements.md).
@@ -147,7 +149,7 @@ def row_certificate(a: Agreement, form: str) -> dict:
     data = base(form)
     data["form"] = form
     data["agreement"] = a.key
-    data["cumulation"] = {"applied_with": []} if form == "eur-med" else None
+    data["cumulation"] = {"applied_with": []} if form in ("eur-med", "eur-med-tri") else None
     criteria = a.origin_criteria or [None]
     n = a.max_items or len(data["items"])  # the most items the row allows
     data["items"] = [
@@ -397,6 +399,17 @@ FAILING = [
          ("EFTA–India advises",)),
     Case("no-agreement-no-invoice", MX, {"agreement": None, "invoices": []}, "box10.invoice_advised",
          "warning", "10", "invoices", ("box 10",)),
+    # sheet 3 reverse: the Swiss standard wordings serve Swiss exports only
+    Case("French-exporter-no-circumstances", MX,
+         {"exporter.country": "France", "application.supporting_documents": "Supplier's declaration 14"},
+         "sheet3.circumstances", "error", None, "application.circumstances",
+         ("France", "not Switzerland", "application.circumstances")),
+    Case("French-exporter-no-documents", MX,
+         {"exporter.country": "France", "application.circumstances": "Wholly obtained in France"},
+         "sheet3.supporting_documents", "error", None, "application.supporting_documents",
+         ("France", "application.supporting_documents")),
+    Case("retrospective-without-pre-examination", MX, {"retrospective": True}, "sheet3.pre_examination",
+         "error", None, "application.pre_examination", ("retrospectively", "1.3.4")),
     # boxes 11 and 12
     Case("endorsed-before-declaration", MX,
          {"endorsement": {"office": "Basel", "date": "2026-11-21", "reference": "26CH123"}},
@@ -533,6 +546,17 @@ def test_union_and_non_members_pass(box, field_, name):
 
 CH_UK = {"agreement": "CH-UK"}
 ACCEPTED = [
+    # sheet 3: another exporting country that states both parts; Swiss names in any language
+    ("French-exporter-states-both", MX, {
+        "exporter.country": "France",
+        "application.circumstances": "Wholly obtained in France by Roulements Martin SA, Lyon",
+        "application.supporting_documents": "Manufacturer's declaration RM-2026-031",
+    }),
+    ("Schweiz-in-German", MX, {"exporter.country": "Schweiz", "application": None}),
+    ("Suisse-in-the-address", MX, {"exporter.country": None, "exporter.address": ["1204 Genève", "SUISSE"]}),
+    ("retrospective-pre-examined", MX, {
+        "retrospective": True, "application.pre_examination": {"office": "Handelskammer beider Basel"},
+    }),
     ("MX-hs-longer", MX, {"items[0].hs_code": "8482.10"}),
     ("MX-hs-dotted-4", MX, {"items[0].hs_code": "84.82"}),
     ("CL-hs-6", QUAD, {"agreement": "EFTA-CL", "items[0].hs_code": "848210"}),
@@ -622,4 +646,4 @@ def test_examples_are_clean(example):
 
 def test_revised_rules_window_is_the_table_date():
     (s,) = agreements()["PEM"].statements
-    assert s.until == dt.date(2025, 12, 31) and s.text == "REVISED RULES" and s.forms == ["eur1"]
+    assert s.until == dt.date(2025, 12, 31) and s.text == "REVISED RULES" and s.forms == ["eur1", "eur1-tri"]

@@ -13,7 +13,7 @@ import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -51,6 +51,7 @@ FIELD_BOXES: dict[str, str | None] = {
     "endorsement": "11",
     "declaration": "12",
     "application": None,
+    "language": None,
     "issue_date": None,
 }
 # Item fields printed outside box 8.
@@ -199,11 +200,27 @@ class Declaration(_Strict):
     signatory: Text | None = None
 
 
+class PreExamination(_Strict):
+    """Sheet 3 reverse, the "examen préalable" rubric (instruction 1.3.4): who pre-examined the
+    application (a customs district directorate or a Swiss chamber of commerce); mandatory for a
+    certificate issued retrospectively."""
+
+    office: RequiredText
+    date: IsoDate | None = None
+    reference: Text | None = None
+
+
 class Application(_Strict):
     """Sheet 3 reverse: the exporter's declaration on the application."""
 
     circumstances: Text | None = None
     supporting_documents: Text | None = None
+    pre_examination: PreExamination | None = None
+
+
+# The languages sheet 3's reverse may be completed in (instruction 1.3.4: any of the three
+# official Swiss languages, whatever the front's language; English besides).
+Language = Literal["en", "fr", "de", "it"]
 
 
 class Endorsement(_Strict):
@@ -238,6 +255,9 @@ class Certificate(_Strict):
     duplicate: StrictBool = False  # "yes" or 1 is a mistake, not a flag
     retrospective: StrictBool = False
     endorsement: Endorsement | None = None
+    # the language of what eur1pdf writes for the exporter on sheet 3's reverse (standard wordings,
+    # the pre-examination rubric); None: English. Left out of the digest when not given.
+    language: Language | None = None
     issue_date: IsoDate
 
 

@@ -44,6 +44,8 @@ FieldSource = Literal[
     "application.supporting_documents",
     "application.place_date",
     "application.signatory",
+    "application.pre_examination",  # sheet 3 reverse: the office's details, under a printed rubric
+    "application.pre_examination_rubric",  # the same with its heading, on forms without the rubric
     "endorsement.stamp",  # final certificates with the customs validation only
     "verification.link",  # final certificates only: the link the QR code encodes
 ]

@@ -8,6 +8,7 @@ which input field it comes from and which box that is, for error messages.
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -82,10 +83,66 @@ def _signatory(cert: Certificate) -> list[str]:
     return [d.signatory] if d and d.signatory else []
 
 
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form for comparing a country's name."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+def exports_from_switzerland(cert: Certificate) -> bool:
+    """The exporter is in Switzerland: its country (or, without one, the address's last line) names it.
+
+    Only then do the Swiss customs' standard wordings of sheet 3's reverse apply
+    (wordings.toml, ``application.standard_for``).
+    """
+    exporter = cert.exporter
+    country = exporter.country or (exporter.address[-1] if exporter.address else "")
+    return _fold(country) in {_fold(name) for name in wordings()["application"]["standard_for"]}
+
+
+def language_of(cert: Certificate) -> str:
+    """The language eur1pdf writes sheet 3's reverse in: the certificate's, English by default."""
+    return cert.language or "en"
+
+
 def _application(part: str) -> Callable[[Certificate], list[str]]:
+    """A part of the exporter's declaration: as given, else the standard wording (Swiss exports only)."""
+
     def lines(cert: Certificate) -> list[str]:
         given = getattr(cert.application, part) if cert.application else None
-        return [given or wordings()["application"]["en"][part]]
+        if given:
+            return [given]
+        if not exports_from_switzerland(cert):
+            return []  # another exporting country: the exporter must say it (sheet3.* findings)
+        return [wordings()["application"][language_of(cert)][part]]
+
+    return lines
+
+
+def pre_examination_shown(cert: Certificate) -> bool:
+    """The pre-examination rubric is filled in when given, and always for a Swiss certificate issued
+    retrospectively (instruction 1.3.4: mandatory then)."""
+    given = cert.application is not None and cert.application.pre_examination is not None
+    return given or (cert.retrospective and exports_from_switzerland(cert))
+
+
+def _pre_examination(with_heading: bool) -> Callable[[Certificate], list[str]]:
+    """The rubric's lines, in the certificate's language: the heading where the form prints none."""
+
+    def lines(cert: Certificate) -> list[str]:
+        if not pre_examination_shown(cert):
+            return []
+        w = wordings()["pre_examination"][language_of(cert)]
+        out = [w["heading"]] if with_heading else []
+        pre = cert.application.pre_examination if cert.application else None
+        if pre is None:
+            return out
+        details = [w["office"].format(pre.office)]
+        if pre.date:
+            details.append(w["date"].format(format_date(pre.date)))
+        if pre.reference:
+            details.append(w["reference"].format(pre.reference))
+        return [*out, ", ".join(details)]
 
     return lines
 
@@ -116,6 +173,11 @@ SOURCES: dict[str, tuple[str, Callable[[Certificate], list[str]]]] = {
     "application.supporting_documents": (
         "application.supporting_documents",
         _application("supporting_documents"),
+    ),
+    "application.pre_examination": ("application.pre_examination", _pre_examination(with_heading=False)),
+    "application.pre_examination_rubric": (
+        "application.pre_examination",
+        _pre_examination(with_heading=True),
     ),
     "application.place_date": ("declaration", _place_date),
     "application.signatory": ("declaration.signatory", _signatory),

@@ -15,6 +15,7 @@ from eur1pdf.certificate.model import Certificate
 from eur1pdf.errors import LayoutError
 from eur1pdf.layouts import get_layout, layout_names
 from eur1pdf.layouts.schema import Layout
+from eur1pdf.placement.field_sources import exports_from_switzerland
 from eur1pdf.rules.agreements import Agreement, agreements, is_group, member_state, names_the_union
 from eur1pdf.rules.findings import (
     AGREEMENT_UNKNOWN,
@@ -39,6 +40,9 @@ from eur1pdf.rules.findings import (
     MEMBER_STATE_5,
     NO_CERTIFICATE,
     SAME_PARTIES,
+    SHEET3_CIRCUMSTANCES,
+    SHEET3_DOCUMENTS,
+    SHEET3_PRE_EXAMINATION,
     TRANSPORT,
     WRONG_FORM,
     Finding,
@@ -214,6 +218,44 @@ def _invoices_and_dates(cert: Certificate, layout: Layout | None, a: Agreement |
             "endorsement.date",
             f"customs endorsement dated {e.date:%d.%m.%Y}, "
             f"before the exporter's declaration of {d.date:%d.%m.%Y}",
+        )
+
+
+def _prints(layout: Layout | None, source: str) -> bool:
+    """The form prints ``source`` somewhere (unknown form: assume it does, like the built-ins)."""
+    if layout is None:
+        return True
+    return any(f.source == source for _, _, face in layout.pages() for f in face.fields)
+
+
+@check
+def _application(cert: Certificate, layout: Layout | None, a: Agreement | None) -> Iterator[Finding]:
+    """Sheet 3's reverse: the Swiss customs' standard wordings (instruction 1.3.4) serve Swiss exports only;
+    from anywhere else the exporter says how the goods obtained their origin and on what documents."""
+    app = cert.application
+    if exports_from_switzerland(cert):
+        pre = app.pre_examination if app else None
+        if cert.retrospective and pre is None:
+            yield SHEET3_PRE_EXAMINATION(
+                "application.pre_examination",
+                "a certificate issued retrospectively must be pre-examined (instruction 1.3.4): give "
+                "application.pre_examination.office (the customs district directorate or chamber of "
+                "commerce)",
+            )
+        return
+    country = cert.exporter.country or "a country not given in exporter.country"
+    where = f"the exporter is in {country}, not Switzerland: the Swiss standard wording does not apply"
+    if _prints(layout, "application.circumstances") and not (app and app.circumstances):
+        yield SHEET3_CIRCUMSTANCES(
+            "application.circumstances",
+            f"{where}; give application.circumstances: e.g. goods wholly obtained in {country} with the "
+            "maker's name and address, or the processing that gave them their origin",
+        )
+    if _prints(layout, "application.supporting_documents") and not (app and app.supporting_documents):
+        yield SHEET3_DOCUMENTS(
+            "application.supporting_documents",
+            f"{where}; give application.supporting_documents: the nature and references of the documents "
+            "the certificate rests on (e.g. supplier's declarations)",
         )
 
 

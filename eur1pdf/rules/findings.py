@@ -144,6 +144,24 @@ rule(
     "7",
     "PEM: REVISED RULES in box 7 when the revised rules apply (until 31.12.2025)",
 )
+SHEET3_CIRCUMSTANCES = rule(
+    "sheet3.circumstances",
+    "error",
+    None,
+    "sheet 3 reverse: an export from outside Switzerland must state the circumstances (no standard wording)",
+)
+SHEET3_DOCUMENTS = rule(
+    "sheet3.supporting_documents",
+    "error",
+    None,
+    "sheet 3 reverse: an export from outside Switzerland must name the supporting documents",
+)
+SHEET3_PRE_EXAMINATION = rule(
+    "sheet3.pre_examination",
+    "error",
+    None,
+    "sheet 3 reverse: a Swiss certificate issued retrospectively needs the pre-examination (1.3.4)",
+)
 
 INPUT_INVALID = rule(
     "input.invalid", "error", None, "the input does not follow the certificate format (field named)"
