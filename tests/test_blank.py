@@ -73,10 +73,7 @@ def _colour(value) -> tuple[float, ...]:
 def test_guilloche_only_on_the_certificate(eur1):
     green = tuple(round(v, 2) for v in eur1.guilloche.color)
     with open_pdf(blank_path(eur1).read_bytes()) as pdf:
-        counts = [
-            sum(1 for c in p.curves if _colour(c["stroking_color"]) == green)
-            for p in pdf.pages
-        ]
+        counts = [sum(1 for c in p.curves if _colour(c["stroking_color"]) == green) for p in pdf.pages]
         first = pdf.pages[0]
         spread = (
             min(c["x0"] for c in first.curves),
