@@ -3,7 +3,10 @@ the final PDF's bytes and QR code, refusals, the audit trail, migrations, restar
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +28,9 @@ from eur1pdf.service.registry import (
     head_revision,
     verify_url_template,
 )
-from tests.registry_db import database
+
+from .conftest import cli
+from .registry_db import database
 
 PUBLIC = verify_url_template("https://registry.example/")
 DATABASES = ["sqlite", "postgresql"]
@@ -181,6 +186,7 @@ def test_migrations_make_the_schema_the_code_queries(registry):
     assert differences == []
 
 
+@pytest.mark.slow
 def test_importing_eur1pdf_does_not_import_sqlalchemy():
     code = (
         "import sys, eur1pdf, eur1pdf.cli; "
@@ -200,3 +206,54 @@ def test_default_database_is_in_the_users_data_folder(monkeypatch, tmp_path):
     assert database_url(str(Path("x.db"))) == "sqlite:///x.db"
     monkeypatch.setenv("EUR1PDF_DB", "sqlite:////elsewhere.db")
     assert database_url() == "sqlite:////elsewhere.db"
+
+
+def test_export_is_every_record_with_its_audit_trail(registry, example, tmp_path):
+    from eur1pdf.service.registry.export import export_to_file
+
+    final = registry.finalize(registry.create(example, "clerk").id, "clerk", PUBLIC)
+    registry.cancel(final.id, "withdrawn", "operator")
+    provisional = registry.create({**example, "serial": "B 1"}, "clerk")
+    assert export_to_file(registry, tmp_path / "backup.jsonl") == 2
+    lines = [json.loads(line) for line in (tmp_path / "backup.jsonl").read_text("utf-8").splitlines()]
+    assert [(line["id"], line["status"]) for line in lines] == [
+        (final.id, "cancelled"),
+        (provisional.id, "provisional"),
+    ]
+    pdf = registry.final_pdf(final.id)
+    assert base64.b64decode(lines[0]["final_pdf"]["base64"]) == pdf
+    assert lines[0]["final_pdf"]["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert [e["action"] for e in lines[0]["audit"]] == ["created", "finalized", "cancelled"]
+    assert lines[0]["data"] == final.data and lines[0]["cancel_reason"] == "withdrawn"
+    assert lines[1]["final_pdf"] is None and lines[1]["audit"][0]["key_name"] == "clerk"
+
+
+@pytest.mark.slow
+def test_operator_commands(db_url, example, tmp_path):
+    with Registry(db_url) as registry:
+        record = registry.finalize(registry.create(example, "clerk").id, "clerk", PUBLIC)
+    listed = cli("registry", "list", "--db", db_url)
+    assert listed.returncode == 0 and f"{record.id}  final" in listed.stdout, listed.stderr
+    shown = cli("registry", "show", record.id, "--db", db_url)
+    assert "serial:    A 123.456" in shown.stdout and "finalized  by clerk" in shown.stdout
+    cancelled = cli(
+        "registry", "cancel", record.id, "--reason", "wrong box 8", "--actor", "ops", "--db", db_url
+    )
+    assert cancelled.returncode == 0 and "cancelled (serial A 123.456) by ops" in cancelled.stdout
+    again = cli("registry", "cancel", record.id, "--reason", "x", "--db", db_url)
+    assert again.returncode == 1 and "was cancelled" in again.stderr and "(wrong box 8)" in again.stderr
+    exported = cli("db", "export", "--db", db_url, "--no-pdf")
+    line = json.loads(exported.stdout)
+    assert line["status"] == "cancelled" and "base64" not in line["final_pdf"]
+    assert line["audit"][-1]["key_name"] == "ops" and "1 certificate(s) exported" in exported.stderr
+    upgraded = cli("db", "upgrade", "--db", db_url)
+    assert upgraded.returncode == 0 and "schema at revision 0001 (already there)" in upgraded.stdout
+
+
+@pytest.mark.slow
+def test_operator_commands_do_not_make_a_registry_by_mistake(tmp_path):
+    missing = tmp_path / "typo.db"
+    result = cli("registry", "list", "--db", f"sqlite:///{missing}")
+    assert result.returncode == 2 and "no registry at" in result.stderr and not missing.exists()
+    made = cli("db", "upgrade", "--db", str(missing))
+    assert made.returncode == 0 and "from an empty database" in made.stdout and missing.exists()
