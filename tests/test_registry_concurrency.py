@@ -165,3 +165,24 @@ def check_nothing_half(registry: Registry) -> None:
 def attached_digest(pdf: bytes) -> str:
     with pikepdf.open(io.BytesIO(pdf)) as document:
         return digest_of(document.attachments[CERTIFICATE_ATTACHMENT].get_file().read_bytes())
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_instances_starting_together_on_an_empty_database_all_open_it(kind, tmp_path):
+    with database(kind, tmp_path) as url:
+        barrier = threading.Barrier(6)
+
+        def start(number: int) -> int:
+            barrier.wait(timeout=30)
+            with Registry(url) as registry:
+                return registry.count()
+
+        with ThreadPoolExecutor(6) as pool:
+            assert list(pool.map(start, range(6))) == [0] * 6
+
+
+def test_an_in_memory_registry_keeps_its_data_between_calls(example):
+    with Registry("sqlite://") as registry:
+        record = registry.create(example, "clerk")
+        assert registry.finalize(record.id, "clerk", PUBLIC).status == "final"
+        assert registry.by_serial("A 123.456") == registry.get(record.id)

@@ -2,7 +2,9 @@
 
 The URL is an SQLAlchemy URL: ``sqlite:///path/registry.db`` (a file; the
 default) or ``postgresql://user@host/db`` (read as ``postgresql+psycopg://``:
-psycopg 3 is the driver eur1pdf installs). A bare path is a SQLite file.
+psycopg 3 is the driver eur1pdf installs). A bare path is a SQLite file;
+``sqlite://`` a database in memory, for a quick test in one thread (a file
+for anything concurrent).
 
 The default is ``$EUR1PDF_DB`` when set, else ``registry.db`` in the user's
 data folder (``$XDG_DATA_HOME/eur1pdf``, by default ``~/.local/share/eur1pdf``):
@@ -14,11 +16,19 @@ This is the one place that knows SQLite from PostgreSQL, and only to
 configure the connection (no SQL differs): SQLite waits for a lock instead
 of failing at once (``timeout``), enforces foreign keys, and keeps a
 write-ahead log so verification lookups read while a finalization writes.
+Python's sqlite3 module (before 3.12) begins a transaction only before
+INSERT/UPDATE/DELETE, so a migration's CREATE TABLEs would each commit alone;
+SQLAlchemy's documented recipe hands transactions to SQLAlchemy instead
+(``isolation_level = None`` and an explicit ``BEGIN``), and
+:func:`write_transaction` begins ``IMMEDIATE``: it waits for the write lock at
+the start rather than failing when it first writes.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +67,40 @@ def make_engine(url: str, **engine_options: Any) -> sa.Engine:
     if parsed.get_backend_name() != "sqlite":
         engine_options.setdefault("pool_pre_ping", True)
         return sa.create_engine(url, **engine_options)
+    connect_args: dict[str, Any] = {"timeout": SQLITE_LOCK_WAIT_SECONDS}
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine_options.setdefault("connect_args", {"timeout": SQLITE_LOCK_WAIT_SECONDS})
+    else:  # in memory: one connection, or each would see its own empty database (one thread at a time)
+        engine_options.setdefault("poolclass", sa.StaticPool)
+        connect_args["check_same_thread"] = False
+    engine_options.setdefault("connect_args", connect_args)
     engine = sa.create_engine(url, **engine_options)
-    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "connect", _sqlite_connected)
+    sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_connected(dbapi_connection: Any, connection_record: Any) -> None:
+    dbapi_connection.isolation_level = None  # no implicit BEGIN: SQLAlchemy's begin event says when
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "eur1pdf_writes"
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction that writes: committed at the end, rolled back on an exception. On SQLite it
+    takes the write lock first (waiting its turn), on PostgreSQL it is an ordinary transaction."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            yield connection

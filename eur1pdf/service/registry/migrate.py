@@ -4,6 +4,7 @@ installed eur1pdf migrates its own database without an alembic.ini."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,7 +13,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from eur1pdf.service.registry.engine import write_transaction
+
 SCRIPTS = Path(__file__).with_name("migrations")
+_ALEMBIC = threading.Lock()  # alembic's `context` is one global per process: one migration at a time
 
 
 def _config(connection: sa.Connection | None = None) -> Config:
@@ -38,7 +42,13 @@ def current_revision(engine: sa.Engine) -> str | None:
 def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
     """Bring the database to the newest revision (nothing to do when it is there); (before, after)."""
     before = current_revision(engine)
-    if before != head_revision():
-        with engine.begin() as connection:
-            command.upgrade(_config(connection), "head")
+    if before == head_revision():
+        return before, before
+    with _ALEMBIC:
+        try:
+            with write_transaction(engine) as connection:
+                command.upgrade(_config(connection), "head")
+        except sa.exc.DBAPIError:  # several processes starting at once: another one migrated
+            if current_revision(engine) != head_revision():
+                raise
     return before, head_revision()

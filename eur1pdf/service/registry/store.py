@@ -29,7 +29,7 @@ from eur1pdf.certificate.model import Certificate, certificate_from_data
 from eur1pdf.options import SigningKey
 from eur1pdf.plan import verification_link
 from eur1pdf.service.registry import content as contents
-from eur1pdf.service.registry.engine import database_url, make_engine
+from eur1pdf.service.registry.engine import database_url, make_engine, write_transaction
 from eur1pdf.service.registry.errors import Conflict, InvalidRequest, NotFound
 from eur1pdf.service.registry.migrate import upgrade
 from eur1pdf.service.registry.records import (
@@ -195,7 +195,7 @@ class Registry:
         now = _now()
         certificate_id = secrets.token_urlsafe(16)
         values = self._content_values(content, now)
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(
                 certificates.insert().values(id=certificate_id, status=PROVISIONAL, created_at=now, **values)
             )
@@ -224,7 +224,7 @@ class Registry:
         actor = _actor(actor)
         content = contents.checked_content(data, options)
         now = _now()
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             changed = connection.execute(
                 certificates.update()
                 .where(certificates.c.id == certificate_id, certificates.c.status == PROVISIONAL)
@@ -329,7 +329,7 @@ class Registry:
         """The finalization's one transaction: state (only if still the same provisional data),
         the serial (its primary key refuses a second issue), the audit row."""
         now = _now()
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             changed = connection.execute(
                 certificates.update()
                 .where(
@@ -369,7 +369,7 @@ class Registry:
             raise InvalidRequest("a cancellation needs a reason (it is shown on the verification page)")
         reason = reason.strip()
         now = _now()
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             changed = connection.execute(
                 certificates.update()
                 .where(certificates.c.id == certificate_id, certificates.c.status == FINAL)
