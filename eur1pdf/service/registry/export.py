@@ -28,9 +28,10 @@ from eur1pdf.service.registry.store import Registry
 
 
 def export_lines(registry: Registry, with_pdf: bool = True) -> Iterator[str]:
-    """The export, line by line (each a JSON object, no newline), read in one transaction."""
+    """The export, line by line (each a JSON object, no newline), read in one SERIALIZABLE
+    transaction (a level both databases know): one consistent snapshot while the service writes."""
     query = sa.select(certificates).order_by(certificates.c.created_at, certificates.c.id)
-    with registry.engine.begin() as connection:
+    with registry.engine.connect().execution_options(isolation_level="SERIALIZABLE") as connection:
         for row in connection.execution_options(yield_per=50).execute(query):
             trail = connection.execute(
                 sa.select(audit).where(audit.c.certificate_id == row.id).order_by(*AUDIT_ORDER)
