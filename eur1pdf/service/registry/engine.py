@@ -89,8 +89,14 @@ def _sqlite_connected(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
-    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    """Writes (and migrations) begin IMMEDIATE; a snapshot (``isolation_level="SERIALIZABLE"``,
+    the export) an ordinary BEGIN; plain reads none: each SELECT is consistent alone, and
+    a lookup costs no BEGIN and ROLLBACK round."""
+    options = connection.get_execution_options()
+    if options.get(WRITE_OPTION, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif options.get("isolation_level") == "SERIALIZABLE":
+        connection.exec_driver_sql("BEGIN")
 
 
 WRITE_OPTION = "eur1pdf_writes"
