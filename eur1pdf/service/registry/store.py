@@ -56,6 +56,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _audit(
+    connection: sa.Connection,
+    certificate_id: str,
+    now: datetime,
+    actor: str,
+    action: str,
+    digest: str,
+    serial: str | None,
+) -> None:
+    """The audit row of a change, in the change's own transaction."""
+    connection.execute(
+        audit.insert().values(audit_row(certificate_id, now, actor, action, digest=digest, serial=serial))
+    )
+
+
 def _actor(actor: str) -> str:
     if not actor or not actor.strip():
         raise InvalidRequest("every change names its actor (an API key's or operator's name)")
@@ -199,17 +214,8 @@ class Registry:
             connection.execute(
                 certificates.insert().values(id=certificate_id, status=PROVISIONAL, created_at=now, **values)
             )
-            connection.execute(
-                audit.insert().values(
-                    audit_row(
-                        certificate_id,
-                        now,
-                        actor,
-                        "created",
-                        digest=content.digest,
-                        serial=content.certificate.serial,
-                    )
-                )
+            _audit(
+                connection, certificate_id, now, actor, "created", content.digest, content.certificate.serial
             )
         return self.get(certificate_id)
 
@@ -232,17 +238,8 @@ class Registry:
             ).rowcount
             if changed != 1:
                 raise self._refusal(connection, certificate_id, "its data cannot be replaced")
-            connection.execute(
-                audit.insert().values(
-                    audit_row(
-                        certificate_id,
-                        now,
-                        actor,
-                        "replaced",
-                        digest=content.digest,
-                        serial=content.certificate.serial,
-                    )
-                )
+            _audit(
+                connection, certificate_id, now, actor, "replaced", content.digest, content.certificate.serial
             )
         return self.get(certificate_id)
 
@@ -344,11 +341,7 @@ class Registry:
             connection.execute(
                 issued_serials.insert().values(serial=record.serial, certificate_id=record.id, issued_at=now)
             )
-            connection.execute(
-                audit.insert().values(
-                    audit_row(record.id, now, actor, "finalized", digest=record.digest, serial=record.serial)
-                )
-            )
+            _audit(connection, record.id, now, actor, "finalized", record.digest, record.serial)
 
     def _serial_taken(self, record: Record) -> Conflict:
         holder = self.by_serial(record.serial or "")
