@@ -120,6 +120,10 @@ def test_rule_errors_stop_the_final_with_422_and_the_findings(client, example):
     assert client.get(f"/v1/registry/{created['id']}", headers=AS_AUDITOR).json()["status"] == "provisional"
     broken = client.post("/v1/registry", json={"form": "eur1"}, headers=AS_CLERK)
     assert broken.status_code == 422 and broken.json()["findings"][0]["code"] == "input.invalid"
+    for odd in ("a%00b", "x" * 70):  # never a 500, PostgreSQL's refusal of NUL included
+        assert client.get(f"/v1/registry/{odd}", headers=AS_AUDITOR).status_code == 404
+        assert client.get(f"/verify/{odd}?d=%00", headers=JSON).status_code == 404
+        assert client.get(f"/verify/{odd}/preview.png?d=0").status_code == 404
     unknown = client.get("/v1/registry/nope", headers=AS_AUDITOR)
     assert unknown.status_code == 404 and unknown.json() == {
         "message": "no certificate nope in the registry",

@@ -12,6 +12,7 @@ unusable argument.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -28,6 +29,7 @@ from eur1pdf.service.registry import Conflict, InvalidRequest, NotFound, Registr
 from eur1pdf.service.registry import verify_url_template as link_template
 
 T = TypeVar("T")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 QuerySheets = Annotated[str | None, Query(description="sheets its PDFs hold, e.g. 1 or 1,3 (default: all)")]
 QueryEndMark = Annotated[str | None, Query(description="how box 8 is closed (default: the layout's)")]
@@ -71,6 +73,14 @@ def _options(sheets: str | None, end_mark: str | None) -> dict[str, Any]:
     if end_mark is not None:
         options["end_mark"] = end_mark
     return options
+
+
+def _known_id(certificate_id: str) -> str:
+    """Ids are URL-safe tokens: anything else is unknown without asking the database (PostgreSQL
+    refuses text with NUL characters in a query, which would otherwise be a 500)."""
+    if not _ID.fullmatch(certificate_id):
+        raise NotFound(certificate_id[:64])
+    return certificate_id
 
 
 async def _blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -121,13 +131,13 @@ def add_registry_routes(app: FastAPI, config: ServerConfig, opened: Callable[[],
     ) -> dict[str, Any]:
         """Replace a provisional certificate's data (409 once it is final)."""
         options = _options(sheets, end_mark)
-        await _blocking(opened().replace, certificate_id, certificate, key.name, options)
+        await _blocking(opened().replace, _known_id(certificate_id), certificate, key.name, options)
         return await _blocking(_with_audit, opened(), certificate_id)
 
     @app.get("/v1/registry/{certificate_id}", tags=["registry"])
     async def show(certificate_id: str, key: ApiKey = read) -> dict[str, Any]:
         """The record: status, serial, digest, data, findings, verification link, audit trail."""
-        return await _blocking(_with_audit, opened(), certificate_id)
+        return await _blocking(_with_audit, opened(), _known_id(certificate_id))
 
     @app.get(
         "/v1/registry/{certificate_id}/pdf",
@@ -137,13 +147,14 @@ def add_registry_routes(app: FastAPI, config: ServerConfig, opened: Callable[[],
     )
     async def pdf(certificate_id: str, key: ApiKey = read) -> Response:
         """A provisional certificate's draft (made now), or the final's stored bytes."""
-        return Response(await _blocking(opened().pdf, certificate_id), media_type="application/pdf")
+        pdf = await _blocking(opened().pdf, _known_id(certificate_id))
+        return Response(pdf, media_type="application/pdf")
 
     @app.post("/v1/registry/{certificate_id}/finalize", tags=["registry"])
     async def finalize(certificate_id: str, key: ApiKey = finalize_scope) -> dict[str, Any]:
         """Make it final: 422 with the findings when rules fail, 409 when not provisional or the
         serial was issued already. Its QR code opens this server's verification page."""
-        await _blocking(opened().finalize, certificate_id, key.name, template, **final_kwargs)
+        await _blocking(opened().finalize, _known_id(certificate_id), key.name, template, **final_kwargs)
         return await _blocking(_with_audit, opened(), certificate_id)
 
     @app.post("/v1/registry/{certificate_id}/cancel", tags=["registry"])
@@ -152,5 +163,5 @@ def add_registry_routes(app: FastAPI, config: ServerConfig, opened: Callable[[],
         reason = body.get("reason")
         if not isinstance(reason, str):
             raise InvalidRequest('give the reason as {"reason": "…"}')
-        await _blocking(opened().cancel, certificate_id, reason, key.name)
+        await _blocking(opened().cancel, _known_id(certificate_id), reason, key.name)
         return await _blocking(_with_audit, opened(), certificate_id)

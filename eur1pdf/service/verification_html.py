@@ -53,7 +53,14 @@ def _template() -> Template:
 def _when(iso: str | None) -> str:
     if not iso:
         return "—"
-    return datetime.fromisoformat(iso).strftime("%d %B %Y, %H:%M UTC")
+    return datetime.fromisoformat(iso).strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+
+
+def _day(iso_date: str | None) -> str:
+    """A date as "22 November 2026": read the same way in every country."""
+    if not iso_date:
+        return "—"
+    return datetime.fromisoformat(iso_date).strftime("%d %B %Y").lstrip("0")
 
 
 def _lines(*values: Any) -> str:
@@ -99,7 +106,8 @@ def _details_html(certificate: dict[str, Any]) -> str:
     trade = certificate["trade"]
     rows = [
         _row("", "Form", escape(certificate["form"])),
-        _row("", "Date of issue", escape(certificate.get("issue_date") or "—")),
+        _row("", "Date of issue", escape(_day(certificate.get("issue_date")))),
+        _row("", "Registered as final", escape(_when(certificate.get("finalized_at")))),
         _row("1", "Exporter (Name, full address, country)", _party_html(certificate["exporter"])),
         _row(
             "2",
@@ -119,7 +127,7 @@ def _details_html(certificate: dict[str, Any]) -> str:
         ),
     ]
     goods = (
-        '<section class="goods-section"><h2><span class="box">8</span> Description of goods '
+        '<section class="goods-section"><h2><span><span class="box">8</span> Description of goods</span> '
         '<span class="goods-mass-label"><span class="box">9</span> Gross mass</span></h2>'
         + _goods_html(certificate["goods"])
         + "</section>"
@@ -127,11 +135,12 @@ def _details_html(certificate: dict[str, Any]) -> str:
     return '<section class="data"><h2>Issuing data</h2><dl>' + "".join(rows) + "</dl></section>" + goods
 
 
-def _preview_html(preview: str) -> str:
+def _preview_html(preview: str, cancelled: bool) -> str:
     source = escape(preview, quote=True)
+    stamp = '<span class="stamp">CANCELLED</span>' if cancelled else ""
     return (
-        '<figure class="preview"><a href="' + source + '">'
-        '<img src="' + source + '" width="827" height="1170" '
+        '<figure class="preview"><a href="' + source + '">' + stamp + "<img"
+        ' src="' + source + '" width="827" height="1170" '
         'alt="The certificate&#8217;s first page as issued"></a>'
         "<figcaption>The certificate as issued (first page, from the registry&#8217;s copy).</figcaption>"
         "</figure>"
@@ -146,7 +155,7 @@ def _banner_detail(answer: dict[str, Any]) -> str:
         )
     if answer["status"] == "valid":
         finalized = answer["certificate"].get("finalized_at")
-        return f'<p class="detail">Issued {escape(_when(finalized))}</p>'
+        return f'<p class="detail">Registered as final on {escape(_when(finalized))}</p>'
     if answer["status"] == "limited":
         return f'<p class="detail">{escape(answer.get("message") or "")}</p>'
     return ""
@@ -159,7 +168,7 @@ def page_html(answer: dict[str, Any], preview: str | None) -> str:
     content = ""
     if "certificate" in answer:
         content = '<div class="columns"><div class="text">' + _details_html(answer["certificate"]) + "</div>"
-        content += _preview_html(preview) if preview else ""
+        content += _preview_html(preview, answer["status"] == "cancelled") if preview else ""
         content += "</div>"
     return _template().substitute(
         title=escape(f"{headline} — certificate {answer['serial']}"),

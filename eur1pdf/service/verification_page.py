@@ -36,6 +36,7 @@ from eur1pdf.service.workers import RenderingPool
 STATIC = Path(__file__).with_name("static")
 STATIC_FILES = {"verify.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"}
 PREVIEW_DPI = 100
+MAX_SERIAL = 500  # the input's limit for one text field
 PREVIEWS_KEPT = 32  # PNGs of finals' first pages kept in memory (a final never changes)
 QueryDigest = Annotated[str, Query(max_length=128, description="the digest the QR code's link carries")]
 PAGE_HEADERS = {
@@ -89,13 +90,18 @@ def preview_path(serial: str, digest: str) -> str:
     return f"/verify/{quote(serial, safe='')}/preview.png?d={quote(digest, safe='')}"
 
 
+def _askable(serial: str) -> bool:
+    """A serial the database can be asked about (PostgreSQL refuses NUL characters in text)."""
+    return 0 < len(serial) <= MAX_SERIAL and "\x00" not in serial
+
+
 def _matches(record: Record, digest: str) -> bool:
     return hmac.compare_digest(record.digest.encode(), digest.strip().lower().encode())
 
 
 def verification(registry: Registry, serial: str, digest: str, public_url: str) -> dict[str, Any]:
     """The answer for ``serial`` and ``digest`` (blocking: a registry lookup)."""
-    record = registry.by_serial(serial)
+    record = registry.by_serial(serial) if _askable(serial) else None
     answer: dict[str, Any] = {"serial": serial, "checked_at": _iso(datetime.now(UTC))}
     if record is None:
         return answer | {"status": "not_found"}
@@ -181,7 +187,7 @@ def add_verification_routes(
         """The issued certificate's first page as PNG (only with its digest)."""
         limit(request)
         registry = opened()
-        record = await anyio.to_thread.run_sync(registry.by_serial, serial)
+        record = await anyio.to_thread.run_sync(registry.by_serial, serial) if _askable(serial) else None
         if record is None or not _matches(record, d):
             raise HTTPException(404, "no issued certificate with this serial and digest")
         png = await previews.png(registry, record)
