@@ -29,6 +29,10 @@ class Settings(BaseModel):
     sign_password_env: str | None = None  # the variable holding the key's passphrase
     lock_password_env: str | None = None  # the variable holding the owner password
     trust: list[Path] = []  # verify: trusted signer or root certificates (PEM/DER), the site's trust store
+    # eur1pdf serve's certificate registry
+    db: str | None = None  # its database URL (sqlite:///FILE or postgresql://…)
+    public_url: str | None = None  # the base of the verification links finals' QR codes carry
+    api_keys_file: Path | None = None  # named API keys with scopes, hashed (eur1pdf.service.keys)
 
 
 def load_settings(path: str | Path | None) -> Settings:
@@ -50,7 +54,7 @@ def load_settings(path: str | Path | None) -> Settings:
     base = path.parent
     updates = {
         key: base / value
-        for key in ("printer", "sign")
+        for key in ("printer", "sign", "api_keys_file")
         if (value := getattr(settings, key)) is not None and not value.is_absolute()
     }
     trust = [value if value.is_absolute() else base / value for value in settings.trust]

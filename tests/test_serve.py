@@ -36,11 +36,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """A running `eur1pdf serve` with an API key and a verification link; its base URL."""
+def server(tmp_path_factory) -> Iterator[str]:
+    """A running `eur1pdf serve` with an API key and a verification link (and a registry of its own,
+    not the user's default one); its base URL."""
     port = _free_port()
     env = dict(os.environ, EUR1PDF_TEST_KEY=KEY)
+    registry = tmp_path_factory.mktemp("registry") / "registry.db"
     command = [sys.executable, "-m", "eur1pdf.cli", "serve", "--port", str(port), "--workers", "2"]
+    command += ["--db", str(registry)]
     command += ["--api-key-env", "EUR1PDF_TEST_KEY", "--verify-url", VERIFY_URL, "--log-level", "warning"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
@@ -239,7 +242,8 @@ def test_the_openapi_document_finds_no_server_error(server, tmp_path):
         cwd=tmp_path,  # schemathesis keeps a cache folder where it runs
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "/v1/certificates" in run.stdout and "Tested: 6" in run.stdout, run.stdout[-3000:]
+    # 6 stateless operations, 7 of the registry, the verification page and its preview
+    assert "/v1/certificates" in run.stdout and "Tested: 15" in run.stdout, run.stdout[-3000:]
 
 
 def test_preview_from_the_command_line(tmp_path):

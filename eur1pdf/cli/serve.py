@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eur1pdf.cli.shared import Subparsers, UsageError, apply_settings, lock_password, secret, signing_key
 from eur1pdf.options import FillOptions
 from eur1pdf.printer import PrinterProfile, load_profile
+from eur1pdf.settings import load_settings
 
 if TYPE_CHECKING:
     from eur1pdf.service.config import ServerConfig
@@ -41,6 +42,24 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     serve.add_argument("--config", metavar="FILE.toml", help="settings file (default: $EUR1PDF_CONFIG)")
     serve.add_argument(
+        "--db",
+        metavar="URL",
+        help="the certificate registry: sqlite:///FILE or postgresql://… "
+        "(default: $EUR1PDF_DB, else ~/.local/share/eur1pdf/registry.db)",
+    )
+    serve.add_argument(
+        "--public-url",
+        metavar="https://…",
+        help="the base of the verification links finals' QR codes carry (default: http://HOST:PORT)",
+    )
+    serve.add_argument(
+        "--verify-limit",
+        type=float,
+        default=30.0,
+        metavar="N",
+        help="verification requests per client and minute, after a burst of 20 (default 30)",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.set_defaults(func=run)
@@ -50,39 +69,81 @@ def run(args: argparse.Namespace) -> int:
     """The HTTP service (README, "HTTP service"); runs until stopped."""
     import uvicorn
 
-    from eur1pdf.service.app import create_app
-
     config = _server_config(args)
-    if not _is_loopback(args.host) and config.api_key is None:
+    if not _is_loopback(args.host) and not config.api_keys:
         print(
             f"eur1pdf: warning: listening on {args.host} without an API key (--api-key-env)", file=sys.stderr
         )
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level)
+    if not _is_loopback(args.host) and not args.public_url:
+        print(
+            f"eur1pdf: warning: no --public-url: finals' QR codes will open {config.public_url}",
+            file=sys.stderr,
+        )
+    uvicorn.run(_app(config), host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def _app(config: ServerConfig) -> Any:
+    """The app, its registry opened and migrated before the server listens."""
+    import sqlalchemy as sa
+
+    from eur1pdf.service.app import create_app
+    from eur1pdf.service.registry import display_url
+
+    try:
+        return create_app(config)
+    except sa.exc.OperationalError as exc:
+        where = display_url(config.registry_url or "")
+        raise UsageError(f"--db: cannot open the registry at {where}: {exc.orig}") from None
 
 
 def _server_config(args: argparse.Namespace) -> ServerConfig:
     """The operator's decisions, from the options and the settings file; checked before listening."""
     from eur1pdf.service.config import ServerConfig
+    from eur1pdf.service.keys import configured_keys
+    from eur1pdf.service.registry import database_url
 
     apply_settings(args)
+    settings = load_settings(args.config)
     api_key = secret(args.api_key_env, "--api-key-env") if args.api_key_env else None
     printers = _printers(args)
-    if args.workers < 1 or args.max_body < 1 or args.timeout <= 0 or args.queue < 1:
-        raise UsageError("--workers, --max-body, --timeout and --queue must be positive")
+    if args.workers < 1 or args.max_body < 1 or args.timeout <= 0 or args.queue < 1 or args.verify_limit <= 0:
+        raise UsageError("--workers, --max-body, --timeout, --queue and --verify-limit must be positive")
+    args.public_url = args.public_url or settings.public_url
+    public_url = _public_url(args.public_url) if args.public_url else _own_url(args.host, args.port)
     args.lock = bool(args.lock_password_env)
     base = FillOptions(  # final: what a final request uses; each request sets its own mode
         final=True, verify_url=args.verify_url, lock_password=lock_password(args), signing=signing_key(args)
     )
     return ServerConfig(
         workers=args.workers,
-        api_key=api_key,
+        api_keys=tuple(configured_keys(settings.api_keys_file, api_key)),
         max_body_bytes=args.max_body,
         timeout_s=args.timeout,
         queue_per_worker=args.queue,
         printers=printers,
         base=base,
+        registry_url=database_url(args.db or settings.db),
+        public_url=public_url,
+        verify_per_minute=args.verify_limit,
     )
+
+
+def _public_url(url: str) -> str:
+    """The public base URL, checked: http(s), a host, no query or fragment."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise UsageError(f"--public-url: give the base as https://host[/path], got {url!r}")
+    return url.rstrip("/")
+
+
+def _own_url(host: str, port: int) -> str:
+    """The server's own address, for links when no public URL is given (right on this machine)."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _printers(args: argparse.Namespace) -> dict[str, PrinterProfile]:

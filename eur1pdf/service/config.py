@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from eur1pdf.options import FillOptions
 from eur1pdf.printer import PrinterProfile
+from eur1pdf.service.keys import ApiKey
 
 
 @dataclass(frozen=True)
@@ -16,9 +17,16 @@ class ServerConfig:
     """What the operator decides; nothing here can be set by a request."""
 
     workers: int = 1
-    api_key: str | None = None
+    api_key: str | None = None  # the older single key: named "api-key", every scope
+    api_keys: tuple[ApiKey, ...] = ()  # named keys with scopes (eur1pdf.service.keys)
     max_body_bytes: int = 1_000_000
     timeout_s: float = 30.0
     queue_per_worker: int = 64  # requests waiting or rendering per worker; beyond, 503 at once
     printers: dict[str, PrinterProfile] = field(default_factory=dict)  # name -> profile
     base: FillOptions = field(default_factory=FillOptions)  # verify URL, lock password, signing key
+    # The certificate registry (/v1/registry, /verify): its database URL (None: no registry) and the
+    # public base of the verification links finals' QR codes carry.
+    registry_url: str | None = None
+    public_url: str = "http://127.0.0.1:8080"
+    verify_per_minute: float = 30.0  # verification requests per client and minute, after a burst of
+    verify_burst: int = 20

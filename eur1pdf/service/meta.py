@@ -14,7 +14,14 @@ from eur1pdf.certificate.model import Certificate
 
 log = logging.getLogger("eur1pdf.service.app")  # the name operators' logging configurations know
 
-BODY_PATHS = ("/v1/certificates", "/v1/preview", "/v1/validate")  # take a certificate as their body
+# the operations that take a certificate as their body (those of the registry when it is served)
+BODY_PATHS = (
+    ("/v1/certificates", "post"),
+    ("/v1/preview", "post"),
+    ("/v1/validate", "post"),
+    ("/v1/registry", "post"),
+    ("/v1/registry/{certificate_id}", "put"),
+)
 
 
 def add_error_handlers(app: FastAPI) -> None:
@@ -54,8 +61,10 @@ def use_certificate_schema(app: FastAPI) -> None:
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(body.pop("$defs", {}))
             schemas["Certificate"] = body
-            for path in BODY_PATHS:
-                content = document["paths"][path]["post"]["requestBody"]["content"]
+            for path, method in BODY_PATHS:
+                if path not in document["paths"]:
+                    continue
+                content = document["paths"][path][method]["requestBody"]["content"]
                 content["application/json"]["schema"] = {"$ref": "#/components/schemas/Certificate"}
             app.openapi_schema = document
         return app.openapi_schema

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.from_thread
 from fastapi import HTTPException
 from fastapi.responses import Response
 
@@ -22,11 +24,12 @@ from eur1pdf.bulk.gc_tuning import tune_for_bulk
 from eur1pdf.errors import Eur1pdfError, FitError, InputError, MissingGlyphError
 from eur1pdf.options import FillOptions
 from eur1pdf.resources import examples_dir
-from eur1pdf.rules import RuleViolation, findings_from_input_error, findings_from_render_error
+from eur1pdf.rules import Finding, RuleViolation, findings_from_input_error, findings_from_render_error
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.previews import page_png
 
 log = logging.getLogger("eur1pdf.service.app")  # the name operators' logging configurations know
+T = TypeVar("T")
 
 # ----------------------------------------------------------------------------- worker side
 
@@ -62,6 +65,21 @@ def _render_job(data: Any, options: FillOptions, preview: tuple[int, int] | None
     except IndexError as exc:
         body = {"message": str(exc), "findings": []}
         return 422, "application/json", json.dumps(body).encode()
+
+
+RegistryRender = tuple[bytes | None, list[dict] | None, str | None]  # (PDF, findings, message)
+
+
+def render_for_registry(data: Any, options: FillOptions) -> RegistryRender:
+    """Run in a worker for the registry: (PDF, None, None), or the findings that stop it, or a message.
+    Errors cross the process boundary as plain values; the registry turns findings into RuleErrors."""
+    try:
+        return render(data, options), None, None
+    except Eur1pdfError as exc:
+        status, body = _outcome_of_error(exc)
+        if status == 422:
+            return None, body["findings"], None
+        return None, None, body["message"]
 
 
 def _warm_up() -> None:
@@ -105,6 +123,12 @@ class RenderingPool:
 
     async def run(self, data: Any, options: FillOptions, preview: tuple[int, int] | None = None) -> Response:
         """Render in a worker: the answer, or 503 when busy, too slow or a worker died."""
+        status, media, body = await self.call(_render_job, data, options, preview)
+        return Response(body, status_code=status, media_type=media)
+
+    async def call(self, job: Callable[..., T], *args: Any) -> T:
+        """``job(*args)`` in a worker (a module-level function, plain values in and out); 503 when
+        busy, too slow, or a worker died."""
         slots = self.slots
         assert slots is not None, "the slots and the pool start with the app's lifespan"
         if slots.locked():
@@ -115,7 +139,7 @@ class RenderingPool:
         pool = self.pool
         assert pool is not None
         try:
-            future = pool.submit(_render_job, data, options, preview)
+            future = pool.submit(job, *args)
         except BrokenProcessPool:
             slots.release()
             self._replace(pool)
@@ -124,10 +148,24 @@ class RenderingPool:
         future.add_done_callback(lambda _: loop.call_soon_threadsafe(slots.release))
         timeout_s = self.config.timeout_s
         try:
-            status, media, body = await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
         except TimeoutError:
             raise HTTPException(503, f"the certificate took longer than {timeout_s:g} s") from None
         except BrokenProcessPool:  # a worker was killed (out of memory …): start afresh, say so
             self._replace(pool)
             raise HTTPException(503, "a rendering process died; retry") from None
-        return Response(body, status_code=status, media_type=media)
+
+    def registry_renderer(self) -> Callable[[Mapping[str, Any], FillOptions], bytes]:
+        """A renderer for :class:`eur1pdf.service.registry.Registry`, which calls it in a thread
+        of the event loop's (``anyio.to_thread``): the PDF is made in a worker, as every other."""
+
+        def render_in_worker(data: Mapping[str, Any], options: FillOptions) -> bytes:
+            outcome = anyio.from_thread.run(self.call, render_for_registry, dict(data), options)
+            pdf, findings, message = outcome
+            if findings is not None:
+                raise RuleViolation([Finding(**finding) for finding in findings])
+            if pdf is None:
+                raise Eur1pdfError(message or "the certificate could not be made")
+            return pdf
+
+        return render_in_worker
