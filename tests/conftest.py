@@ -114,3 +114,15 @@ def signing_key(tmp_path_factory) -> tuple[x509.Certificate, object]:
         )
     )
     return cert, p12
+
+
+def qr_codes(pdf: bytes, dpi: int = 150) -> list[str]:
+    """Every QR code's payload, decoded from each page rendered at ``dpi`` (as a phone would read it)."""
+    import pypdfium2
+    import zxingcpp
+
+    found: list[str] = []
+    for page in pypdfium2.PdfDocument(pdf):
+        image = page.render(scale=dpi / 72).to_pil()
+        found += [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    return found

@@ -16,7 +16,7 @@ import pytest
 
 from eur1pdf import FillOptions, render
 from eur1pdf.certificate.digest import digest_of
-from eur1pdf.finish.verify import _qr_codes, verify
+from eur1pdf.finish.verify import verify
 from eur1pdf.plan import CERTIFICATE_ATTACHMENT
 from eur1pdf.service.registry import (
     Conflict,
@@ -28,6 +28,7 @@ from eur1pdf.service.registry import (
     head_revision,
     verify_url_template,
 )
+from tests.conftest import qr_codes as _qr_codes
 
 from .conftest import cli
 from .registry_db import database

@@ -18,10 +18,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from eur1pdf.errors import Eur1pdfError
-from eur1pdf.finish.verify import _qr_codes, verify
+from eur1pdf.finish.verify import verify
 from eur1pdf.service.app import ServerConfig, create_app
 from eur1pdf.service.keys import KeyRing, keys_from_file, keys_from_text
 from eur1pdf.service.ratelimit import TokenBuckets
+from tests.conftest import qr_codes as _qr_codes
 
 from .conftest import cli
 from .registry_db import database
