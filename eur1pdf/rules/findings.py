@@ -144,6 +144,12 @@ rule(
     "7",
     "PEM: REVISED RULES in box 7 when the revised rules apply (until 31.12.2025)",
 )
+STATEMENT_EXPIRED = rule(
+    "box7.statement_expired",
+    "warning",
+    "7",
+    "a box 7 statement given after the date it applies until (REVISED RULES after 31.12.2025)",
+)
 
 INPUT_INVALID = rule(
     "input.invalid", "error", None, "the input does not follow the certificate format (field named)"
