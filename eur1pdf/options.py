@@ -61,7 +61,7 @@ class FillOptions:
     # Onto pre-printed stock (overlay_only) only what a clerk writes or types is printed: the
     # stock has its own serial number, and customs endorse and stamp the paper themselves.
     print_serial: bool | None = None  # None: unless overlay_only
-    print_marks: bool | None = None  # final's ORIGINAL/COPY, electronic endorsement, QR; None: unless overlay_only
+    print_marks: bool | None = None  # ORIGINAL/COPY, electronic endorsement, QR; None: unless overlay_only
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sheets", _sheet_numbers(self.sheets))
