@@ -7,8 +7,6 @@ error that names the box and says how many lines were needed and how many fit.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from eur1pdf.certificate.model import ITEM_FIELD_BOXES, Certificate
 from eur1pdf.errors import FitError
 from eur1pdf.layouts.geometry import font_for, mm_to_pt
@@ -68,9 +66,13 @@ def place_field(
 
 
 def _fit_field(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -> list[TextRun | Line]:
-    field, box_number, rect = prepared.field, prepared.box_number, prepared.rect
-    if field.separator == "rule" and len(paragraphs) > 1:
+    if prepared.field.separator == "rule" and len(paragraphs) > 1:
         return _fit_with_rules(layout, prepared, paragraphs)
+    return list(_fit_text(layout, prepared, paragraphs))
+
+
+def _fit_text(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -> list[TextRun]:
+    field, box_number, rect = prepared.field, prepared.box_number, prepared.rect
     path = source_field(field.source)
     font = font_for(layout, field.font)
     for text in paragraphs:
@@ -109,9 +111,7 @@ def _fit_with_rules(layout: Layout, prepared: PreparedField, paragraphs: list[st
     an entry that wraps onto a second line is not read as two."""
     gap = "\u00a0"  # a line that takes the room of the rule, in every font
     spaced = [part for entry in paragraphs for part in (gap, entry)][1:]
-    runs = _fit_field(
-        layout, replace(prepared, field=prepared.field.model_copy(update={"separator": "none"})), spaced
-    )
+    runs = _fit_text(layout, prepared, spaced)
     out: list[TextRun | Line] = []
     left, right = mm_to_pt(prepared.rect.x), mm_to_pt(prepared.rect.right)
     entry_lines = [
