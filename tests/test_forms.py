@@ -84,7 +84,7 @@ def test_eur_med_box7_cumulation_applied():
         box7 = text_in(page, rect_pt(layout, "7"))
         marks = [w for w in page.extract_words() if w["text"] == "X"]
     # the countries on the dotted line of "Cumulation applied with" (not a statement above it)
-    assert box7 == "X EU, Norway"
+    assert "EU, Norway" in box7 and box7.replace("EU, Norway", "").strip() == "X"
     (mark,) = marks
     applied, _none = (s for s in layout.certificate_face.boxes["7"].shapes if s.kind == "checkbox")
     y0 = (layout.certificate_face.boxes["7"].rect[1] + applied.y) * PT_PER_MM
