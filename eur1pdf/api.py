@@ -20,7 +20,7 @@ from eur1pdf.files import check_output_dir, write_atomic
 from eur1pdf.finish.lock import lock_and_sign
 from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
-from eur1pdf.options import FillOptions, OnOverflow, SigningKey, wants_pdfa
+from eur1pdf.options import FillOptions, OnOverflow, SigningKey, prints_marks, prints_serial, wants_pdfa
 from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
@@ -94,6 +94,7 @@ def render(
     canonical = canonical_bytes(cert)
     fingerprint = digest_of(canonical)
     parts = plan_parts(cert, layout, options.on_overflow, options.final, options.verify_url, fingerprint)
+    parts = [_as_printed(part, options) for part in parts]
     planned = plan_pages(parts, layout, sheets, canonical)
     spec = _document_spec(cert, layout, options, blank, sheets, planned)
     metadata = _metadata(cert, options, fingerprint, parts)
@@ -101,6 +102,14 @@ def render(
     metadata["Eur1pdfOptions"] = RecordedOptions.of(layout.name, sheets, split, options, blank).to_json()
     spec = replace(spec, metadata=metadata, attachment=(CERTIFICATE_ATTACHMENT, canonical))
     return lock_and_sign(compose(spec), cert, options.lock_password, options.signing)
+
+
+def _as_printed(part: Part, options: FillOptions) -> Part:
+    """The part with what the options print of it: onto stock, no serial and no marks unless asked."""
+    serial, marks = prints_serial(options), prints_marks(options) or not options.final
+    if serial and marks:
+        return part
+    return replace(part, issuance=replace(part.issuance, serial=serial, marks=marks))
 
 
 def _checked_layout(
@@ -157,7 +166,7 @@ def _document_spec(
     marks, marks_pages, marks_kind = None, None, None
     if options.draft:
         marks, marks_kind = draft_layer(layout), "draft"
-    elif options.final:
+    elif prints_marks(options):
         marks, marks_pages = final_layer(layout, [page.sheet for page in planned.pages])
         marks_kind = "final"
     # the shared objects are kept with the prepared layout, under names for its blank and marks

@@ -58,6 +58,10 @@ class FillOptions:
     lock_password: str | None = None  # final: lock against changes with this owner password
     signing: SigningKey | None = None  # final: sign (PAdES) with this key
     pdfa: bool | None = None  # final: PDF/A-3b; None: yes unless locked (PDF/A forbids encryption)
+    # Onto pre-printed stock (overlay_only) only what a clerk writes or types is printed: the
+    # stock has its own serial number, and customs endorse and stamp the paper themselves.
+    print_serial: bool | None = None  # None: unless overlay_only
+    print_marks: bool | None = None  # ORIGINAL/COPY, electronic endorsement, QR; None: unless overlay_only
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sheets", _sheet_numbers(self.sheets))
@@ -76,6 +80,8 @@ class FillOptions:
             raise OptionsError("pdfa", "PDF/A forbids encryption: a final cannot be both PDF/A and locked")
         if self.allow_errors and not self.draft:
             raise OptionsError("allow_errors", "errors can be allowed on a draft only, never otherwise")
+        if self.print_marks and not self.final:
+            raise OptionsError("print_marks", "only a final certificate has marks to print")
         if self.printer is not None and not isinstance(self.printer, PrinterProfile):
             raise OptionsError("printer", "expected a PrinterProfile (eur1pdf.printer.load_profile)")
 
@@ -98,6 +104,19 @@ def _one_of(option: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         choices = ", ".join(repr(a) for a in allowed)
         raise OptionsError(option, f"expected one of {choices}, got {value!r}")
+
+
+def prints_serial(options: FillOptions) -> bool:
+    """Whether the serial number is printed: yes, but not onto stock (it has its own) unless asked."""
+    return options.print_serial if options.print_serial is not None else not options.overlay_only
+
+
+def prints_marks(options: FillOptions) -> bool:
+    """Whether a final's marks are printed (ORIGINAL/COPY, the electronic endorsement in box 11,
+    the QR code and its link): yes, but not onto stock unless asked."""
+    if not options.final:
+        return False
+    return options.print_marks if options.print_marks is not None else not options.overlay_only
 
 
 def wants_pdfa(options: FillOptions) -> bool:

@@ -32,7 +32,7 @@ def overlay(request):
     import json
 
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    return fill(data, overlay_only=True)
+    return fill(data, overlay_only=True, print_serial=True)  # the stock's own number: asked for here
 
 
 def test_every_value_lies_in_its_box(overlay, eur1):

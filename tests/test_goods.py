@@ -60,7 +60,7 @@ def test_text_shrinks_before_overflowing(example, eur1):
 
 def test_split_makes_complete_certificates(example, eur1):
     example["items"] = items(80, long=True)
-    pdf_bytes = fill(example, on_overflow="split", overlay_only=True)
+    pdf_bytes = fill(example, on_overflow="split", overlay_only=True, print_serial=True)
     with open_pdf(pdf_bytes) as pdf:
         assert len(pdf.pages) % 5 == 0
         sets = len(pdf.pages) // 5
@@ -122,7 +122,8 @@ def test_long_mass_wraps_in_box9_and_rows_stay_aligned(example, eur1):
 def test_split_without_serial_still_marks_the_parts(example, eur1):
     example.pop("serial")
     example["items"] = items(80, long=True)
-    with open_pdf(fill(example, on_overflow="split", sheets=(1,), overlay_only=True)) as pdf:
+    pdf_bytes = fill(example, on_overflow="split", sheets=(1,), overlay_only=True, print_serial=True)
+    with open_pdf(pdf_bytes) as pdf:
         header = (105 * 72 / 25.4, 10 * 72 / 25.4, 200 * 72 / 25.4, 28 * 72 / 25.4)
         marks = [text_in(p, header) for p in pdf.pages[::2]]
     assert marks[0].startswith("(1/") and marks[-1] == f"({len(marks)}/{len(marks)})"

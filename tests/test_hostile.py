@@ -400,7 +400,7 @@ def test_layout_with_wrong_types_is_a_clear_error(tmp_path, example):
     from .test_layouts import EUR1_TOML
 
     layout = tmp_path / "mine.toml"
-    layout.write_text(EUR1_TOML.replace("rect = [10.0, 44.0, 95.0, 38.0]", 'rect = "ten"'), encoding="utf-8")
+    layout.write_text(EUR1_TOML.replace("rect = [10.0, 44.0, 95.0, 40.0]", 'rect = "ten"'), encoding="utf-8")
     cert = tmp_path / "cert.json"
     cert.write_text(json.dumps(example), encoding="utf-8")
     from .conftest import cli

@@ -93,7 +93,7 @@ def test_box_off_the_page_is_refused(tmp_path):
 
 
 def test_overlapping_boxes_are_refused(tmp_path):
-    text = EUR1_TOML.replace("rect = [10.0, 44.0, 95.0, 38.0]", "rect = [10.0, 40.0, 95.0, 38.0]")
+    text = EUR1_TOML.replace("rect = [10.0, 44.0, 95.0, 40.0]", "rect = [10.0, 40.0, 95.0, 40.0]")
     message = broken(tmp_path, text)
     assert "box 1 overlaps box 3" in message
 

@@ -134,7 +134,7 @@ def test_full_output_moves_the_data_and_not_the_form(example, tmp_path):
         return (*text, x0 + ox, top * adjust.scale_y + oy, x1 + ox, bottom * adjust.scale_y + oy)
 
     with (
-        open_pdf(fill(example, sheets=(1,), overlay_only=True)) as data_pdf,
+        open_pdf(fill(example, sheets=(1,), overlay_only=True, print_serial=True)) as data_pdf,
         open_pdf(fill(example, sheets=(1,))) as plain_pdf,
         open_pdf(fill(example, sheets=(1,), printer=printer)) as moved_pdf,
     ):

@@ -171,7 +171,8 @@ def row_certificate(a: Agreement, form: str) -> dict:
     if a.country_codes:  # codes the row accepts besides names, in boxes 2, 4 and 5
         data["trade"]["to"] = a.country_codes[0]
         data["destination"] = a.country_codes[-1]
-    data["remarks"] = [s.text for s in a.statements if s.forms is None or form in s.forms]
+    day = dt.date.fromisoformat(data["issue_date"])
+    data["remarks"] = [s.text for s in a.statements if s.applies(day, form)]  # and none past its date
     return data
 
 
@@ -350,6 +351,9 @@ FAILING = [
     Case("PEM-eur1-last-day", MX, {**PEM_EUR1_2025, "issue_date": "2025-12-31",
                                    "declaration.date": "2025-12-31"},
          "box7.revised_rules", "warning", "7", "remarks", ("REVISED RULES",)),
+    Case("PEM-REVISED-RULES-after-2025", MX, {**PEM_EUR1_2025, "remarks": ["REVISED RULES"],
+                                              "issue_date": "2026-01-01", "declaration.date": "2026-01-01"},
+         "box7.statement_expired", "warning", "7", "remarks", ("'REVISED RULES'", "31.12.2025", "remove")),
     # No row of the real table uses the generic box 7 statement (the EFTA–Mexico
     # textile statement cannot be seen from the data): a row is given one here.
     Case("statement-missing", MX, {}, "box7.statement", "error", "7", "remarks",

@@ -76,6 +76,8 @@ OPTION_FLAGS = {  # FillOptions' fields and the flags that set them
     "signing": "--sign",
     "verify_url": "--verify-url",
     "printer": "--printer",
+    "print_serial": "--print-serial",
+    "print_marks": "--print-marks",
 }
 
 

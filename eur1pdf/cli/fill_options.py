@@ -31,7 +31,22 @@ def add_fill_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overlay-only",
         action="store_true",
-        help="the data alone, without the blank form (for pre-printed stock)",
+        help="the data alone, without the blank form (for pre-printed stock): what a clerk writes or "
+        "types, without the serial number and, with --final, without ORIGINAL/COPY, the electronic "
+        "endorsement and the QR code (see --print-serial, --print-marks)",
+    )
+    parser.add_argument(
+        "--print-serial",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="print the serial number (default: yes, but not with --overlay-only: the stock has its own)",
+    )
+    parser.add_argument(
+        "--print-marks",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="final: print ORIGINAL/COPY, the electronic endorsement and the QR code "
+        "(default: yes, but not with --overlay-only)",
     )
     parser.add_argument(
         "--on-overflow",
@@ -112,4 +127,6 @@ def fill_options(args: argparse.Namespace) -> FillOptions:
         lock_password=lock_password(args),
         signing=signing_key(args),
         pdfa=args.pdfa,
+        print_serial=args.print_serial,
+        print_marks=args.print_marks,
     )

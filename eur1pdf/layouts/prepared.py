@@ -166,6 +166,8 @@ def prepare_face(layout: Layout, name: str, face: Face) -> PreparedFace:
         for f in box.fields
     ]
     fields += [PreparedField(f, None, None, field_rect(layout, f, None, None)) for f in face.fields]
+    if face.qr is not None:  # the verification link goes with its QR code
+        fields.append(PreparedField(face.qr.link, None, None, field_rect(layout, face.qr.link, None, None)))
     goods = None
     if face.goods is not None:
         geometry = goods_geometry(layout, face, face.goods)

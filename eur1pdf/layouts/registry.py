@@ -42,7 +42,7 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 
 
 def _resolve_faces(raw: dict[str, Any], source: str) -> dict[str, Any]:
-    """Expand ``extends`` / ``omit_boxes``: a face can be another face with changes.
+    """Expand ``extends`` / ``omit_boxes`` / ``omit_qr``: a face can be another face with changes.
 
     The copy of a certificate and the application share the certificate's
     boxes; writing them once keeps the three faces of a set identical where
@@ -64,6 +64,7 @@ def _resolve_faces(raw: dict[str, Any], source: str) -> dict[str, Any]:
         face = dict(face)
         parent = face.pop("extends", None)
         omit = face.pop("omit_boxes", [])
+        omit_qr = face.pop("omit_qr", False)  # e.g. the application: no verification QR code
         additions = {key: face.pop(f"add_{key}", []) for key in ("texts", "shapes", "fields")}
         if parent is not None:
             face = _deep_merge(resolve(parent, (*chain, parent)), face)
@@ -72,6 +73,8 @@ def _resolve_faces(raw: dict[str, Any], source: str) -> dict[str, Any]:
                 face[key] = [*face.get(key, []), *extra]
         for number in omit:
             face.get("boxes", {}).pop(str(number), None)
+        if omit_qr is True:
+            face.pop("qr", None)
         resolved[name] = face
         return face
 

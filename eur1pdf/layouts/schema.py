@@ -35,6 +35,8 @@ FieldSource = Literal[
     "destination",
     "transport",
     "remarks",
+    "remarks.besides_cumulation",  # EUR-MED: the remarks without the cumulation, which has its own line
+    "cumulation.countries",  # EUR-MED: on the dotted line of "Cumulation applied with ……"
     "cumulation.applied_mark",
     "cumulation.none_mark",
     "invoices",
@@ -46,8 +48,14 @@ FieldSource = Literal[
     "application.signatory",
     "application.pre_examination",  # sheet 3 reverse: the office's details, under a printed rubric
     "application.pre_examination_rubric",  # the same with its heading, on forms without the rubric
-    "endorsement.stamp",  # final certificates with the customs validation only
-    "verification.link",  # final certificates only: the link the QR code encodes
+    # box 11 of a final certificate with the customs validation, in the box's own printed fields
+    "endorsement.export_form",  # Form …: the export document's first word (e.g. EX-A)
+    "endorsement.export_number",  # No …: the rest of the export document
+    "endorsement.office",  # Customs office …
+    "endorsement.country",  # Issuing country or territory …
+    "endorsement.place_date",  # Place and date …
+    "endorsement.stamp",  # where the signature goes: "validated electronically" and the reference
+    "verification.link",  # final certificates only: the link the QR code encodes (never in box 11 or 12)
 ]
 # What a goods column can show, per item.
 GoodsSource = Literal[
@@ -105,6 +113,9 @@ class FieldElement(_LayoutModel):
     min_size: PointSize | None = None
     max_lines: int | None = Field(default=None, ge=1)
     font: FontRole = "data"
+    # between the entries of a list (box 10's invoices): "rule", a thin line in a line of its
+    # own, so that an entry that wraps is not read as two
+    separator: Literal["none", "rule"] = "none"
 
 
 class Box(_LayoutModel):
@@ -175,11 +186,24 @@ class Goods(_LayoutModel):
 
 
 class QrPlacement(_LayoutModel):
-    """Where a final certificate's verification QR code goes (mm, page top-left)."""
+    """Where a final certificate's verification QR code goes (mm, page top-left).
+
+    A place of its own: never in box 11 (what customs write and stamp) nor in
+    box 12 (the exporter's declaration); the layout is refused otherwise.
+    """
 
     x: Mm
     y: Mm
     size: PositiveMm = 24.0
+    # the link printed with it, to be typed where the code cannot be scanned (page top-left, mm)
+    link: FieldElement
+
+    @field_validator("link")
+    @classmethod
+    def _prints_the_link(cls, value: FieldElement) -> FieldElement:
+        if value.source != "verification.link":
+            raise ValueError("qr.link is where the verification link is printed: source 'verification.link'")
+        return value
 
 
 class Face(_LayoutModel):
@@ -252,11 +276,17 @@ class DraftMarks(_LayoutModel):
 
 
 class FinalMarks(_LayoutModel):
-    """The light watermark of a final certificate that names the sheet."""
+    """The watermark of a final certificate that names the sheet.
+
+    Light enough to read the data through it, dark enough to show on paper: at
+    24 % of this blue the word prints about 16 % grey (a 300 dpi greyscale
+    render: about 213 of 255 where the paper is 255); the former 14 % of a
+    light blue came out near white (242) and vanished on many printers.
+    """
 
     sheets: dict[str, str] = Field(default_factory=lambda: {"1": "ORIGINAL", "2": "COPY"})
-    color: Colour = (0.55, 0.62, 0.75)
-    opacity: float = Field(default=0.14, gt=0, le=1)
+    color: Colour = (0.22, 0.32, 0.58)
+    opacity: float = Field(default=0.24, gt=0, le=1)
     size: PointSize = 72.0 * 1.5
     angle: float = Field(default=55.0, ge=-90, le=90)
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from eur1pdf.errors import LayoutError
 from eur1pdf.layouts.geometry import Rect, box_rect, field_rect, label_block, text_rect
-from eur1pdf.layouts.schema import Face, Layout, Placement
+from eur1pdf.layouts.schema import Face, FieldElement, Layout, Placement, QrPlacement
+
+# What customs write and stamp (11) and what the exporter signs (12): the verification QR
+# code and its link never go there (they covered the Stamp label and the stamp circle).
+QR_FREE_BOXES = ("11", "12")
 
 
 def check_geometry(layout: Layout, source: str) -> None:
@@ -24,6 +28,7 @@ def check_geometry(layout: Layout, source: str) -> None:
         problems += _text_over_box_problems(layout, where, face, rects)
         problems += _face_field_problems(layout, where, face)
         problems += _goods_problems(layout, where, face, rects)
+        problems += _qr_problems(layout, where, face, rects)
     if problems:
         raise LayoutError("\n".join(f"{source}: {p}" for p in problems))
 
@@ -153,3 +158,59 @@ def _goods_problems(layout: Layout, where: str, face: Face, rects: dict[str, Rec
             "number: the description belongs there, and lines it leaves empty are ruled off there"
         )
     return problems
+
+
+def _qr_problems(layout: Layout, where: str, face: Face, rects: dict[str, Rect]) -> list[str]:
+    """The QR code and its link lie on the page, outside boxes 11 and 12, and cover no data field."""
+    problems = [
+        f"{where}: box {number}: field verification.link: the link goes with the QR code (qr.link), "
+        "never in a box of its own"
+        for number, box in face.boxes.items()
+        for field in box.fields
+        if field.source == "verification.link"
+    ]
+    problems += [
+        f"{where}: field verification.link: the link goes with the QR code (qr.link)"
+        for field in face.fields
+        if field.source == "verification.link"
+    ]
+    if face.qr is None:
+        return problems
+    try:
+        link = field_rect(layout, face.qr.link, None, None)
+    except ValueError as exc:
+        return [*problems, f"{where}: qr.link: {exc}"]
+    for name, rect in (("the QR code", qr_rect(face.qr)), ("the verification link (qr.link)", link)):
+        if not _page(layout).contains(rect):
+            problems.append(f"{where}: {name} lies outside the page")
+        problems += [
+            f"{where}: {name} overlaps box {number}: customs write and stamp in box 11, the exporter "
+            "signs in box 12; give it a place of its own"
+            for number in QR_FREE_BOXES
+            if number in rects and rect.overlaps(rects[number])
+        ]
+    problems += [
+        f"{where}: the QR code covers the data field {field.source}"
+        for field, rect in _data_fields(layout, face)
+        if qr_rect(face.qr).overlaps(rect)
+    ]
+    return problems
+
+
+def qr_rect(qr: QrPlacement) -> Rect:
+    """The QR code's square with its quiet zone (mm, page top-left)."""
+    return Rect(qr.x, qr.y, qr.size, qr.size)
+
+
+def _data_fields(layout: Layout, face: Face) -> list[tuple[FieldElement, Rect]]:
+    """The face's data fields with their rectangles (those that have one)."""
+    found: list[tuple[FieldElement, Rect]] = []
+    placed = [(f, n, b) for n, b in face.boxes.items() for f in b.fields] + [
+        (f, None, None) for f in face.fields
+    ]
+    for field, number, box in placed:
+        try:
+            found.append((field, field_rect(layout, field, number, box)))
+        except ValueError:
+            continue  # reported by the field checks
+    return found

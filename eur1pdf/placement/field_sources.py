@@ -10,11 +10,13 @@ from __future__ import annotations
 import tomllib
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from eur1pdf.certificate.model import FIELD_BOXES, Certificate, Party
+from eur1pdf.placement.endorsement import ENDORSEMENT_SOURCES, Issuance
+
+__all__ = ["Issuance", "field_box", "source_field", "source_lines", "wordings"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -51,21 +53,22 @@ def cumulation_statement(cert: Certificate) -> str | None:
     return statements["no_cumulation"]
 
 
-def remark_lines(cert: Certificate) -> list[str]:
+def remark_lines(cert: Certificate, with_cumulation: bool = True) -> list[str]:
     """Box 7: the cumulation statement, the statements the flags ask for, then the remarks.
 
-    A remark that repeats a statement is printed once.
+    A remark that repeats a statement is printed once. ``with_cumulation`` False: the form
+    has a line of its own for the cumulation (EUR-MED), the remarks go without it.
     """
     statements = wordings()["statements"]["en"]
     lines = []
     cumulation = cumulation_statement(cert)
-    if cumulation:
+    if cumulation and with_cumulation:
         lines.append(cumulation)
     if cert.duplicate:
         lines.append(statements["duplicate"])
     if cert.retrospective:
         lines.append(statements["retrospective"])
-    seen = {line.casefold() for line in lines}
+    seen = {line.casefold() for line in lines} | ({cumulation.casefold()} if cumulation else set())
     for remark in cert.remarks:
         if remark.casefold() not in seen:
             lines.append(remark)
@@ -158,6 +161,13 @@ SOURCES: dict[str, tuple[str, Callable[[Certificate], list[str]]]] = {
     "destination": ("destination", lambda c: [c.destination]),
     "transport": ("transport", lambda c: [c.transport] if c.transport else []),
     "remarks": ("remarks", remark_lines),
+    "remarks.besides_cumulation": ("remarks", lambda c: remark_lines(c, with_cumulation=False)),
+    "cumulation.countries": (
+        "cumulation.applied_with",
+        lambda c: (
+            [", ".join(c.cumulation.applied_with)] if c.cumulation and c.cumulation.applied_with else []
+        ),
+    ),
     "cumulation.applied_mark": (
         "cumulation",
         lambda c: ["X"] if c.cumulation is not None and c.cumulation.applied_with else [],
@@ -184,35 +194,12 @@ SOURCES: dict[str, tuple[str, Callable[[Certificate], list[str]]]] = {
 }
 
 
-@dataclass(frozen=True)
-class Issuance:
-    """How the certificate is issued, which a page shows besides the data: whether it is the
-    final certificate (box 11's electronic endorsement) and its verification link."""
-
-    final: bool = False
-    link: str | None = None
-
-
-def _stamp(cert: Certificate, issuance: Issuance) -> list[str]:
-    """Box 11 of a final certificate: the customs validation, never on a draft."""
-    e = cert.endorsement
-    if not issuance.final or e is None:
-        return []
-    w = wordings()["endorsement"]["en"]
-    lines = [w["title"], w["office"].format(e.office), w["date"].format(format_date(e.date))]
-    lines.append(w["reference"].format(e.reference))
-    if e.export_document:
-        lines.append(w["export_document"].format(e.export_document))
-    return lines
-
-
-ISSUANCE_SOURCES: dict[str, tuple[str, Callable[[Certificate, Issuance], list[str]]]] = {
-    "endorsement.stamp": ("endorsement", _stamp),
-    "verification.link": ("verification", lambda c, how: [how.link] if how.final and how.link else []),
-}
+ISSUANCE_SOURCES = ENDORSEMENT_SOURCES  # box 11's validation and the verification link: finals only
 
 
 def source_lines(cert: Certificate, source: str, issuance: Issuance | None = None) -> list[str]:
+    if source == "serial" and issuance is not None and not issuance.serial:
+        return []  # pre-printed stock has its own number
     if source in ISSUANCE_SOURCES:
         return ISSUANCE_SOURCES[source][1](cert, issuance or Issuance())
     return SOURCES[source][1](cert)

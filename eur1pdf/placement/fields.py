@@ -12,19 +12,27 @@ from eur1pdf.errors import FitError
 from eur1pdf.layouts.geometry import font_for, mm_to_pt
 from eur1pdf.layouts.prepared import PreparedField, PreparedLayout
 from eur1pdf.layouts.schema import Face, Layout
-from eur1pdf.placement.drawables import Page, TextRun, text_block
+from eur1pdf.placement.drawables import Line, Page, TextRun, text_block
 from eur1pdf.placement.field_sources import Issuance, field_box, source_field, source_lines
 from eur1pdf.placement.goods import place_goods
 from eur1pdf.placement.qr_code import qr_image
-from eur1pdf.placement.text import check_glyphs, fit, needed_and_capacity
+from eur1pdf.placement.text import check_glyphs, fit, needed_and_capacity, wrap_paragraphs
 
+LINK_HINT = (
+    "; the verification link ({chars} characters) must fit the layout's qr.link on one line: "
+    "shorten the verify_url template (a short host and path; the digest is needed)"
+)
+RULE_WIDTH_PT = 0.4  # the rule between a list's entries (box 10's invoices)
 FITTED_MAX_ENTRIES = 4096  # fitted field texts kept per layout: a batch's repeated exporters, countries…
 
 
-class FittedTexts(dict[tuple[PreparedField, tuple[str, ...]], tuple[TextRun, ...]]):
+FieldItems = tuple[TextRun | Line, ...]  # a field's lines of text (and the rules between its entries)
+
+
+class FittedTexts(dict[tuple[PreparedField, tuple[str, ...]], FieldItems]):
     """A layout's fitted field texts (field, its paragraphs) -> runs, kept with the prepared layout."""
 
-    def remember(self, key: tuple[PreparedField, tuple[str, ...]], runs: tuple[TextRun, ...]) -> None:
+    def remember(self, key: tuple[PreparedField, tuple[str, ...]], runs: FieldItems) -> None:
         """Keep a field's fitted runs for its text, within the bound (full, it starts again)."""
         if len(self) >= FITTED_MAX_ENTRIES:
             self.clear()
@@ -37,7 +45,7 @@ def _describe(box_number: str | None, field_path: str) -> str:
 
 def place_field(
     cert: Certificate, layout: PreparedLayout, prepared: PreparedField, issuance: Issuance | None = None
-) -> tuple[TextRun, ...]:
+) -> FieldItems:
     """A field's runs for the certificate's text.
 
     The runs depend on the layout, the field and its text alone, and a batch
@@ -57,7 +65,13 @@ def place_field(
     return runs
 
 
-def _fit_field(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -> list[TextRun]:
+def _fit_field(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -> list[TextRun | Line]:
+    if prepared.field.separator == "rule" and len(paragraphs) > 1:
+        return _fit_with_rules(layout, prepared, paragraphs)
+    return list(_fit_text(layout, prepared, paragraphs))
+
+
+def _fit_text(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -> list[TextRun]:
     field, box_number, rect = prepared.field, prepared.box_number, prepared.rect
     path = source_field(field.source)
     font = font_for(layout, field.font)
@@ -73,8 +87,9 @@ def _fit_field(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -
             font, paragraphs, width, height, min_size, style.leading, field.max_lines
         )
         where = _describe(box_number or field_box(path), path)
+        hint = LINK_HINT.format(chars=len(paragraphs[0])) if field.source == "verification.link" else ""
         raise FitError(
-            f"{where}: {needed} lines needed, {capacity} fit (at the minimum size {min_size:g} pt)",
+            f"{where}: {needed} lines needed, {capacity} fit (at the minimum size {min_size:g} pt){hint}",
             box=box_number,
             field=path,
         )
@@ -91,6 +106,31 @@ def _fit_field(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -
     )
 
 
+def _fit_with_rules(layout: Layout, prepared: PreparedField, paragraphs: list[str]) -> list[TextRun | Line]:
+    """A list's entries (box 10's invoices) with a thin rule in a line of its own between two:
+    an entry that wraps onto a second line is not read as two."""
+    gap = "\u00a0"  # a line that takes the room of the rule, in every font
+    spaced = [part for entry in paragraphs for part in (gap, entry)][1:]
+    runs = _fit_text(layout, prepared, spaced)
+    out: list[TextRun | Line] = []
+    left, right = mm_to_pt(prepared.rect.x), mm_to_pt(prepared.rect.right)
+    entry_lines = [
+        len(wrap_paragraphs(run.font, [p], run.size, right - left)) for p in spaced for run in runs[:1]
+    ]
+    index = 0
+    for k, count in enumerate(entry_lines):
+        for run in runs[index : index + count]:
+            if k % 2 and isinstance(run, TextRun):  # the odd parts are the gaps
+                middle = run.y + run.size * 0.3  # about the middle of a lower-case letter
+                out.append(
+                    Line(left, middle, left + (right - left) * 0.4, middle, RULE_WIDTH_PT, box=run.box)
+                )
+            else:
+                out.append(run)
+        index += count
+    return out
+
+
 def place_face(
     cert: Certificate,
     layout: Layout,
@@ -105,7 +145,7 @@ def place_face(
         page.items += place_field(cert, prepared, field, issuance)
     if face.goods is not None:
         page.items += place_goods(cert.items, layout, face)
-    if face.qr is not None and issuance is not None and issuance.final and issuance.link:
+    if face.qr is not None and issuance is not None and issuance.final and issuance.marks and issuance.link:
         page.items.append(qr_image(issuance.link, face.qr, layout.height_mm))
     return page
 

@@ -43,6 +43,7 @@ from eur1pdf.rules.findings import (
     SHEET3_CIRCUMSTANCES,
     SHEET3_DOCUMENTS,
     SHEET3_PRE_EXAMINATION,
+    STATEMENT_EXPIRED,
     TRANSPORT,
     WRONG_FORM,
     Finding,
@@ -143,6 +144,12 @@ def _box7(cert: Certificate, layout: Layout | None, a: Agreement | None) -> Iter
         said = any(statement.text.casefold() in r for r in remarks)
         if statement.applies(cert.issue_date, cert.form) and not said:
             yield Finding(statement.severity, statement.code, "7", "remarks", f"{a.name}: {statement.why}")
+        if said and statement.until is not None and cert.issue_date > statement.until:
+            yield STATEMENT_EXPIRED(
+                "remarks",
+                f"{a.name}: {statement.text!r} is written in box 7 only until {statement.until:%d.%m.%Y} "
+                f"(issue date {cert.issue_date:%d.%m.%Y}); remove it",
+            )
 
 
 @check

@@ -162,6 +162,12 @@ SHEET3_PRE_EXAMINATION = rule(
     None,
     "sheet 3 reverse: a Swiss certificate issued retrospectively needs the pre-examination (1.3.4)",
 )
+STATEMENT_EXPIRED = rule(
+    "box7.statement_expired",
+    "warning",
+    "7",
+    "a box 7 statement given after the date it applies until (REVISED RULES after 31.12.2025)",
+)
 
 INPUT_INVALID = rule(
     "input.invalid", "error", None, "the input does not follow the certificate format (field named)"
