@@ -31,9 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 from eur1pdf import FillOptions, load_certificate, render, validate  # noqa: E402
 from eur1pdf import errors as _errors  # noqa: E402
+from eur1pdf.layouts import builtin_names  # noqa: E402
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
-FORMS = ("eur1", "eur-med", "eur1-quad", "eur1-cn")
+FORMS = tuple(builtin_names())  # every built-in form (each has an example in examples/)
 LINK = "https://verify.example.org/eur1/{serial}?d={digest}"
 
 
@@ -81,6 +82,9 @@ def _findings_json(cert: dict[str, Any]) -> bytes:
 
 def _item_renders(out: dict[str, bytes]) -> None:
     by_form = {json.loads(p.read_text())["form"]: json.loads(p.read_text()) for p in EXAMPLES}
+    missing = [form for form in FORMS if form not in by_form]
+    if missing:
+        raise SystemExit(f"no example in examples/ for the built-in form(s) {missing}")
     for form in FORMS:
         base = by_form[form]
         for n in (1, 2, 5, 9, 17, 25, 31, 40, 45):
