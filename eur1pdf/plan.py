@@ -23,7 +23,15 @@ from eur1pdf.certificate.model import Certificate
 from eur1pdf.errors import Eur1pdfError, InputError, Problem
 from eur1pdf.layouts import get_layout
 from eur1pdf.layouts.schema import Layout
-from eur1pdf.options import EndMark, FillOptions, OnOverflow, OptionsError, wants_pdfa
+from eur1pdf.options import (
+    EndMark,
+    FillOptions,
+    OnOverflow,
+    OptionsError,
+    prints_marks,
+    prints_serial,
+    wants_pdfa,
+)
 from eur1pdf.placement.drawables import Page
 from eur1pdf.placement.field_sources import Issuance
 from eur1pdf.placement.fields import place_certificate
@@ -55,6 +63,8 @@ class RecordedOptions:
     blank: str = "drawn"  # drawn, none (overlay only) or user (a file given with --blank)
     blank_sha256: str | None = None  # the user blank's SHA-256: it cannot be made again, only matched
     pdfa: bool = False  # a final made as PDF/A-3b (a locked final is not, unless asked and refused)
+    print_serial: bool = True  # the serial printed (not onto stock, unless asked)
+    print_marks: bool = False  # a final's marks printed: ORIGINAL/COPY, box 11's endorsement, QR code
 
     @classmethod
     def of(
@@ -80,7 +90,7 @@ class RecordedOptions:
         return cls(
             layout, sheets, done, options.end_mark, mode, options.overlay_only, printer,
             options.verify_url if options.final else None, kind, blank_sha256,
-            options.final and wants_pdfa(options),
+            options.final and wants_pdfa(options), prints_serial(options), prints_marks(options),
         )  # fmt: skip
 
     @staticmethod
@@ -102,6 +112,8 @@ class RecordedOptions:
             "blank": self.blank,
             "blank_sha256": self.blank_sha256,
             "pdfa": self.pdfa,
+            "print_serial": self.print_serial,
+            "print_marks": self.print_marks,
         }
         return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
@@ -123,6 +135,8 @@ class RecordedOptions:
             blank=_typed(raw, "blank", str, "drawn"),
             blank_sha256=_typed(raw, "blank_sha256", str, None),
             pdfa=_typed(raw, "pdfa", bool, False),
+            print_serial=_typed(raw, "print_serial", bool, True),
+            print_marks=_typed(raw, "print_marks", bool, raw.get("mode") == "final"),
         )
         record.check()
         return record

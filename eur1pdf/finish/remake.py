@@ -38,6 +38,8 @@ def fill_options(recorded: RecordedOptions) -> FillOptions:
             final=recorded.mode == "final",
             verify_url=recorded.verify_url,
             pdfa=recorded.pdfa if recorded.mode == "final" else None,
+            print_serial=recorded.print_serial,
+            print_marks=recorded.print_marks if recorded.mode == "final" else None,
         )
     except (Eur1pdfError, ValueError) as exc:  # a PrinterProfile out of range is a pydantic ValueError
         raise CannotRemake(f"the recorded options cannot be used: {exc}") from None
