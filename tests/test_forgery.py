@@ -62,7 +62,7 @@ def _edit(pdf_bytes: bytes, change: Callable[[pikepdf.Pdf], None]) -> bytes:
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         change(pdf)
         out = io.BytesIO()
-        pdf.save(out)
+        pdf.save(out, fix_metadata_version=False)  # a forger keeps the XMP as it was
         return out.getvalue()
 
 
@@ -203,6 +203,28 @@ def pages_reordered(pdf: pikepdf.Pdf) -> None:
     pdf.pages.reverse()
 
 
+def acting_signature_widget(pdf: pikepdf.Pdf) -> None:
+    """Found by review: a zero-area "signature" widget carrying script and a foreign link, with an
+    AcroForm, was set aside as a signature's own and the file said "every object equals"."""
+    widget = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Widget,
+            FT=pikepdf.Name.Sig,
+            T=pikepdf.String("Signature1"),
+            Rect=pikepdf.Array([0, 0, 0, 0]),
+            F=4,
+            P=pdf.pages[0].obj,
+            AA=pikepdf.Dictionary(
+                PO=pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('VALID')"))
+            ),
+            A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://evil.example/verify")),
+        )
+    )
+    pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([widget]))
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([widget]), SigFlags=1)
+
+
 def layer_default_switched(pdf: pikepdf.Pdf) -> None:
     properties = pdf.Root.OCProperties
     properties.D.OFF = pikepdf.Array(list(properties.OCGs))
@@ -226,6 +248,7 @@ EDITS = [
     printed_character_changed,
     page_removed,
     pages_reordered,
+    acting_signature_widget,
 ]
 
 
@@ -283,7 +306,34 @@ def _stamp(writer: IncrementalPdfFileWriter) -> None:
     writer.register_annotation(page_ref, writer.add_object(annot))
 
 
-@pytest.mark.parametrize("change", [_retitle, _stamp], ids=["info_changed", "annotation_added"])
+def _second_description(writer: IncrementalPdfFileWriter) -> None:
+    """Found by review: a second rdf:Description with another title, before the genuine one (the
+    properties read as a dictionary kept the genuine value, and pyHanko rates XMP updates as
+    long-term-validation housekeeping)."""
+    metadata = writer.root["/Metadata"].get_object()
+    packet = metadata.data
+    forged = packet.replace(
+        b"<rdf:Description",
+        b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">FORGED TITLE</rdf:li></rdf:Alt></dc:title>'
+        b"</rdf:Description><rdf:Description",
+        1,
+    )
+    assert forged != packet
+    kind = {
+        generic.NameObject(k): generic.NameObject(v)
+        for k, v in {"/Type": "/Metadata", "/Subtype": "/XML"}.items()
+    }
+    stream = generic.StreamObject(kind, forged)
+    writer.root["/Metadata"] = writer.add_object(stream)
+    writer.update_root()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_retitle, _stamp, _second_description],
+    ids=["info_changed", "annotation_added", "xmp_rewritten"],
+)
 def test_incremental_update_after_signing_is_tampered(signed_pdf, trust, change):
     assert verify(signed_pdf, trust).status == "valid"
     assert_forgery_caught(verify(_incremental(signed_pdf, change), trust))

@@ -32,6 +32,21 @@ from eur1pdf.finish.limits import MAX_DEPTH, MAX_METADATA_BYTES, MAX_OBJECTS, Li
 SIGNATURE_ROOT_KEYS = {"/AcroForm", "/Perms", "/DSS", "/Extensions"}
 SIGNATURE_EXTENSIONS = {"/ESIC", "/ADBE"}
 SIGNATURE_ACROFORM_KEYS = {"/Fields", "/SigFlags"}
+# what an invisible signature field (merged with its widget) holds: nothing that acts or draws
+# (no /A, /AA, /AP, /Kids); pyHanko writes /F /FT /P /Rect /Subtype /T /Type /V
+SIGNATURE_WIDGET_KEYS = {
+    "/Type",
+    "/Subtype",
+    "/FT",
+    "/T",
+    "/Rect",
+    "/F",
+    "/P",
+    "/V",
+    "/Lock",
+    "/SV",
+    "/Parent",
+}
 SIGNING_INFO_KEYS = {"/ModDate", "/Producer"}  # stamped by the signing tool (pyHanko)
 SIGNING_XMP_KEYS = {
     "{http://ns.adobe.com/xap/1.0/}ModifyDate",
@@ -90,8 +105,11 @@ def is_signature_field(field: Any) -> bool:
 
 
 def _invisible_signature_widget(annot: Any) -> bool:
-    """A signature's widget that shows nothing: zero width or height."""
+    """A signature's widget that shows and does nothing: zero width or height, no action or
+    appearance of its own."""
     if not is_signature_field(annot) or annot.get("/Subtype") != pikepdf.Name.Widget:
+        return False
+    if not set(annot.keys()) <= SIGNATURE_WIDGET_KEYS:
         return False
     rect = annot.get("/Rect")
     if not isinstance(rect, pikepdf.Array) or len(rect) != 4:
@@ -109,7 +127,7 @@ def _harmless_signature_entry(key: str, value: Any) -> bool:
             return False
         fields = value.get("/Fields")
         return isinstance(fields, pikepdf.Array) and all(
-            is_signature_field(f) and "/Kids" not in f for f in fields
+            is_signature_field(f) and set(f.keys()) <= SIGNATURE_WIDGET_KEYS for f in fields
         )
     if key == "/Extensions":
         return isinstance(value, pikepdf.Dictionary) and set(value.keys()) <= SIGNATURE_EXTENSIONS
@@ -136,6 +154,19 @@ def xmp_properties(metadata: Any) -> dict[str, str]:
             resource = element.get(f"{_RDF}resource")
             found[element.tag] = resource if resource is not None else "".join(element.itertext()).strip()
     return found
+
+
+def xmp_shape(metadata: pikepdf.Stream) -> list[str]:
+    """Every element and attribute name of the packet, with the text of all but the
+    signing tool's stamps: two packets of the same shape say the same thing."""
+    data = stream_data(metadata, MAX_METADATA_BYTES, "the XMP metadata")
+    root = ElementTree.fromstring(data)  # already parsed once by xmp_properties: well-formed
+    shape = []
+    for element in root.iter():
+        text = "" if element.tag in SIGNING_XMP_KEYS else (element.text or "").strip()
+        attributes = sorted((k, "" if k in SIGNING_XMP_KEYS else v) for k, v in element.attrib.items())
+        shape.append(f"{element.tag}|{text}|{attributes}")
+    return sorted(shape)  # the order of properties says nothing (a locked file's information is re-sorted)
 
 
 class _Walk:
@@ -194,7 +225,7 @@ class _Walk:
             self.differ(page, where, f"an object of unknown type {kind}")
 
     def array(self, a: Any, b: Any, where: str, page: int | None, depth: int) -> None:
-        if where.endswith("/Annots"):
+        if where.endswith("/Annots") and self.signed:  # only a signed file may carry a signature's widget
             a = [x for x in a if not _invisible_signature_widget(x)]
         if len(a) != len(b):
             self.differ(page, where, f"{len(a)} entries where the certificate has {len(b)}")
@@ -212,14 +243,18 @@ class _Walk:
             a, b = a.stream_dict, b.stream_dict
         keys_a, keys_b = set(a.keys()) - {"/Length"}, set(b.keys()) - {"/Length"}
         extra = keys_a - keys_b
-        if where == "/Root":
+        if where == "/Root" and self.signed:
             harmless = {k for k in extra & SIGNATURE_ROOT_KEYS if _harmless_signature_entry(k, a[k])}
             extra -= harmless
             keys_a -= harmless
         if where == "/Info" and self.signed:
             extra -= SIGNING_INFO_KEYS
             keys_a, keys_b = keys_a - SIGNING_INFO_KEYS, keys_b - SIGNING_INFO_KEYS
-        if "/Annots" in extra and len([x for x in a["/Annots"] if not _invisible_signature_widget(x)]) == 0:
+        if (
+            self.signed
+            and "/Annots" in extra
+            and len([x for x in a["/Annots"] if not _invisible_signature_widget(x)]) == 0
+        ):
             extra.discard("/Annots")
             keys_a.discard("/Annots")
         for key in sorted(extra | (keys_b - keys_a)):
@@ -228,11 +263,16 @@ class _Walk:
             self.stack.append((a[key], b[key], f"{where}/{key[1:]}", page, depth + 1))
 
     def metadata(self, a: pikepdf.Stream, b: pikepdf.Stream) -> None:
-        """In a signed file: the XMP properties, but for the signing tool's stamps."""
+        """In a signed file: the XMP packet as a whole, but for the signing tool's stamps (a second
+        description or a repeated property is a difference, not a value that wins)."""
+        if set(a.stream_dict.keys()) - {"/Length"} != set(b.stream_dict.keys()) - {"/Length"}:
+            self.differ(None, "/Root/Metadata", "the XMP stream's dictionary differs from the certificate's")
         found, made = xmp_properties(a), xmp_properties(b)
         for key in sorted((set(found) | set(made)) - SIGNING_XMP_KEYS):
             if found.get(key) != made.get(key):
                 self.differ(None, f"/Root/Metadata {key}", "differs from the certificate's XMP metadata")
+        if xmp_shape(a) != xmp_shape(b):
+            self.differ(None, "/Root/Metadata", "the XMP packet holds other entries than the certificate's")
 
 
 def compare_documents(found: pikepdf.Pdf, made: pikepdf.Pdf, signed: bool) -> list[Difference]:
