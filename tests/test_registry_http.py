@@ -8,6 +8,7 @@ import asyncio
 import copy
 import hashlib
 import io
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -305,3 +306,29 @@ def test_twenty_simultaneous_finalizations_give_one_final(db_url, tmp_path, exam
         again = httpx.post(f"{server}/v1/registry", json=other, headers=AS_CLERK, timeout=60).json()
         taken = httpx.post(f"{server}/v1/registry/{again['id']}/finalize", headers=AS_OFFICER, timeout=60)
         assert taken.status_code == 409 and "already issued" in taken.json()["message"]
+
+
+def test_serving_beyond_loopback_without_keys_is_refused(tmp_path):
+    """Found by review: without keys every caller holds every scope; beyond this machine that would
+    let anyone finalize and cancel certificates."""
+    from tests.conftest import cli
+
+    env = {k: v for k, v in os.environ.items() if k not in ("EUR1PDF_API_KEYS", "EUR1PDF_CONFIG")}
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    result = cli("serve", "--host", "0.0.0.0", "--port", "9", "--db", db, env=env, timeout=60)
+    assert result.returncode == 2 and "without an API key" in result.stderr
+
+
+def test_the_rate_limiter_never_forgets_a_busy_client_when_full(monkeypatch):
+    """Found by review: full of clients, every bucket was dropped (the busy one's too)."""
+    from eur1pdf.service import ratelimit
+
+    monkeypatch.setattr(ratelimit, "MAX_CLIENTS", 50)
+    ticks = iter(range(10**6))
+    limiter = ratelimit.TokenBuckets(per_minute=1, burst=2, clock=lambda: next(ticks) * 1e-6)
+    assert limiter.take("busy") == 0 and limiter.take("busy") == 0 and limiter.take("busy") > 0
+    for n in range(200):  # rotating addresses, each spending its whole burst
+        limiter.take(f"other-{n}")
+        limiter.take(f"other-{n}")
+        assert limiter.take("busy") > 0, "the busy client's bucket survives the rotation"
+    assert len(limiter.buckets) <= 50

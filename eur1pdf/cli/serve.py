@@ -70,9 +70,11 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     config = _server_config(args)
-    if not _is_loopback(args.host) and not config.api_keys:
-        print(
-            f"eur1pdf: warning: listening on {args.host} without an API key (--api-key-env)", file=sys.stderr
+    if not _is_loopback(args.host) and not config.api_keys:  # found by review: anyone could finalize
+        raise UsageError(
+            f"--host {args.host}: listening beyond this machine without an API key would let anyone issue, "
+            "finalize and cancel certificates; give keys (EUR1PDF_API_KEYS, the settings file's "
+            "api_keys_file, or --api-key-env) or listen on 127.0.0.1"
         )
     if not _is_loopback(args.host) and not args.public_url:
         print(

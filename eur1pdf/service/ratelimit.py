@@ -59,8 +59,11 @@ class TokenBuckets:
         ]
         for client in full:
             del self.buckets[client]
-        if len(self.buckets) >= MAX_CLIENTS:  # all busy: start afresh rather than grow
-            self.buckets.clear()
+        if len(self.buckets) >= MAX_CLIENTS:  # all busy: drop the longest idle tenth, never all
+            # (clearing every bucket would let a client rotating addresses reset its own)
+            idle_first = sorted(self.buckets, key=lambda client: self.buckets[client].at)
+            for client in idle_first[: max(1, MAX_CLIENTS // 10)]:
+                del self.buckets[client]
 
     @staticmethod
     def retry_after(wait_s: float) -> str:
