@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import quote
 
+from eur1pdf import __version__
 from eur1pdf.certificate.digest import canonical_bytes, digest_of
 from eur1pdf.certificate.model import Certificate
 from eur1pdf.errors import Eur1pdfError, InputError, Problem
@@ -65,6 +66,7 @@ class RecordedOptions:
     pdfa: bool = False  # a final made as PDF/A-3b (a locked final is not, unless asked and refused)
     print_serial: bool = True  # the serial printed (not onto stock, unless asked)
     print_marks: bool = False  # a final's marks printed: ORIGINAL/COPY, box 11's endorsement, QR code
+    version: str | None = None  # the eur1pdf that made it: only the same version makes it again
 
     @classmethod
     def of(
@@ -91,6 +93,7 @@ class RecordedOptions:
             layout, sheets, done, options.end_mark, mode, options.overlay_only, printer,
             options.verify_url if options.final else None, kind, blank_sha256,
             options.final and wants_pdfa(options), prints_serial(options), prints_marks(options),
+            __version__,
         )  # fmt: skip
 
     @staticmethod
@@ -114,6 +117,7 @@ class RecordedOptions:
             "pdfa": self.pdfa,
             "print_serial": self.print_serial,
             "print_marks": self.print_marks,
+            "version": self.version,
         }
         return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
@@ -137,6 +141,7 @@ class RecordedOptions:
             pdfa=_typed(raw, "pdfa", bool, False),
             print_serial=_typed(raw, "print_serial", bool, True),
             print_marks=_typed(raw, "print_marks", bool, raw.get("mode") == "final"),
+            version=_typed(raw, "version", str, None),
         )
         record.check()
         return record

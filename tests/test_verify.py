@@ -11,6 +11,7 @@ import pikepdf
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+import eur1pdf
 from eur1pdf import FillOptions, render
 from eur1pdf.finish.verify import NotACertificate, verify
 
@@ -190,3 +191,26 @@ def test_trust_from_the_settings_file(tmp_path, signing_key):
     assert result.returncode == 1 and "UNTRUSTED SIGNER" in result.stdout
     result = cli("verify", str(out), "--config", str(tmp_path / "site.toml"))
     assert result.returncode == 0 and "VALID" in result.stdout, result.stdout
+
+
+def test_a_file_that_is_no_pdf_gets_a_message_without_memory_addresses(tmp_path):
+    """Found by review: qpdf's message named the in-memory stream (<_io.BytesIO object at 0x…>)."""
+    junk = tmp_path / "x.pdf"
+    junk.write_bytes(b"hi")
+    result = cli("verify", str(junk))
+    assert result.returncode == 2 and "not a readable PDF (" in result.stderr
+    assert " at 0x" not in result.stderr and "BytesIO" not in result.stderr
+
+
+def test_a_final_made_by_another_version_cannot_be_checked_rather_than_tampered(final_pdf):
+    """Found by review: after an upgrade every genuine final read TAMPERED; the version is recorded."""
+    with pikepdf.open(io.BytesIO(final_pdf)) as pdf:
+        options = json.loads(str(pdf.docinfo["/Eur1pdfOptions"]))
+        assert options["version"] == eur1pdf.__version__
+        options["version"] = "0.0.1"
+        pdf.docinfo["/Eur1pdfOptions"] = json.dumps(options, sort_keys=True, separators=(",", ":"))
+        out = io.BytesIO()
+        pdf.save(out, fix_metadata_version=False)
+    verdict = verify(out.getvalue())
+    assert verdict.status == "cannot-check", verdict.reasons
+    assert any("eur1pdf 0.0.1" in reason for reason in verdict.reasons)

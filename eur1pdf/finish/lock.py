@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 import pikepdf
 
-from eur1pdf.finish.signatures import FinishError, SignatureStatus
+from eur1pdf.finish.signatures import FinishError, SignatureStatus, pdf_problem
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -71,7 +71,7 @@ def _open(pdf: bytes, what: str) -> pikepdf.Pdf:
     except pikepdf.PasswordError as exc:
         raise FinishError(f"cannot {what}: the PDF needs a password to open") from exc
     except pikepdf.PdfError as exc:
-        raise FinishError(f"cannot {what}: not a readable PDF ({exc})") from exc
+        raise FinishError(f"cannot {what}: not a readable PDF ({pdf_problem(exc)})") from exc
 
 
 def _has_signature(pdf: pikepdf.Pdf) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from eur1pdf import __version__
 from eur1pdf.api import render
 from eur1pdf.certificate.model import Certificate
 from eur1pdf.errors import Eur1pdfError
@@ -23,6 +24,11 @@ from eur1pdf.printer import PrinterProfile
 
 class CannotRemake(Eur1pdfError):
     """The document cannot be made again (a user blank not given or not matching, options refused)."""
+
+
+class CannotCheckHere(CannotRemake):
+    """The document may be as issued, but cannot be made again here: it needs its own blank form or
+    the eur1pdf version that made it (the verdict is CANNOT CHECK, never VALID)."""
 
 
 def fill_options(recorded: RecordedOptions) -> FillOptions:
@@ -50,16 +56,16 @@ def check_blank(recorded: RecordedOptions, blank: str | Path | None) -> Path | N
     if recorded.blank != "user":
         return None
     if blank is None:
-        raise CannotRemake(
+        raise CannotCheckHere(
             "the certificate was printed on the user's own blank form, which cannot be made again: "
             f"give that file with --blank (SHA-256 {recorded.blank_sha256})"
         )
     try:
         found = hashlib.sha256(Path(blank).read_bytes()).hexdigest()
     except OSError as exc:
-        raise CannotRemake(f"--blank {blank}: cannot read ({exc.strerror})") from None
+        raise CannotCheckHere(f"--blank {blank}: cannot read ({exc.strerror})") from None
     if found != recorded.blank_sha256:
-        raise CannotRemake(
+        raise CannotCheckHere(
             f"--blank {blank} is not the blank form the certificate was printed on "
             f"(SHA-256 {found}, the certificate records {recorded.blank_sha256})"
         )
@@ -68,6 +74,11 @@ def check_blank(recorded: RecordedOptions, blank: str | Path | None) -> Path | N
 
 def remake(cert: Certificate, recorded: RecordedOptions, blank: str | Path | None = None) -> bytes:
     """The unsigned, unlocked document ``cert`` and ``recorded`` make."""
+    if recorded.version is not None and recorded.version != __version__:  # found by review
+        raise CannotCheckHere(
+            f"the certificate was made by eur1pdf {recorded.version}; this is eur1pdf {__version__}, "
+            f"which draws it differently: check it with eur1pdf {recorded.version}"
+        )
     options = fill_options(recorded)
     user_blank = check_blank(recorded, blank)
     try:

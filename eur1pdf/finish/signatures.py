@@ -8,12 +8,21 @@ at load time.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from eur1pdf.errors import Eur1pdfError
 
 SIGNATURE_FIELD = "Signature1"
+
+_STREAM_NAME = re.compile(r"^stream <[^<>]* at 0x[0-9a-fA-F]+>: |<[^<>]* at 0x[0-9a-fA-F]+>")
+
+
+def pdf_problem(exc: Exception) -> str:
+    """qpdf's words for a broken PDF, without the in-memory stream's name (a memory address that
+    changes from run to run and tells the user nothing)."""
+    return _STREAM_NAME.sub("", str(exc)).strip()
 
 
 class FinishError(Eur1pdfError):

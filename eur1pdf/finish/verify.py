@@ -35,9 +35,9 @@ from eur1pdf.finish.limits import (
     stream_data,
 )
 from eur1pdf.finish.lock import signature_status
-from eur1pdf.finish.remake import CannotRemake, remake
+from eur1pdf.finish.remake import CannotCheckHere, CannotRemake, remake
 from eur1pdf.finish.rendered import compare_renders, name_boxes
-from eur1pdf.finish.signatures import FinishError
+from eur1pdf.finish.signatures import FinishError, pdf_problem
 from eur1pdf.plan import CERTIFICATE_ATTACHMENT, RecordedOptions
 
 #: verdict -> what the command line prints; only "valid" exits 0
@@ -121,7 +121,7 @@ def _open(pdf_bytes: bytes) -> pikepdf.Pdf:
     except pikepdf.PasswordError:
         raise NotACertificate("the PDF needs a password to open") from None
     except pikepdf.PdfError as exc:
-        raise NotACertificate(f"not a readable PDF ({exc})") from None
+        raise NotACertificate(f"not a readable PDF ({pdf_problem(exc)})") from None
     try:
         check_document(pdf)
     except LimitExceeded as exc:
@@ -242,9 +242,9 @@ def verify(
             _check_content(pdf, pdf_bytes, _attached_certificate(pdf), verdict, blank)
         except _Tampered as exc:
             return Verdict("tampered", [str(exc)], verdict.checks)
+        except CannotCheckHere as exc:  # its own blank or eur1pdf version is needed
+            return Verdict("cannot-check", [str(exc)], verdict.checks)
         except CannotRemake as exc:
-            if "--blank" in str(exc):
-                return Verdict("cannot-check", [str(exc)], verdict.checks)
             return Verdict("tampered", [str(exc)], verdict.checks)
         except LimitExceeded as exc:
             return Verdict("tampered", [f"beyond verify's limits: {exc}"], verdict.checks)
