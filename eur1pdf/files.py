@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from eur1pdf.errors import OutputError
 
@@ -38,6 +40,33 @@ def current_umask() -> int:
     return mask
 
 
+@contextlib.contextmanager
+def atomic_output(
+    path: str | Path, *, durable: bool = True, mode: int | None = None, text: bool = False
+) -> Iterator[IO[Any]]:
+    """A file to write ``path`` through: a temporary file in the same folder, renamed over
+    ``path`` when the block ends without an error, removed when it does not.
+
+    ``mode`` None gives the usual mode (0666 less the umask); a backup passes 0o600.
+    ``durable=False`` skips the flush to disk (see :func:`write_atomic`).
+    """
+    path = Path(path)
+    check_output_dir(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w" if text else "wb", encoding="utf-8" if text else None) as fh:
+            yield fh
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~current_umask())  # mkstemp makes 0600
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 def write_atomic(path: str | Path, data: bytes, durable: bool = True) -> Path:
     """Write ``data`` to ``path`` in one step.
 
@@ -46,19 +75,6 @@ def write_atomic(path: str | Path, data: bytes, durable: bool = True) -> Path:
     batch uses it (and syncs its folder once at the end): a flush per file
     would cost more than rendering, and ``--resume`` checks every file's hash.
     """
-    path = Path(path)
-    check_output_dir(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
+    with atomic_output(path, durable=durable) as fh:
+        fh.write(data)
+    return Path(path)

@@ -11,17 +11,15 @@ it is what was issued: a signed final cannot be made again byte for byte.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
 
+from eur1pdf.files import atomic_output
 from eur1pdf.service.registry.records import AUDIT_ORDER, audit_from_row, record_from_row
 from eur1pdf.service.registry.schema import audit, certificates
 from eur1pdf.service.registry.store import Registry
@@ -62,16 +60,6 @@ def write_export(registry: Registry, stream: IO[str], with_pdf: bool = True) -> 
 
 def export_to_file(registry: Registry, path: Path, with_pdf: bool = True) -> int:
     """Write the export to ``path`` in one step (never half a backup); the number of records."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            count = write_export(registry, stream, with_pdf)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(tmp, 0o600)  # a backup of customs data: the owner's alone
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_output(path, mode=0o600, text=True) as stream:  # a backup of customs data: the owner's alone
+        count = write_export(registry, stream, with_pdf)
     return count
