@@ -29,7 +29,9 @@ TEXT_NOTE = (
     "(Unicode category Cf, e.g. zero-width spaces, soft hyphens, U+034F), characters that are not "
     "printable (private use, unassigned, line and paragraph separators) and right-to-left script. "
     "JSON Schema cannot express these checks (nor that a required text must not be empty once trimmed, "
-    "which the pattern below approximates): eur1pdf refuses such text with a finding naming the field."
+    "which the pattern below approximates): eur1pdf refuses such text with a finding naming the field. "
+    'Dates are checked as real dates only with format assertion on (format "date"). The HS code pattern '
+    "is stricter than eur1pdf, which trims the code first and takes any Unicode digit."
 )
 REFUSED_CHARACTERS = (
     "Cc (control), Cf (format), U+034F, bidi controls, Zl/Zp/Co/Cn/Cs, right-to-left script (bidi R, AL)"
