@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from eur1pdf import __version__
 from eur1pdf.cli import (
+    agreements,
     batch,
     blank,
     calibrate,
@@ -26,6 +27,7 @@ from eur1pdf.cli import (
     layouts,
     preview,
     registry,
+    schema,
     serve,
     validate,
     verify,
@@ -47,6 +49,8 @@ COMMANDS = (
     verify,
     golden,
     codes,
+    schema,
+    agreements,
     layouts,
     blank,
     calibrate,
