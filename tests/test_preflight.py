@@ -3,7 +3,6 @@ the same in Python, the command line and over HTTP."""
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
