@@ -33,6 +33,14 @@ class Finding:
         data["box"] = int(self.box) if self.box and self.box.isdigit() else None
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """A finding read back from :meth:`to_dict` (a number as box) or an older record (a string)."""
+        box = data.get("box")
+        return cls(
+            data["severity"], data["code"], None if box is None else str(box), data["field"], data["message"]
+        )
+
     def __str__(self) -> str:
         where = f"box {self.box}" if self.box else "certificate"
         field = f", {self.field}" if self.field else ""
