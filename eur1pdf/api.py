@@ -123,7 +123,8 @@ def _checked_layout(
         layout = layout_of(cert, layout)
     except UnknownLayoutError:  # the input's "form": a finding on that field, like every other
         raise RuleViolation(validate(cert)) from None
-    findings = validate(cert, layout, will_split=options.on_overflow == "split")
+    # the placement is the render's own (its errors keep their messages): the rules alone here
+    findings = validate(cert, layout, will_split=options.on_overflow == "split", placement=False)
     if on_findings is not None:
         on_findings(findings)
     if any(f.severity == "error" for f in findings) and not options.allow_errors:

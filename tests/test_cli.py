@@ -163,8 +163,8 @@ def test_validate_exit_codes_and_json(tmp_path):
     findings = json.loads(result.stdout)
     assert all(set(f) == {"severity", "code", "box", "field", "message"} for f in findings)
     assert [(f["severity"], f["code"], f["box"], f["field"]) for f in findings] == [
-        ("error", "box8.hs_digits", "8", "items[0].hs_code"),
-        ("warning", "box10.invoice_advised", "10", "invoices"),
+        ("error", "box8.hs_digits", 8, "items[0].hs_code"),
+        ("warning", "box10.invoice_advised", 10, "invoices"),
     ]
     text = run("validate", str(bad))
     assert "EFTA–Mexico requires the 4-digit (or longer) HS code in box 8; got '84'" in text.stdout

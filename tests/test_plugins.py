@@ -66,7 +66,7 @@ def test_plugin_layout_is_listed(plugin_python):
 def test_fill_with_plugin_layout(plugin_python, tmp_path, eur1):
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     data["form"] = "acme"
-    data.pop("agreement")  # EFTA-MX requires the EUR.1 itself
+    data["agreement"] = "GENERAL"  # EFTA-MX requires the EUR.1 itself: the general rules only
     data["remarks"] = ["ACME-REF 42"]
     src = tmp_path / "acme.json"
     src.write_text(json.dumps(data), encoding="utf-8")

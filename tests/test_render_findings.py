@@ -37,7 +37,7 @@ def test_text_too_long_for_its_box(example):
     assert finding.to_dict() == {
         "severity": "error",
         "code": "fit.overflow",
-        "box": "1",
+        "box": 1,
         "field": "exporter",
         "message": str(exc),
     }
@@ -58,15 +58,15 @@ def test_goods_overflow_names_box_8(example):
     assert finding.message == str(exc) and "--on-overflow split" in finding.message
 
 
-def test_missing_glyph_names_the_field_not_a_box(example):
+def test_missing_glyph_names_the_field_and_its_box(example):
     example["consignee"]["address"][1] = "東京都"
     exc = _refusal(example, MissingGlyphError)
     (finding,) = findings_from_render_error(exc)
     assert (finding.code, finding.severity, finding.box, finding.field) == (
         "text.missing_glyph",
         "error",
-        None,
+        "3",
         "consignee.address[1]",
     )
-    assert finding.message == str(exc) and "U+6771" in finding.message
-    assert str(finding) == f"error: certificate, consignee.address[1]: {exc} [text.missing_glyph]"
+    assert finding.message == str(exc) and "U+6771" in finding.message and "transliterate" in str(exc)
+    assert str(finding) == f"error: box 3, consignee.address[1]: {exc} [text.missing_glyph]"

@@ -85,7 +85,8 @@ def items(n: int, **item: Any) -> list[dict]:
 
 
 def check(data: dict, will_split: bool = False) -> list[Finding]:
-    return validate(certificate_from_data(data), will_split=will_split)
+    """The rules alone (the placement has tests of its own: test_preflight.py)."""
+    return validate(certificate_from_data(data), will_split=will_split, placement=False)
 
 
 def codes(findings: list[Finding]) -> set[str]:
@@ -299,7 +300,7 @@ PEM_EUR1_2025 = {
 
 FAILING = [
     # the certificate as a whole
-    Case("form-unknown", MX, {"form": "eur2", "agreement": None}, "form.unknown", "error", None, "form",
+    Case("form-unknown", MX, {"form": "eur2"}, "form.unknown", "error", None, "form",
          ("'eur2'", "eur1-cn", "unknown form")),
     Case("agreement-unknown", MX, {"agreement": "EFTA-XX"}, "agreement.unknown", "error", None,
          "agreement", ("'EFTA-XX'", "EFTA-MX", "unknown agreement")),
@@ -401,8 +402,10 @@ FAILING = [
          ("no invoice reference", "box 10")),
     Case("IN-no-invoice", QUAD, {"invoices": []}, "box10.invoice_advised", "warning", "10", "invoices",
          ("EFTA–India advises",)),
-    Case("no-agreement-no-invoice", MX, {"agreement": None, "invoices": []}, "box10.invoice_advised",
-         "warning", "10", "invoices", ("box 10",)),
+    Case("no-agreement", MX, {"agreement": None}, "agreement.missing", "error", None, "agreement",
+         ("no agreement given", "EFTA-MX", "'GENERAL'")),
+    Case("general-agreement", MX, {"agreement": "GENERAL"}, "agreement.general", "warning", None,
+         "agreement", ("general EUR.1 rules", "EFTA-MX")),
     # sheet 3 reverse: the Swiss standard wordings serve Swiss exports only
     Case("French-exporter-no-circumstances", MX,
          {"exporter.country": "France", "application.supporting_documents": "Supplier's declaration 14"},
@@ -570,7 +573,6 @@ ACCEPTED = [
     ("IN-WO", QUAD, {"items[1].origin_criterion": "WO"}),
     ("MX-criterion-ignored", MX, {"items[0].origin_criterion": "WO"}),
     ("CN-50-items", CN, {"items": items(50, hs_code="848210", origin_criterion="PSR")}),
-    ("no-agreement-no-hs", MX, {"agreement": None, "items[0].hs_code": None}),
     ("mass-kg", MX, {"items[0].gross_mass": "1250 kg"}),
     ("mass-kg-no-space", MX, {"items[0].gross_mass": "1250kg"}),
     ("mass-litres", MX, {"items[0].gross_mass": "40 l"}),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from eur1pdf.api import fill_file
 from eur1pdf.cli.fill_options import add_fill_options, fill_options
-from eur1pdf.cli.shared import Subparsers, report_all, warn
+from eur1pdf.cli.shared import Subparsers, add_format_option, findings_reporter, print_findings
+from eur1pdf.errors import FitError, MissingGlyphError
 from eur1pdf.layouts import load_layout_file
+from eur1pdf.rules import Finding, RuleViolation, findings_from_render_error
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -15,13 +18,33 @@ def add_parser(subparsers: Subparsers) -> None:
     fill.add_argument("input", help="certificate file, .json or .yaml")
     fill.add_argument("-o", "--output", required=True, help="PDF file to write")
     add_fill_options(fill)
+    add_format_option(fill, "standard error")
     fill.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Text: warnings (and, with --allow-errors, errors under a heading) on stderr as they come.
+    JSON: one list of findings on stderr, whether the PDF is made or refused (exit 1)."""
     options = fill_options(args)
     layout = load_layout_file(args.layout) if args.layout else None
-    report = report_all if args.allow_errors else warn
-    out = fill_file(args.input, args.output, options, layout=layout, blank=args.blank, on_findings=report)
+    if args.format == "text":
+        out = fill_file(
+            args.input, args.output, options, layout=layout, blank=args.blank,
+            on_findings=findings_reporter("text", args.allow_errors),
+        )  # fmt: skip
+        print(f"wrote {out}")
+        return 0
+    seen: list[Finding] = []
+    try:
+        out = fill_file(
+            args.input, args.output, options, layout=layout, blank=args.blank, on_findings=seen.extend
+        )
+    except RuleViolation as exc:
+        print_findings(exc.findings, "json", sys.stderr)
+        return 1
+    except (FitError, MissingGlyphError) as exc:
+        print_findings(seen + findings_from_render_error(exc), "json", sys.stderr)
+        return 1
+    print_findings([f for f in seen if args.allow_errors or f.severity == "warning"], "json", sys.stderr)
     print(f"wrote {out}")
     return 0

@@ -4,11 +4,13 @@ file, and how findings are reported."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeAlias
+from typing import TextIO, TypeAlias
 
 from eur1pdf.options import SigningKey
 from eur1pdf.rules import Finding
@@ -59,14 +61,49 @@ def signing_key(args: argparse.Namespace) -> SigningKey | None:
     return SigningKey(Path(args.sign), passphrase)
 
 
+def add_format_option(parser: argparse.ArgumentParser, stream: str) -> None:
+    """``--format``: how findings are printed, the same for every command that prints them."""
+    parser.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help=f"findings as lines of text or as one JSON list, on {stream} (default: text)",
+    )
+
+
+def print_findings(findings: list[Finding], fmt: str = "text", file: TextIO | None = None) -> None:
+    """Findings in the one format of every command: a line each (``error: box 4, origin: … [code]``),
+    or a JSON list of objects (severity, code, box as a number or null, field, message)."""
+    out = file if file is not None else sys.stdout
+    if fmt == "json":
+        print(json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False), file=out)
+        return
+    for finding in findings:
+        print(finding, file=out)
+
+
+def findings_reporter(fmt: str, allow_errors: bool) -> Callable[[list[Finding]], None]:
+    """What ``fill`` and ``preview`` do with the findings of a certificate they go on with (stderr):
+    the warnings; with ``--allow-errors``, the errors too, under a heading saying the draft is made
+    despite them. Errors that stop the render are raised by the API."""
+
+    def report(findings: list[Finding]) -> None:
+        errors = [f for f in findings if f.severity == "error"]
+        shown = findings if allow_errors else [f for f in findings if f.severity == "warning"]
+        if not shown:
+            return
+        if fmt == "text" and allow_errors and errors:
+            print(f"eur1pdf: draft made despite {len(errors)} error(s) (--allow-errors):", file=sys.stderr)
+        print_findings(shown, fmt, sys.stderr)
+
+    return report
+
+
 def warn(findings: list[Finding]) -> None:
     """Warnings go to stderr and the fill goes on; errors stop it (raised by the API)."""
-    for finding in findings:
-        if finding.severity == "warning":
-            print(f"eur1pdf: {finding}", file=sys.stderr)
+    findings_reporter("text", allow_errors=False)(findings)
 
 
 def report_all(findings: list[Finding]) -> None:
-    """A draft made despite errors still shows them."""
-    for finding in findings:
-        print(f"eur1pdf: {finding}", file=sys.stderr)
+    """A draft made despite errors still shows them, under a heading that says so."""
+    findings_reporter("text", allow_errors=True)(findings)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from eur1pdf.certificate.model import load_certificate
-from eur1pdf.cli.shared import Subparsers
+from eur1pdf.cli.shared import Subparsers, add_format_option, print_findings
 from eur1pdf.errors import InputError
 from eur1pdf.rules import findings_from_input_error, validate
 
@@ -15,7 +14,7 @@ from eur1pdf.rules import findings_from_input_error, validate
 def add_parser(subparsers: Subparsers) -> None:
     check = subparsers.add_parser("validate", help="check a certificate against its form and agreement")
     check.add_argument("input", help="certificate file, .json or .yaml")
-    check.add_argument("--format", choices=["text", "json"], default="text")
+    add_format_option(check, "standard output")
     check.set_defaults(func=run)
 
 
@@ -29,11 +28,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
         findings = findings_from_input_error(exc.problems)
     errors = sum(f.severity == "error" for f in findings)
-    if args.format == "json":
-        print(json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False))
-    else:
-        for finding in findings:
-            print(finding)
+    print_findings(findings, args.format)
+    if args.format == "text":
         warnings = len(findings) - errors
         print(f"{args.input}: {errors} error(s), {warnings} warning(s)" if findings else f"{args.input}: ok")
     return 1 if errors else 0

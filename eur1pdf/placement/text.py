@@ -122,7 +122,8 @@ def check_glyphs(font: FontMetrics, text: str, field: str | None, box: str | Non
         shown = ", ".join(f"'{c}' (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')})" for c in missing)
         where = f"{field}{f' (box {box})' if box else ''}: " if field else ""
         raise MissingGlyphError(
-            f"{where}the font {font.name} has no glyph for {shown}; the character cannot be printed",
+            f"{where}the font {font.name} has no glyph for {shown}; the character cannot be printed: "
+            "transliterate it (write it in Latin letters, e.g. a Chinese name in pinyin)",
             field=field,
             char=missing[0],
         )

@@ -18,6 +18,8 @@ from eur1pdf.layouts.schema import Layout
 from eur1pdf.placement.field_sources import exports_from_switzerland
 from eur1pdf.rules.agreements import Agreement, agreements, is_group, member_state, names_the_union
 from eur1pdf.rules.findings import (
+    AGREEMENT_GENERAL,
+    AGREEMENT_MISSING,
     AGREEMENT_UNKNOWN,
     CONSIGNEE,
     COUNTRY_CODE,
@@ -29,6 +31,7 @@ from eur1pdf.rules.findings import (
     DESTINATION_FORMAT,
     ENDORSED_BEFORE,
     FORM_UNKNOWN,
+    GENERAL_AGREEMENT,
     HS_DIGITS,
     HS_MISSING,
     INVOICE_ADVISED,
@@ -70,7 +73,7 @@ def _agreement(cert: Certificate, layout: Layout | None, a: Agreement | None) ->
         return
     if not a.certificate:
         yield NO_CERTIFICATE("agreement", f"{a.reason}; issue an origin declaration on the invoice instead")
-    elif cert.form not in a.forms:
+    elif cert.form not in a.forms and layout is not None:  # an unknown form: form.unknown says so
         allowed = " or ".join(a.forms)
         yield WRONG_FORM("form", f"{a.name} requires the form {allowed}; got {cert.form!r}")
 
@@ -266,11 +269,16 @@ def _application(cert: Certificate, layout: Layout | None, a: Agreement | None) 
         )
 
 
-def validate(cert: Certificate, layout: Layout | None = None, will_split: bool = False) -> list[Finding]:
+def validate(
+    cert: Certificate, layout: Layout | None = None, will_split: bool = False, *, placement: bool = True
+) -> list[Finding]:
     """Every finding for ``cert``: errors first, then warnings, each in box order.
 
     ``will_split``: the items are to be spread over several certificates, so
-    the per-certificate item limit is kept by the split itself.
+    the per-certificate item limit is kept by the split itself, and each part
+    is placed on its own. ``placement``: also place the data as a render would
+    (:mod:`eur1pdf.rules.preflight`), so every reason a render could refuse the
+    certificate is a finding; a render, which places the data anyway, passes False.
     """
     findings: list[Finding] = []
     if layout is None:
@@ -280,17 +288,42 @@ def validate(cert: Certificate, layout: Layout | None = None, will_split: bool =
             findings.append(
                 FORM_UNKNOWN("form", f"unknown form {cert.form!r} (known: {', '.join(layout_names())})")
             )
-    agreement = None
-    if cert.agreement is not None:
-        agreement = agreements().get(cert.agreement)
-        if agreement is None:
-            known = ", ".join(agreements())
-            findings.append(
-                AGREEMENT_UNKNOWN("agreement", f"unknown agreement {cert.agreement!r} (known: {known})")
-            )
+    agreement, about_agreement = _agreement_of(cert)
+    findings += about_agreement
     for fn in CHECKS:
         findings.extend(fn(cert, layout, agreement))
     if will_split:
         findings = [f for f in findings if f.code != MAX_ITEMS.code]
+    if placement and layout is not None:
+        from eur1pdf.rules.preflight import placement_findings  # the placement, only when asked for
+
+        findings += placement_findings(cert, layout, will_split)
     order = {"error": 0, "warning": 1}
     return sorted(findings, key=lambda f: (order[f.severity], box_sort_key(f.box)))
+
+
+def _agreement_of(cert: Certificate) -> tuple[Agreement | None, list[Finding]]:
+    """The certificate's agreement row, or None with the finding that says why there is none."""
+    known = ", ".join(agreements())
+    if cert.agreement is None:
+        return None, [
+            AGREEMENT_MISSING(
+                "agreement",
+                f"no agreement given: name the agreement the origin rests on ({known}), or "
+                f"{GENERAL_AGREEMENT!r} to check the general EUR.1 rules only",
+            )
+        ]
+    if cert.agreement == GENERAL_AGREEMENT:
+        return None, [
+            AGREEMENT_GENERAL(
+                "agreement",
+                f"agreement {GENERAL_AGREEMENT!r}: only the general EUR.1 rules are checked; name the "
+                f"agreement ({known}) to check its own (form, HS digits, box 7 statements …)",
+            )
+        ]
+    agreement = agreements().get(cert.agreement)
+    if agreement is None:
+        return None, [
+            AGREEMENT_UNKNOWN("agreement", f"unknown agreement {cert.agreement!r} (known: {known})")
+        ]
+    return agreement, []

@@ -28,7 +28,18 @@ class Finding:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The finding as JSON data: ``box`` a number ("7" -> 7), or None for the whole certificate."""
+        data = asdict(self)
+        data["box"] = int(self.box) if self.box and self.box.isdigit() else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """A finding read back from :meth:`to_dict` (a number as box) or an older record (a string)."""
+        box = data.get("box")
+        return cls(
+            data["severity"], data["code"], None if box is None else str(box), data["field"], data["message"]
+        )
 
     def __str__(self) -> str:
         where = f"box {self.box}" if self.box else "certificate"
@@ -61,9 +72,23 @@ def rule(code: str, severity: str, box: str | None, summary: str) -> Rule:
     return RULES[code]
 
 
+GENERAL_AGREEMENT = "GENERAL"  # the agreement key for the general EUR.1 rules only (no agreement's own)
+
 FORM_UNKNOWN = rule("form.unknown", "error", None, "the form names no known layout")
 AGREEMENT_UNKNOWN = rule(
     "agreement.unknown", "error", None, "the agreement key is not in the agreement table"
+)
+AGREEMENT_MISSING = rule(
+    "agreement.missing",
+    "error",
+    None,
+    f"no agreement: name one (eur1pdf agreements), or {GENERAL_AGREEMENT!r} for the general rules only",
+)
+AGREEMENT_GENERAL = rule(
+    "agreement.general",
+    "warning",
+    None,
+    f"agreement {GENERAL_AGREEMENT!r}: only the general EUR.1 rules are checked, no agreement's own",
 )
 NO_CERTIFICATE = rule(
     "agreement.no_certificate",
@@ -179,7 +204,10 @@ FIT_OVERFLOW = rule(
     "a value does not fit its box at the smallest font size, or box 8 cannot hold the items (box named)",
 )
 MISSING_GLYPH = rule(
-    "text.missing_glyph", "error", None, "a character has no glyph in the font of its box (field named)"
+    "text.missing_glyph",
+    "error",
+    None,
+    "a character has no glyph in the font of its box (field and box named): transliterate it",
 )
 
 
@@ -200,8 +228,20 @@ def findings_from_render_error(exc: FitError | MissingGlyphError) -> list[Findin
     answers with these findings like with the rules' own.
     """
     if isinstance(exc, FitError):
-        return [FIT_OVERFLOW(exc.field, str(exc), box=exc.box)]
-    return [MISSING_GLYPH(exc.field, str(exc))]
+        return [FIT_OVERFLOW(exc.field, str(exc), box=exc.box or box_of_field(exc.field))]
+    return [MISSING_GLYPH(exc.field, str(exc), box=box_of_field(exc.field))]
+
+
+def box_of_field(path: str | None) -> str | None:
+    """The box an input field is printed in (``items[2].hs_code`` -> "8", ``consignee.name`` -> "3")."""
+    from eur1pdf.certificate.model import ITEM_FIELD_BOXES  # the model is not needed to load the rules
+    from eur1pdf.placement.field_sources import field_box
+
+    if path is None:
+        return None
+    if path.startswith("items["):
+        return ITEM_FIELD_BOXES.get(path.rsplit(".", 1)[-1]) or field_box(path)
+    return field_box(path)
 
 
 class RuleViolation(Eur1pdfError):

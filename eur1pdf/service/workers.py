@@ -163,7 +163,7 @@ class RenderingPool:
             outcome = anyio.from_thread.run(self.call, render_for_registry, dict(data), options)
             pdf, findings, message = outcome
             if findings is not None:
-                raise RuleViolation([Finding(**finding) for finding in findings])
+                raise RuleViolation([Finding.from_dict(finding) for finding in findings])
             if pdf is None:
                 raise Eur1pdfError(message or "the certificate could not be made")
             return pdf

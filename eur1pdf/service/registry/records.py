@@ -111,7 +111,7 @@ def record_from_row(row: sa.Row[Any]) -> Record:
         digest=values["digest"],
         data=json.loads(values["data"]),
         options=json.loads(values["options"]),
-        findings=[Finding(**f) for f in json.loads(values["findings"])],
+        findings=[Finding.from_dict(f) for f in json.loads(values["findings"])],
         created_at=values["created_at"],
         updated_at=values["updated_at"],
         finalized_at=values["finalized_at"],
