@@ -71,7 +71,7 @@ def test_schema_names_dialect_boxes_limits_and_enums():
     agreement_enum = next(
         b for b in properties["agreement"].get("anyOf", [properties["agreement"]]) if "enum" in b
     )
-    assert agreement_enum["enum"] == list(agreements())
+    assert agreement_enum["enum"] == [*agreements(), "GENERAL"]  # GENERAL: the general EUR.1 rules only
     assert properties["items"]["x-box"] == 8
     assert properties["items"]["maxItems"] == LIMITS["items"]
     assert properties["remarks"]["maxItems"] == LIMITS["lines"]

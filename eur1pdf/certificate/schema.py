@@ -211,13 +211,15 @@ def installed_schema() -> dict[str, Any]:
     """The schema for this installation: its layouts (plug-ins included) and its agreement table."""
     from eur1pdf.layouts import layout_names
     from eur1pdf.rules.agreements import agreements
+    from eur1pdf.rules.findings import GENERAL_AGREEMENT
 
-    return certificate_schema(layout_names(), list(agreements()))
+    return certificate_schema(layout_names(), [*agreements(), GENERAL_AGREEMENT])
 
 
 def builtin_schema() -> dict[str, Any]:
     """The published schema (docs/certificate.schema.json): the built-in layouts only."""
     from eur1pdf.layouts import builtin_names
     from eur1pdf.rules.agreements import agreements
+    from eur1pdf.rules.findings import GENERAL_AGREEMENT
 
-    return certificate_schema(builtin_names(), list(agreements()))
+    return certificate_schema(builtin_names(), [*agreements(), GENERAL_AGREEMENT])
