@@ -65,6 +65,10 @@ class InputError(Eur1pdfError):
         super().__init__(text)
 
 
+class InputFileError(InputError):
+    """The certificate file cannot be read at all (missing, a folder, no permission): the command line exits 2."""
+
+
 class LayoutError(Eur1pdfError):
     """A layout file is broken: names the file, the box and the problem."""
 
@@ -165,3 +169,39 @@ def validation_lines(
         f"{head}{problem.field or ''}{f' (box {problem.box})' if problem.box else ''}: {problem.message}"
         for problem in validation_problems(exc, message=message, box_of=box_of)
     ]
+
+
+#: The optional parts of eur1pdf: a module a part imports, and the extra that installs it.
+EXTRA_OF_MODULE = {
+    "fastapi": "serve",
+    "starlette": "serve",
+    "uvicorn": "serve",
+    "sqlalchemy": "serve",
+    "alembic": "serve",
+    "psycopg": "serve",
+    "pyhanko": "sign",
+    "pyhanko_certvalidator": "sign",
+    "cryptography": "sign",
+    "asn1crypto": "sign",
+    "pdfplumber": "golden",
+    "pdfminer": "golden",
+}
+
+
+class MissingExtraError(Eur1pdfError):
+    """A part of eur1pdf was used whose extra is not installed (a slim install is the default)."""
+
+    def __init__(self, feature: str, extra: str, module: str):
+        self.feature = feature
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"{feature} needs the [{extra}] extra ({module} is not installed): pip install 'eur1pdf[{extra}]'"
+        )
+
+
+def missing_extra(feature: str, exc: ImportError) -> MissingExtraError | None:
+    """The clear error for ``exc`` when it is a missing extra's module; None for any other import failure."""
+    module = (exc.name or "").partition(".")[0]
+    extra = EXTRA_OF_MODULE.get(module)
+    return MissingExtraError(feature, extra, module) if extra else None

@@ -8,9 +8,11 @@ error is reported with the field path and the box of the form it belongs to.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import os
 import re
+import typing
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,7 +29,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from eur1pdf.errors import InputError, Location, Problem, validation_problems
+from eur1pdf.errors import InputError, InputFileError, Location, Problem, validation_problems
 
 # Which box of the form each top-level input field fills. ``None``: no box
 # (document-level data such as the form or the issue date).
@@ -274,11 +276,41 @@ def _box_for(loc: Location) -> str | None:
     return FIELD_BOXES.get(top)
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds, through ``X | None`` and ``list[X]``; None for plain values."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for inner in typing.get_args(annotation):
+        model = _model_in(inner)
+        if model is not None:
+            return model
+    return None
+
+
+def _did_you_mean(loc: Location) -> str:
+    """``; did you mean "hs_code"?`` for an unknown key close to a field of its object, else nothing."""
+    model: type[BaseModel] | None = Certificate
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(str(part)) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None
+        )
+        model = _model_in(field.annotation) if field else None
+    if model is None:
+        return ""
+    known = [f.alias or name for name, f in model.model_fields.items()]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
 def _message(err: ErrorDetails) -> str:
     """A certificate's errors in a clerk's words ("required field is missing")."""
     kind = err["type"]
     if kind == "extra_forbidden":
-        return "unknown field (not part of the certificate format; check the spelling)"
+        return "unknown field (not part of the certificate format; check the spelling)" + _did_you_mean(
+            err["loc"]
+        )
     if kind == "missing":
         return "required field is missing"
     if kind == "string_type":
@@ -372,7 +404,13 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
             ) from None
         except json.JSONDecodeError as exc:
             raise InputError(
-                [Problem(None, None, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")],
+                [
+                    Problem(
+                        None,
+                        None,
+                        f"invalid JSON at line {exc.lineno}, column {exc.colno}: {_json_words(exc)}",
+                    )
+                ],
                 source,
             ) from None
         except RecursionError:
@@ -387,6 +425,15 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
         raise InputError([Problem(None, None, f"invalid YAML{where}: {exc.problem}")], source) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(None, None, f"invalid YAML: {exc}")], source) from None
+
+
+def _json_words(exc: json.JSONDecodeError) -> str:
+    """The JSON error as a whole sentence: the decoder's messages end in "at" before its position."""
+    words = exc.msg.removesuffix(" at")
+    if words.startswith("Invalid control character") and exc.pos < len(exc.doc):
+        code = f"U+{ord(exc.doc[exc.pos]):04X}"
+        return f"{words} {code} inside a string (a line break or tab is written \\n or \\t in JSON)"
+    return words
 
 
 def too_large(size: int) -> str:
@@ -409,9 +456,9 @@ def load_certificate(path: str | Path) -> Certificate:
     try:
         text = read_input_text(path)
     except FileNotFoundError:
-        raise InputError([Problem(None, None, "file not found")], str(path)) from None
+        raise InputFileError([Problem(None, None, "file not found")], str(path)) from None
     except UnicodeDecodeError as exc:
         raise InputError([Problem(None, None, f"not UTF-8 text ({exc.reason})")], str(path)) from None
     except OSError as exc:
-        raise InputError([Problem(None, None, f"cannot read: {exc.strerror}")], str(path)) from None
+        raise InputFileError([Problem(None, None, f"cannot read: {exc.strerror}")], str(path)) from None
     return certificate_from_data(parse_text(text, str(path)), str(path))
