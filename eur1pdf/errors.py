@@ -66,7 +66,7 @@ class InputError(Eur1pdfError):
 
 
 class InputFileError(InputError):
-    """The certificate file cannot be read at all (missing, a folder, no permission): the command line exits 2."""
+    """The certificate file cannot be read at all (missing, a folder, no permission): the CLI exits 2."""
 
 
 class LayoutError(Eur1pdfError):
