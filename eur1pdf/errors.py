@@ -14,7 +14,8 @@ box a location belongs to, the names written for fields.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 Location = tuple[str | int, ...]
 MessageOf = Callable[["ErrorDetails"], str]
 BoxOf = Callable[[Location], "str | None"]
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """``; did you mean 'eur1'?`` when ``word`` is close to one of ``known`` (a typo), else nothing."""
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 @dataclass(frozen=True)

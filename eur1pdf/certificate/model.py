@@ -8,7 +8,6 @@ error is reported with the field path and the box of the form it belongs to.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import os
 import re
@@ -29,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from eur1pdf.errors import InputError, InputFileError, Location, Problem, validation_problems
+from eur1pdf.errors import InputError, InputFileError, Location, Problem, did_you_mean, validation_problems
 
 # Which box of the form each top-level input field fills. ``None``: no box
 # (document-level data such as the form or the issue date).
@@ -288,7 +287,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def _did_you_mean(loc: Location) -> str:
-    """``; did you mean "hs_code"?`` for an unknown key close to a field of its object, else nothing."""
+    """``; did you mean 'hs_code'?`` for an unknown key close to a field of its object, else nothing."""
     model: type[BaseModel] | None = Certificate
     for part in loc[:-1]:
         if isinstance(part, int) or model is None:
@@ -300,8 +299,7 @@ def _did_you_mean(loc: Location) -> str:
     if model is None:
         return ""
     known = [f.alias or name for name, f in model.model_fields.items()]
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    return f'; did you mean "{close[0]}"?' if close else ""
+    return did_you_mean(str(loc[-1]), known)
 
 
 def _message(err: ErrorDetails) -> str:

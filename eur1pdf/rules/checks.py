@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from eur1pdf.certificate.model import Certificate
-from eur1pdf.errors import LayoutError
+from eur1pdf.errors import LayoutError, did_you_mean
 from eur1pdf.layouts import get_layout, layout_names
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.placement.field_sources import exports_from_switzerland
@@ -278,7 +278,11 @@ def validate(cert: Certificate, layout: Layout | None = None, will_split: bool =
             layout = get_layout(cert.form)
         except LayoutError:
             findings.append(
-                FORM_UNKNOWN("form", f"unknown form {cert.form!r} (known: {', '.join(layout_names())})")
+                FORM_UNKNOWN(
+                    "form",
+                    f"unknown form {cert.form!r} (known: {', '.join(layout_names())})"
+                    + did_you_mean(cert.form, layout_names()),
+                )
             )
     agreement = None
     if cert.agreement is not None:
@@ -286,7 +290,11 @@ def validate(cert: Certificate, layout: Layout | None = None, will_split: bool =
         if agreement is None:
             known = ", ".join(agreements())
             findings.append(
-                AGREEMENT_UNKNOWN("agreement", f"unknown agreement {cert.agreement!r} (known: {known})")
+                AGREEMENT_UNKNOWN(
+                    "agreement",
+                    f"unknown agreement {cert.agreement!r} (known: {known})"
+                    + did_you_mean(cert.agreement, agreements()),
+                )
             )
     for fn in CHECKS:
         findings.extend(fn(cert, layout, agreement))
