@@ -30,8 +30,9 @@ BoxOf = Callable[[Location], "str | None"]
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """``; did you mean 'eur1'?`` when ``word`` is close to one of ``known`` (a typo), else nothing."""
-    close = difflib.get_close_matches(word, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    by_folded = {name.casefold(): name for name in known}  # "efta-mx" is "EFTA-MX" typed in lower case
+    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=1)
+    return f"; did you mean {by_folded[close[0]]!r}?" if close else ""
 
 
 @dataclass(frozen=True)
