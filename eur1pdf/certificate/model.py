@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import re
-import typing
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,7 +27,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from eur1pdf.errors import InputError, InputFileError, Location, Problem, did_you_mean, validation_problems
+from eur1pdf.certificate.hints import json_words, unknown_field_hint
+from eur1pdf.errors import InputError, InputFileError, Location, Problem, validation_problems
 
 # Which box of the form each top-level input field fills. ``None``: no box
 # (document-level data such as the form or the issue date).
@@ -275,39 +275,12 @@ def _box_for(loc: Location) -> str | None:
     return FIELD_BOXES.get(top)
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model a field holds, through ``X | None`` and ``list[X]``; None for plain values."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for inner in typing.get_args(annotation):
-        model = _model_in(inner)
-        if model is not None:
-            return model
-    return None
-
-
-def _did_you_mean(loc: Location) -> str:
-    """``; did you mean 'hs_code'?`` for an unknown key close to a field of its object, else nothing."""
-    model: type[BaseModel] | None = Certificate
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        field = model.model_fields.get(str(part)) or next(
-            (f for f in model.model_fields.values() if f.alias == part), None
-        )
-        model = _model_in(field.annotation) if field else None
-    if model is None:
-        return ""
-    known = [f.alias or name for name, f in model.model_fields.items()]
-    return did_you_mean(str(loc[-1]), known)
-
-
 def _message(err: ErrorDetails) -> str:
     """A certificate's errors in a clerk's words ("required field is missing")."""
     kind = err["type"]
     if kind == "extra_forbidden":
-        return "unknown field (not part of the certificate format; check the spelling)" + _did_you_mean(
-            err["loc"]
+        return "unknown field (not part of the certificate format; check the spelling)" + unknown_field_hint(
+            Certificate, err["loc"]
         )
     if kind == "missing":
         return "required field is missing"
@@ -406,7 +379,7 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
                     Problem(
                         None,
                         None,
-                        f"invalid JSON at line {exc.lineno}, column {exc.colno}: {_json_words(exc)}",
+                        f"invalid JSON at line {exc.lineno}, column {exc.colno}: {json_words(exc)}",
                     )
                 ],
                 source,
@@ -423,15 +396,6 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
         raise InputError([Problem(None, None, f"invalid YAML{where}: {exc.problem}")], source) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(None, None, f"invalid YAML: {exc}")], source) from None
-
-
-def _json_words(exc: json.JSONDecodeError) -> str:
-    """The JSON error as a whole sentence: the decoder's messages end in "at" before its position."""
-    words = exc.msg.removesuffix(" at")
-    if words.startswith("Invalid control character") and exc.pos < len(exc.doc):
-        code = f"U+{ord(exc.doc[exc.pos]):04X}"
-        return f"{words} {code} inside a string (a line break or tab is written \\n or \\t in JSON)"
-    return words
 
 
 def too_large(size: int) -> str:
