@@ -202,6 +202,13 @@ def test_a_body_without_content_type_gets_the_documented_body_and_no_echo(client
     assert secret_name not in answer.text
 
 
+def test_invalid_json_is_named_without_its_text(client):
+    headers = {"X-API-Key": "the-key", "Content-Type": "application/json"}
+    answer = client.post("/v1/validate", content=b'{"exporter": SECRET', headers=headers)
+    assert answer.status_code == 422 and answer.json()["message"].startswith("the body is not valid JSON")
+    assert "SECRET" not in answer.text
+
+
 @pytest.mark.parametrize(
     ("method", "path", "headers", "status"),
     [

@@ -59,7 +59,10 @@ def _certificate_message(changes: dict[str, Any], source: str | None) -> str:
 
 
 def test_certificate_unknown_field_without_source():
-    assert _certificate_message({"consigne": {"name": "x"}}, None) == f"consigne: {UNKNOWN_FIELD}; did you mean 'consignee'?"
+    assert (
+        _certificate_message({"consigne": {"name": "x"}}, None)
+        == f"consigne: {UNKNOWN_FIELD}; did you mean 'consignee'?"
+    )
 
 
 def test_certificate_several_problems_name_field_and_box():

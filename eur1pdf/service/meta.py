@@ -67,7 +67,10 @@ def _request_error_message(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error.get("loc", ()))
-        if where == "body" and error.get("type") in ("model_attributes_type", "dict_type", "json_invalid"):
+        if error.get("type") == "json_invalid":
+            reason = error.get("ctx", {}).get("error", "")
+            parts.append(f"the body is not valid JSON{f' ({reason})' if reason else ''}")
+        elif where == "body" and error.get("type") in ("model_attributes_type", "dict_type"):
             parts.append("the body must be a JSON object (Content-Type: application/json)")
         else:
             parts.append(f"{where or 'the request'}: {error.get('msg', 'not valid')}")
