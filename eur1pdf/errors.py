@@ -14,7 +14,8 @@ box a location belongs to, the names written for fields.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
 Location = tuple[str | int, ...]
 MessageOf = Callable[["ErrorDetails"], str]
 BoxOf = Callable[[Location], "str | None"]
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """``; did you mean 'eur1'?`` when ``word`` is close to one of ``known`` (a typo), else nothing."""
+    by_folded = {name.casefold(): name for name in known}  # "efta-mx" is "EFTA-MX" typed in lower case
+    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=1)
+    return f"; did you mean {by_folded[close[0]]!r}?" if close else ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,10 @@ class InputError(Eur1pdfError):
             lines += [f"  - {p}" for p in self.problems]
             text = "\n".join(lines)
         super().__init__(text)
+
+
+class InputFileError(InputError):
+    """The certificate file cannot be read at all (missing, a folder, no permission): the CLI exits 2."""
 
 
 class LayoutError(Eur1pdfError):
@@ -165,3 +177,39 @@ def validation_lines(
         f"{head}{problem.field or ''}{f' (box {problem.box})' if problem.box else ''}: {problem.message}"
         for problem in validation_problems(exc, message=message, box_of=box_of)
     ]
+
+
+#: The optional parts of eur1pdf: a module a part imports, and the extra that installs it.
+EXTRA_OF_MODULE = {
+    "fastapi": "serve",
+    "starlette": "serve",
+    "uvicorn": "serve",
+    "sqlalchemy": "serve",
+    "alembic": "serve",
+    "psycopg": "serve",
+    "pyhanko": "sign",
+    "pyhanko_certvalidator": "sign",
+    "cryptography": "sign",
+    "asn1crypto": "sign",
+    "pdfplumber": "golden",
+    "pdfminer": "golden",
+}
+
+
+class MissingExtraError(Eur1pdfError):
+    """A part of eur1pdf was used whose extra is not installed (a slim install is the default)."""
+
+    def __init__(self, feature: str, extra: str, module: str):
+        self.feature = feature
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"{feature} needs the [{extra}] extra ({module} is not installed): pip install 'eur1pdf[{extra}]'"
+        )
+
+
+def missing_extra(feature: str, exc: ImportError) -> MissingExtraError | None:
+    """The clear error for ``exc`` when it is a missing extra's module; None for any other import failure."""
+    module = (exc.name or "").partition(".")[0]
+    extra = EXTRA_OF_MODULE.get(module)
+    return MissingExtraError(feature, extra, module) if extra else None

@@ -59,7 +59,10 @@ def _certificate_message(changes: dict[str, Any], source: str | None) -> str:
 
 
 def test_certificate_unknown_field_without_source():
-    assert _certificate_message({"consigne": {"name": "x"}}, None) == f"consigne: {UNKNOWN_FIELD}"
+    assert (
+        _certificate_message({"consigne": {"name": "x"}}, None)
+        == f"consigne: {UNKNOWN_FIELD}; did you mean 'consignee'?"
+    )
 
 
 def test_certificate_several_problems_name_field_and_box():
@@ -101,8 +104,8 @@ def test_certificate_from_underscore_is_written_from():
         certificate_from_data(data)
     assert str(caught.value) == (
         "2 problems in the certificate data:\n"
-        f"  - trade.from / box 2: {UNKNOWN_FIELD}\n"
-        f"  - from: {UNKNOWN_FIELD}"
+        f"  - trade.from / box 2: {UNKNOWN_FIELD}; did you mean 'from'?\n"
+        f"  - from: {UNKNOWN_FIELD}; did you mean 'form'?"
     )
     assert [(p.field, p.box) for p in caught.value.problems] == [("trade.from", "2"), ("from", None)]
 

@@ -27,7 +27,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from eur1pdf.errors import InputError, Location, Problem, validation_problems
+from eur1pdf.certificate.hints import json_words, unknown_field_hint
+from eur1pdf.errors import InputError, InputFileError, Location, Problem, validation_problems
 
 # Which box of the form each top-level input field fills. ``None``: no box
 # (document-level data such as the form or the issue date).
@@ -278,7 +279,9 @@ def _message(err: ErrorDetails) -> str:
     """A certificate's errors in a clerk's words ("required field is missing")."""
     kind = err["type"]
     if kind == "extra_forbidden":
-        return "unknown field (not part of the certificate format; check the spelling)"
+        return "unknown field (not part of the certificate format; check the spelling)" + unknown_field_hint(
+            Certificate, err["loc"]
+        )
     if kind == "missing":
         return "required field is missing"
     if kind == "string_type":
@@ -372,7 +375,13 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
             ) from None
         except json.JSONDecodeError as exc:
             raise InputError(
-                [Problem(None, None, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")],
+                [
+                    Problem(
+                        None,
+                        None,
+                        f"invalid JSON at line {exc.lineno}, column {exc.colno}: {json_words(exc)}",
+                    )
+                ],
                 source,
             ) from None
         except RecursionError:
@@ -409,9 +418,9 @@ def load_certificate(path: str | Path) -> Certificate:
     try:
         text = read_input_text(path)
     except FileNotFoundError:
-        raise InputError([Problem(None, None, "file not found")], str(path)) from None
+        raise InputFileError([Problem(None, None, "file not found")], str(path)) from None
     except UnicodeDecodeError as exc:
         raise InputError([Problem(None, None, f"not UTF-8 text ({exc.reason})")], str(path)) from None
     except OSError as exc:
-        raise InputError([Problem(None, None, f"cannot read: {exc.strerror}")], str(path)) from None
+        raise InputFileError([Problem(None, None, f"cannot read: {exc.strerror}")], str(path)) from None
     return certificate_from_data(parse_text(text, str(path)), str(path))

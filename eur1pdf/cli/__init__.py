@@ -1,7 +1,8 @@
 """The ``eur1pdf`` command line: a thin shell over the library functions.
 
 Errors the user can fix are printed as one clear message (exit 1); usage
-errors exit 2. A traceback is shown only with ``--debug``.
+errors and files that cannot be read exit 2; a missing extra (a slim install)
+is named with the pip command that installs it (exit 1). A traceback is shown only with ``--debug``.
 
 Each command is a module here with ``add_parser(subparsers)`` and ``run(args)``;
 the options ``fill``, ``preview`` and ``batch`` share are in :mod:`.fill_options`.
@@ -33,7 +34,7 @@ from eur1pdf.cli import (
     verify,
 )
 from eur1pdf.cli.shared import UsageError
-from eur1pdf.errors import Eur1pdfError
+from eur1pdf.errors import Eur1pdfError, InputFileError, missing_extra
 from eur1pdf.options import OptionsError
 
 __all__ = ["UsageError", "build_parser", "main"]
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eur1pdf", description="Proof-of-origin certificates (EUR.1 and family) as PDF."
     )
-    parser.add_argument("--version", action="version", version=f"eur1pdf {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"eur1pdf {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
@@ -86,10 +87,24 @@ OPTION_FLAGS = {  # FillOptions' fields and the flags that set them
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit status is the README's: 0 done, 1 the input, 2 usage and files."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] in (["-V"], ["--version"]):  # answered before the commands (and their imports) load
+        print(f"eur1pdf {__version__}")
+        return 0
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     try:
         return args.func(args)
+    except ImportError as exc:  # a slim install: the command's extra is not installed
+        error = missing_extra(f"eur1pdf {args.command}", exc)
+        if error is None:
+            raise
+        print(f"eur1pdf: error: {error}", file=sys.stderr)
+        return 1
+    except InputFileError as exc:  # the input file cannot be read: a file problem, like any OSError
+        print(f"eur1pdf: error: {exc}", file=sys.stderr)
+        return 2
     except OptionsError as exc:  # the library names its options; the user typed flags
         print(f"eur1pdf: error: {OPTION_FLAGS.get(exc.option, exc.option)}: {exc.message}", file=sys.stderr)
         return 1

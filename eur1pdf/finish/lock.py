@@ -37,10 +37,12 @@ import io
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pikepdf
 
+from eur1pdf.errors import missing_extra
 from eur1pdf.finish.signatures import FinishError, SignatureStatus, pdf_problem
 
 if TYPE_CHECKING:
@@ -128,8 +130,7 @@ def sign(
     ``signing_time`` (timezone-aware) is the time the signature claims,
     default now; it is the signer's own claim, not a trusted time stamp.
     """
-    from eur1pdf.finish.signing import sign_pdf  # pyHanko is imported only when a certificate is signed
-
+    sign_pdf = _signing("signing a certificate").sign_pdf  # pyHanko only when a certificate is signed
     return sign_pdf(
         pdf,
         pkcs12_path,
@@ -152,9 +153,19 @@ def signature_status(
     say nothing about who may issue customs documents. Nothing is fetched from
     the network (no revocation checks): the result depends only on the inputs.
     """
-    from eur1pdf.finish.signing import read_signatures
+    return _signing("reading signatures").read_signatures(pdf, trust_roots)
 
-    return read_signatures(pdf, trust_roots)
+
+def _signing(feature: str) -> ModuleType:
+    """:mod:`eur1pdf.finish.signing`, or the error naming the [sign] extra when pyHanko is not installed."""
+    try:
+        from eur1pdf.finish import signing
+    except ImportError as exc:
+        error = missing_extra(feature, exc)
+        if error is None:
+            raise
+        raise error from exc
+    return signing
 
 
 def lock_and_sign(

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from eur1pdf.errors import LayoutError, Location, UnknownLayoutError, validation_lines
+from eur1pdf.errors import LayoutError, Location, UnknownLayoutError, did_you_mean, validation_lines
 from eur1pdf.layouts.geometry import box_rect
 from eur1pdf.layouts.prepared import prepare
 from eur1pdf.layouts.schema import Layout
@@ -178,7 +178,10 @@ def get_layout(name: str) -> Layout:
         return load_layout_file(BUILTIN_DIR / f"{name}.toml")
     entry = plugin_entries().get(name)
     if entry is None:
-        raise UnknownLayoutError(f"unknown layout {name!r} (known: {', '.join(layout_names())})")
+        known = layout_names()
+        raise UnknownLayoutError(
+            f"unknown layout {name!r} (known: {', '.join(known)})" + did_you_mean(name, known)
+        )
     layout = load_layout_file(_plugin_path(entry))
     if layout.name != name:
         raise LayoutError(f"plug-in layout {name!r} ({entry.value}) loads a layout named {layout.name!r}")

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from eur1pdf.certificate.model import Certificate
-from eur1pdf.errors import LayoutError
+from eur1pdf.errors import LayoutError, did_you_mean
 from eur1pdf.layouts import get_layout, layout_names
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.placement.field_sources import exports_from_switzerland
@@ -286,7 +286,11 @@ def validate(
             layout = get_layout(cert.form)
         except LayoutError:
             findings.append(
-                FORM_UNKNOWN("form", f"unknown form {cert.form!r} (known: {', '.join(layout_names())})")
+                FORM_UNKNOWN(
+                    "form",
+                    f"unknown form {cert.form!r} (known: {', '.join(layout_names())})"
+                    + did_you_mean(cert.form, layout_names()),
+                )
             )
     agreement, about_agreement = _agreement_of(cert)
     findings += about_agreement
@@ -324,6 +328,10 @@ def _agreement_of(cert: Certificate) -> tuple[Agreement | None, list[Finding]]:
     agreement = agreements().get(cert.agreement)
     if agreement is None:
         return None, [
-            AGREEMENT_UNKNOWN("agreement", f"unknown agreement {cert.agreement!r} (known: {known})")
+            AGREEMENT_UNKNOWN(
+                "agreement",
+                f"unknown agreement {cert.agreement!r} (known: {known})"
+                + did_you_mean(cert.agreement, [*agreements(), GENERAL_AGREEMENT]),
+            )
         ]
     return agreement, []

@@ -33,7 +33,7 @@ from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.keys import SCOPES, SINGLE_KEY_NAME, KeyRing, key_with_secret
 from eur1pdf.service.layouts import add_layout_routes
 from eur1pdf.service.limits import BodyLimit
-from eur1pdf.service.meta import add_error_handlers, add_health_route, use_certificate_schema
+from eur1pdf.service.meta import add_docs_routes, add_error_handlers, add_health_route, use_certificate_schema
 from eur1pdf.service.previews import MAX_PREVIEW_DPI, page_png
 from eur1pdf.service.workers import RenderingPool
 
@@ -78,6 +78,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         version="1",
         summary="Proof-of-origin certificates (EUR.1 and family) as PDF, checked against the agreements",
         lifespan=lifespan,
+        docs_url=None,  # served by add_docs_routes from the package's own files, not a CDN
+        redoc_url=None,  # ReDoc only exists as a CDN script: /docs is the one documentation page
     )
     require_api_keys(app, ring)
     add_error_handlers(app)
@@ -90,6 +92,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         add_verification_routes(app, config, lambda: registry, workers)
     add_layout_routes(app)
     add_health_route(app)
+    add_docs_routes(app)
     use_certificate_schema(app)
     return BodyLimit(app, config.max_body_bytes)  # type: ignore[return-value]
 

@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse, Response
 
 from eur1pdf.service.keys import ANONYMOUS, ApiKey, KeyRing
 
-OPEN_PATHS = {"/healthz"}  # answered without the API key (load balancers, systemd checks)
-OPEN_PREFIXES = ("/verify/", "/static/")  # the verification page the QR code opens, and its style
+# answered without the API key: load balancers' and systemd's checks, and the API's documentation
+OPEN_PATHS = {"/healthz", "/docs", "/openapi.json"}
+# the verification page the QR code opens, its style, and the documentation's Swagger UI files
+OPEN_PREFIXES = ("/verify/", "/static/", "/docs/")
 
 
 def is_open(path: str) -> bool:
@@ -39,7 +41,10 @@ def require_api_keys(app: FastAPI, ring: KeyRing) -> None:
             key = ring.find(_api_key_of(request) or "")
             if key is None:
                 return JSONResponse(
-                    {"message": "an API key is required (Authorization: Bearer KEY or X-API-Key)"},
+                    {
+                        "message": "an API key is required (Authorization: Bearer KEY or X-API-Key)",
+                        "findings": [],
+                    },
                     status_code=401,
                     headers={"WWW-Authenticate": "Bearer"},
                 )

@@ -52,7 +52,7 @@ def _replay(body: dict, then: Any) -> Any:
 
 
 async def _too_large(limit: int, send: Any) -> None:
-    body = f'{{"message":"the request body is over the limit of {limit} bytes"}}'.encode()
+    body = f'{{"message":"the request body is over the limit of {limit} bytes","findings":[]}}'.encode()
     await send(
         {
             "type": "http.response.start",

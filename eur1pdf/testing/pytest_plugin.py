@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,11 +55,7 @@ class PdfGolden:
         return self.folder / f"{name}.pdf"
 
     def check(self, pdf: bytes, name: str, tolerance_pt: float | None = None) -> None:
-        from eur1pdf.testing.golden import (  # PDF libraries load only when a test asks
-            compare,
-            report,
-            visual_diff,
-        )
+        compare, report, visual_diff = _golden_tools()
 
         golden = self.path(name)
         if self.update:
@@ -80,6 +77,20 @@ class PdfGolden:
                 text += "\nvisual diff: " + ", ".join(str(p) for p in pages)
             text += f"\nif the change is intended: pytest --update-golden {self.nodeid!r}"
             pytest.fail(text, pytrace=False)
+
+
+def _golden_tools() -> tuple[Any, Any, Any]:
+    """compare, report and visual_diff: the PDF libraries load only when a test asks (the [golden] extra)."""
+    try:
+        from eur1pdf.testing import golden
+    except ImportError as exc:
+        from eur1pdf.errors import missing_extra
+
+        error = missing_extra("the pdf_golden fixture", exc)
+        if error is None:
+            raise
+        pytest.fail(str(error), pytrace=False)
+    return golden.compare, golden.report, golden.visual_diff
 
 
 @pytest.fixture
