@@ -106,6 +106,7 @@ def watermark(pdf: bytes, page: int) -> str:
 # ------------------------------------------------------------------ 1: box 11 is the customs' box
 
 
+@pytest.mark.slow  # 300 dpi renders of every form
 @pytest.mark.parametrize("form", FORMS)
 def test_the_qr_code_and_its_link_lie_outside_boxes_11_and_12(form: str) -> None:
     pdf = final(form)

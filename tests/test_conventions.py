@@ -19,6 +19,8 @@ from eur1pdf.errors import InputError, MissingExtraError, missing_extra
 
 from .conftest import EXAMPLE
 
+pytestmark = pytest.mark.slow  # each test runs the command line in a fresh interpreter
+
 EXAMPLE_TEXT = Path(EXAMPLE).read_text(encoding="utf-8")
 
 

@@ -33,6 +33,8 @@ from tests.conftest import qr_codes as _qr_codes
 from .conftest import cli
 from .registry_db import database
 
+pytestmark = pytest.mark.slow  # a database (SQLite files, PostgreSQL) and finals rendered and read back
+
 PUBLIC = verify_url_template("https://registry.example/")
 DATABASES = ["sqlite", "postgresql"]
 

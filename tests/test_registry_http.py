@@ -29,6 +29,8 @@ from .conftest import cli
 from .registry_db import database
 from .registry_server import AUDITOR, CLERK, KEYS, OFFICER, running_server
 
+pytestmark = pytest.mark.slow  # the service over HTTP and real databases
+
 PUBLIC = "https://eur1.example/check"
 AS_CLERK, AS_OFFICER, AS_AUDITOR = ({"X-API-Key": key} for key in (CLERK, OFFICER, AUDITOR))
 JSON = {"Accept": "application/json"}

@@ -19,6 +19,8 @@ from eur1pdf.certificate.model import certificate_from_data
 from eur1pdf.errors import InputError
 from tests.conftest import cli, open_pdf
 
+pytestmark = pytest.mark.slow  # QR codes decoded from 150 dpi renders of several certificates
+
 LINK = "https://verify.example.org/eur1/{serial}?d={digest}"
 SPLIT_FINAL = FillOptions(final=True, on_overflow="split", sheets=(1,), verify_url=LINK)
 
