@@ -63,7 +63,12 @@ def box_rect(box: Box) -> Rect:
 
 
 def font_for(layout: Layout, role: str) -> FontMetrics:
-    return load_font(getattr(layout.fonts, role))
+    """The font of a role: the layout's own file beside it when there is one, else eur1pdf's."""
+    name = getattr(layout.fonts, role)
+    folder = layout.source_dir
+    if folder is not None and (folder / f"{name}.ttf").is_file():
+        return load_font(name, folder)
+    return load_font(name)
 
 
 @dataclass(frozen=True)

@@ -90,12 +90,16 @@ def _box_of(loc: Location) -> str | None:
     return None
 
 
-def parse_layout(raw: dict[str, Any], source: str) -> Layout:
+def parse_layout(raw: dict[str, Any], source: str, folder: Path | None = None) -> Layout:
+    """A validated, prepared layout; ``folder``: where a user's or plug-in's file lives (its blank
+    and its own fonts are looked for there, before the geometry is checked with them)."""
     raw = _resolve_faces(raw, source)
     try:
         layout = Layout.model_validate(raw)
     except ValidationError as exc:
         raise LayoutError("\n".join(validation_lines(exc, source, box_of=_box_of))) from None
+    if folder is not None:
+        layout.set_source_dir(folder)
     check_geometry(layout, source)
     prepare(layout)
     return layout
@@ -131,10 +135,8 @@ def read_raw(path: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
 def load_layout_file(path: str | Path) -> Layout:
     """A layout from a TOML file; its ``blank`` PDF is looked for beside it."""
     path = Path(path)
-    layout = parse_layout(read_raw(path), str(path))
-    if path.resolve().parent != BUILTIN_DIR:
-        layout.set_source_dir(path.resolve().parent)
-    return layout
+    folder = path.resolve().parent
+    return parse_layout(read_raw(path), str(path), None if folder == BUILTIN_DIR else folder)
 
 
 ENTRY_POINT_GROUP = "eur1pdf.layouts"

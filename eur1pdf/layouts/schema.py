@@ -232,7 +232,8 @@ class Sheet(_LayoutModel):
 
 
 class Fonts(_LayoutModel):
-    """Font file stems (in ``fonts/``) for each role."""
+    """Font file stems for each role: ``NAME.ttf`` beside a user's or plug-in's layout file, else
+    in eur1pdf's ``fonts/`` (a font with the scripts the certificates need, e.g. Georgian)."""
 
     regular: str = "LiberationSans-Regular"
     bold: str = "LiberationSans-Bold"
@@ -363,8 +364,13 @@ class Layout(_LayoutModel):
         self._derived = _Derived(prepared)
 
     def set_source_dir(self, folder: Path) -> None:
-        """Where a user's or plug-in's layout file lives: its blank PDF is beside it."""
+        """Where a user's or plug-in's layout file lives: its blank PDF and its own fonts are beside it."""
         self._source_dir = folder
+
+    @property
+    def source_dir(self) -> Path | None:
+        """The folder of a user's or plug-in's layout file (None: a built-in layout)."""
+        return self._source_dir
 
     def blank_file(self, blank_forms: Path) -> Path:
         """The drawn blank PDF: beside a user's/plug-in's layout file, else in blank_forms/."""

@@ -123,7 +123,8 @@ def check_glyphs(font: FontMetrics, text: str, field: str | None, box: str | Non
         where = f"{field}{f' (box {box})' if box else ''}: " if field else ""
         raise MissingGlyphError(
             f"{where}the font {font.name} has no glyph for {shown}; the character cannot be printed: "
-            "transliterate it (write it in Latin letters, e.g. a Chinese name in pinyin)",
+            "transliterate it (write it in Latin letters, e.g. a Chinese name in pinyin), or fill with "
+            "a layout whose fonts have it (a TrueType file beside the layout; docs/input-contract.md, Fonts)",
             field=field,
             char=missing[0],
         )
