@@ -70,7 +70,7 @@ def test_bad_records_are_reported_and_the_good_ones_written(tmp_path):
     ]
     hs = entries[1]
     assert [(f["code"], f["box"], f["field"]) for f in hs["findings"] if f["severity"] == "error"] == [
-        ("box8.hs_digits", "8", "items[1].hs_code")
+        ("box8.hs_digits", 8, "items[1].hs_code")  # box: a number in findings JSON
     ]
     assert "invalid JSON at line 1, column 2" in entries[2]["error"]
     assert entries[4]["findings"][0]["field"] == "colour" and "colour" in entries[4]["error"]

@@ -107,7 +107,7 @@ def test_contract_violations_and_fit_errors_are_422_with_field_and_box(server, e
     response = httpx.post(f"{server}/v1/certificates", json=example, headers=AUTH, timeout=60)
     assert response.status_code == 422
     (finding,) = response.json()["findings"]
-    assert (finding["code"], finding["box"], finding["field"]) == ("fit.overflow", "1", "exporter")
+    assert (finding["code"], finding["box"], finding["field"]) == ("fit.overflow", 1, "exporter")
 
 
 def test_the_api_key_is_required(server, example):

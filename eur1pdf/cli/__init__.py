@@ -103,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"eur1pdf: error: {error}", file=sys.stderr)
         return 1
     except InputFileError as exc:  # the input file cannot be read: a file problem, like any OSError
+        if args.debug:
+            traceback.print_exc()
         print(f"eur1pdf: error: {exc}", file=sys.stderr)
         return 2
     except OptionsError as exc:  # the library names its options; the user typed flags
