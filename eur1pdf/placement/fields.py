@@ -7,6 +7,8 @@ error that names the box and says how many lines were needed and how many fit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from eur1pdf.certificate.model import ITEM_FIELD_BOXES, Certificate
 from eur1pdf.errors import FitError
 from eur1pdf.layouts.geometry import font_for, mm_to_pt
@@ -150,16 +152,16 @@ def place_face(
     return page
 
 
-def _text_fields(value: object, path: str = ""):
+def text_fields(value: object, path: str = "") -> Iterator[tuple[str, str]]:
     """Every text of the input with its field path, e.g. ('exporter.address[1]', 'Basel')."""
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _text_fields(item, f"{path}.{key}" if path else key)
+            yield from text_fields(item, f"{path}.{key}" if path else key)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _text_fields(item, f"{path}[{i}]")
+            yield from text_fields(item, f"{path}[{i}]")
 
 
 def check_certificate_glyphs(cert: Certificate, layout: Layout, canonical: bytes | None = None) -> None:
@@ -172,9 +174,7 @@ def check_certificate_glyphs(cert: Certificate, layout: Layout, canonical: bytes
     everything = canonical.decode("utf-8") if canonical is not None else cert.model_dump_json()
     if font.characters.issuperset(everything):  # the common case, checked in one pass
         return
-    for path, text in _text_fields(
-        cert.model_dump(mode="json", by_alias=True, exclude={"form", "agreement"})
-    ):
+    for path, text in text_fields(cert.model_dump(mode="json", by_alias=True, exclude={"form", "agreement"})):
         check_glyphs(font, text, path, _item_box(path) or field_box(path))
 
 

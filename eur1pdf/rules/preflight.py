@@ -14,24 +14,12 @@ from eur1pdf.certificate.model import Certificate
 from eur1pdf.errors import FitError, MissingGlyphError
 from eur1pdf.layouts.geometry import font_for
 from eur1pdf.layouts.schema import Layout
-from eur1pdf.placement.fields import place_field
+from eur1pdf.placement.fields import place_field, text_fields
 from eur1pdf.placement.goods import place_goods
 from eur1pdf.placement.text import check_glyphs
 from eur1pdf.rules.findings import MISSING_GLYPH, Finding, box_of_field, findings_from_render_error
 
 __all__ = ["placement_findings"]
-
-
-def _texts(value: object, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every text of the input with its field path, e.g. ('exporter.address[1]', 'Basel')."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _texts(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _texts(item, f"{path}[{i}]")
 
 
 def _glyph_findings(cert: Certificate, layout: Layout) -> list[Finding]:
@@ -40,7 +28,7 @@ def _glyph_findings(cert: Certificate, layout: Layout) -> list[Finding]:
     if font.characters.issuperset(cert.model_dump_json()):  # the common case, checked in one pass
         return []
     found: list[Finding] = []
-    for path, text in _texts(cert.model_dump(mode="json", by_alias=True, exclude={"form", "agreement"})):
+    for path, text in text_fields(cert.model_dump(mode="json", by_alias=True, exclude={"form", "agreement"})):
         try:
             check_glyphs(font, text, path, box_of_field(path))
         except MissingGlyphError as exc:
