@@ -27,6 +27,8 @@ the start rather than failing when it first writes.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,8 +86,27 @@ def _sqlite_connected(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.isolation_level = None  # no implicit BEGIN: SQLAlchemy's begin event says when
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to write-ahead logging (kept in the file: done once).
+
+    Changing the journal mode needs the database alone, and SQLite answers "database is
+    locked" at once, without its busy timeout, while another process opens the same new file
+    (seen when several instances start together): ask again for up to the lock wait."""
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
