@@ -26,13 +26,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(db_url: str, folder: Path, *extra: str) -> Iterator[str]:
-    """``eur1pdf serve --db db_url`` with the test keys, its public URL its own; its base URL."""
+def serving(args: list[str], env: dict[str, str], folder: Path) -> Iterator[str]:
+    """``eur1pdf serve ARGS`` on a free loopback port until the block ends; its base URL (the log in
+    ``folder``, shown when it does not start)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, EUR1PDF_API_KEYS=KEYS, PYTHONPATH=os.environ.get("PYTHONPATH", ""))
-    command = [sys.executable, "-m", "eur1pdf.cli", "serve", "--port", str(port), "--workers", "2"]
-    command += ["--db", db_url, "--public-url", url, "--log-level", "warning", *extra]
+    command = [sys.executable, "-m", "eur1pdf.cli", "serve", "--port", str(port), *args]
+    command = [part.replace("{url}", url) for part in command]
     log = (folder / f"serve-{port}.log").open("w")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     deadline = time.monotonic() + 90
@@ -56,3 +56,12 @@ def running_server(db_url: str, folder: Path, *extra: str) -> Iterator[str]:
             raise
         finally:
             log.close()
+
+
+@contextmanager
+def running_server(db_url: str, folder: Path, *extra: str) -> Iterator[str]:
+    """``eur1pdf serve --db db_url`` with the test keys, its public URL its own; its base URL."""
+    env = dict(os.environ, EUR1PDF_API_KEYS=KEYS, PYTHONPATH=os.environ.get("PYTHONPATH", ""))
+    args = ["--workers", "2", "--db", db_url, "--public-url", "{url}", "--log-level", "warning", *extra]
+    with serving(args, env, folder) as url:
+        yield url

@@ -6,7 +6,6 @@ import asyncio
 import copy
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from eur1pdf.certificate.model import certificate_from_data
 from eur1pdf.rules import validate
 
 from .conftest import EXAMPLE, cli
+from .registry_server import serving
 
 pytestmark = pytest.mark.slow
 
@@ -29,42 +29,16 @@ VERIFY_URL = "https://verify.example.org/eur1/{serial}?d={digest}"
 AUTH = {"X-API-Key": KEY}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """A running `eur1pdf serve` with an API key and a verification link (and a registry of its own,
     not the user's default one); its base URL."""
-    port = _free_port()
+    folder = tmp_path_factory.mktemp("registry")
     env = dict(os.environ, EUR1PDF_TEST_KEY=KEY)
-    registry = tmp_path_factory.mktemp("registry") / "registry.db"
-    command = [sys.executable, "-m", "eur1pdf.cli", "serve", "--port", str(port), "--workers", "2"]
-    command += ["--db", str(registry)]
-    command += ["--api-key-env", "EUR1PDF_TEST_KEY", "--verify-url", VERIFY_URL, "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the server did not start: {process.stdout.read() if process.stdout else ''}")
-        time.sleep(0.2)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a hang is the failure to report
-        process.kill()
-        raise
+    args = ["--workers", "2", "--db", str(folder / "registry.db"), "--api-key-env", "EUR1PDF_TEST_KEY"]
+    args += ["--verify-url", VERIFY_URL, "--log-level", "warning"]
+    with serving(args, env, folder) as url:
+        yield url
 
 
 @pytest.fixture
