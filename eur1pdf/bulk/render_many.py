@@ -27,6 +27,7 @@ from typing import Any
 
 from eur1pdf.api import render
 from eur1pdf.bulk.gc_tuning import tune_for_bulk
+from eur1pdf.bulk.worker_life import bind_to_owner, lifeline
 from eur1pdf.certificate.model import Certificate, certificate_from_data, parse_text
 from eur1pdf.errors import Eur1pdfError, InputError, Problem
 from eur1pdf.files import current_umask
@@ -63,6 +64,7 @@ class RenderResult:
     spooled: str | None = None
     sha256: str | None = None
     size: int | None = None
+    output_error: bool = False  # made, but the spool folder would not take it (a full disk, say)
 
     @property
     def ok(self) -> bool:
@@ -87,11 +89,12 @@ def _spool(result: RenderResult, folder: str) -> RenderResult:
         with os.fdopen(fd, "wb") as fh:
             fh.write(result.pdf)
         os.chmod(path, 0o666 & ~current_umask())  # the usual file mode, as write_atomic gives
-    except OSError as exc:  # a full disk fails this record, not the whole run
+    except OSError as exc:  # a full disk: not the record's fault; the caller decides (a batch stops)
         if path is not None:
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        return RenderResult(result.index, None, result.findings, f"cannot write the PDF ({exc.strerror})")
+        error = f"cannot write the PDF ({exc.strerror or exc})"
+        return RenderResult(result.index, None, result.findings, error, output_error=True)
     digest = hashlib.sha256(result.pdf).hexdigest()
     size = len(result.pdf)
     return RenderResult(result.index, None, result.findings, None, result.names, path, digest, size)
@@ -152,11 +155,13 @@ def render_chunk(
     return [_spool(r, spool) for r in results] if spool is not None else results
 
 
-def _worker_start() -> None:
+def _worker_start(owner: int, direct: bool, deathsig: bool) -> None:
     """Ctrl-C is for the parent: it stops handing out work and leaves clean files.
 
+    The worker dies with its parent, even one killed outright (:mod:`.worker_life`).
     The worker is eur1pdf's own process: its garbage collector is set for bulk work.
     """
+    bind_to_owner(owner, direct, deathsig)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_for_bulk()
 
@@ -213,7 +218,7 @@ def render_many(
         return
     own = executor is None
     workers = jobs or default_jobs()
-    pool = executor or ProcessPoolExecutor(max_workers=workers, initializer=_worker_start)
+    pool = executor or ProcessPoolExecutor(workers, initializer=_worker_start, initargs=lifeline())
     in_flight: deque[Future[list[RenderResult]]] = deque()
     window = max(2, 3 * workers)
     try:
