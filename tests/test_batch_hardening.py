@@ -248,6 +248,47 @@ def test_the_parent_death_signal_only_from_the_main_thread():
         assert other.submit(lifeline).result()[2] is False
 
 
+# --------------------------------------------------------------------------- a worker that dies
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_killed_on_its_own_costs_no_record(tmp_path):
+    """The OOM killer takes a worker: its records are rendered again, the batch ends as if it had not."""
+    source = write_jsonl(tmp_path / "in.jsonl", [cert(i) for i in range(60)])
+    run_batch(source, tmp_path / "reference", ONE_SHEET, jobs=1)
+    out = tmp_path / "out"
+    command = [*BATCH, str(source), "-o", str(out), "--sheets", "1", "-q", "--jobs", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    children: list[int] = []
+    while len(children) < 2 and proc.poll() is None:
+        children = _children(proc.pid)
+        time.sleep(0.01)
+    time.sleep(0.3)
+    os.kill(children[0], signal.SIGKILL)
+    assert proc.poll() is None, "the batch ended before a worker could be killed"
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    assert "60 records: 60 written" in stdout
+    assert _result(out) == _result(tmp_path / "reference")
+
+
+@pytest.mark.slow
+def test_a_record_that_kills_its_worker_fails_alone(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", [cert(i) for i in range(20)])
+    out = tmp_path / "out"
+    crashed = _crash(source, out, "render-5@1", "--jobs", "2")  # every worker rendering record 5 dies
+    assert crashed.returncode == 1, crashed.stderr
+    assert "record 5 failed: in.jsonl:5: the process rendering this record died" in crashed.stderr
+    entries = read_manifest(out / "manifest.jsonl")
+    assert [n for n, e in entries.items() if e.status != "ok"] == [5] and len(entries) == 20
+    assert "died" in str(entries[5].error)
+    reference = run_batch(source, tmp_path / "reference", ONE_SHEET, jobs=1)
+    assert reference.written == 20
+    files, _ = _result(out)
+    assert files == {k: v for k, v in _result(tmp_path / "reference")[0].items() if k != "A 100004.pdf"}
+
+
 # --------------------------------------------------------------------------- a full disk
 
 

@@ -3,8 +3,11 @@
 ``EUR1PDF_TEST_CRASH=POINT@N`` makes the Nth arrival at ``POINT`` kill the
 process outright, as ``kill -9`` or a power cut would: no ``finally``, no
 flush, no clean-up. Unset (always, outside tests) it costs one comparison.
-The points, in the order a record passes them (:mod:`.store`, :mod:`.manifest`):
+The points, in the order a record passes them (:mod:`.render_many`, :mod:`.store`,
+:mod:`.manifest`):
 
+- ``render-K``: the Kth record given to ``render_many`` is about to be rendered
+  (in a worker: the worker dies; ``@1`` kills every worker that tries it);
 - ``store``: a record's PDF is in its temporary file, nothing else done;
 - ``line-writing``, ``line-ok``, ``line-failed``: half of that manifest line is
   written (a torn last line);

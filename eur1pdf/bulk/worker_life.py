@@ -1,4 +1,5 @@
-"""Worker processes die with the process that owns them.
+"""The process pool :func:`~eur1pdf.bulk.render_many.render_many` owns: its workers die with
+the process that owns them, and a worker that dies is replaced.
 
 A batch killed outright (``kill -9``, the OOM killer, a CI job's timeout)
 runs no clean-up code, so a process pool's workers would live on as orphans,
@@ -17,6 +18,10 @@ that one covers what the other cannot:
   worker within :data:`WATCH_INTERVAL`: any platform, any start method, any
   thread. With ``forkserver`` the parent is the fork server, which itself
   ends when its owner does.
+
+A worker killed on its own (the OOM killer, a crash in a C library) breaks a
+:class:`~concurrent.futures.ProcessPoolExecutor` for good; :class:`OwnPool`
+can be replaced by a fresh one, so the batch goes on (see ``render_many``).
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from eur1pdf.bulk.gc_tuning import tune_for_bulk
 
 WATCH_INTERVAL = 0.25  # seconds between two looks at the parent
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -66,3 +76,36 @@ def _watch(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(WATCH_INTERVAL)
     os._exit(1)  # no clean-up: the owner's next run removes what is left
+
+
+def worker_start(owner: int, direct: bool, deathsig: bool) -> None:
+    """Ctrl-C is for the parent: it stops handing out work and leaves clean files.
+
+    The worker dies with its parent, even one killed outright (see above).
+    The worker is eur1pdf's own process: its garbage collector is set for bulk work.
+    """
+    bind_to_owner(owner, direct, deathsig)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_for_bulk()
+
+
+class OwnPool:
+    """A process pool of ``workers`` bound to this process, replaced by a fresh one on demand."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, initializer=worker_start, initargs=lifeline())
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]:
+        return self.pool.submit(fn, *args)
+
+    def replace(self) -> None:
+        """A fresh pool for a broken one (its workers are gone already)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self._new()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
