@@ -36,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from eur1pdf.bulk.gc_tuning import tune_for_bulk
@@ -100,7 +101,13 @@ class OwnPool:
         return ProcessPoolExecutor(self.workers, initializer=worker_start, initargs=lifeline())
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]:
-        return self.pool.submit(fn, *args)
+        """A future; one that failed already when a worker died before (handled where results are)."""
+        try:
+            return self.pool.submit(fn, *args)
+        except BrokenProcessPool as exc:
+            broken: Future[Any] = Future()
+            broken.set_exception(exc)
+            return broken
 
     def replace(self) -> None:
         """A fresh pool for a broken one (its workers are gone already)."""
