@@ -377,3 +377,44 @@ def test_every_record_is_in_the_manifest_a_failed_one_with_its_error(tmp_path):
         assert entry.status == "failed" and entry.error and entry.output is None
         assert f"record {number} failed: {entry.error}" in run.stderr
     assert "more than" in failed[4].error and "not UTF-8" in failed[9].error
+
+
+# --------------------------------------------------------------------------- the manifest's own repairs
+
+
+def _entry(n: int, status: str, output: str | None = None) -> Entry:
+    return Entry(n, f"in.jsonl:{n}", f"{n:064d}", status, output=output, sha256="ab" * 32 if output else None)
+
+
+def test_a_torn_last_line_is_ignored_and_cut_off_on_resume(tmp_path):
+    from eur1pdf.bulk.manifest import manifest_log
+
+    manifest = tmp_path / "manifest.jsonl"
+    whole = _entry(1, "ok", "Müller.pdf").to_json() + "\n"
+    torn = _entry(2, "ok", "Ärger.pdf").to_json().encode()
+    torn = torn[: torn.index("Ä".encode()) + 1]  # cut inside a two-byte character
+    manifest.write_bytes(whole.encode() + torn)
+    assert list(read_manifest(manifest)) == [1]
+    with manifest_log(manifest, resume=True) as log:
+        log.append(_entry(2, "failed"))
+    assert [json.loads(line)["record"] for line in manifest.read_text("utf-8").splitlines()] == [1, 2]
+
+
+def test_compacting_drops_writing_lines_whose_file_never_came(tmp_path):
+    from eur1pdf.bulk.manifest import compact, own_names
+
+    manifest = tmp_path / "manifest.jsonl"
+    lines = [
+        _entry(2, "writing", "B.pdf"),
+        _entry(1, "writing", "A.pdf"),
+        _entry(1, "ok", "A.pdf"),
+        _entry(2, "ok", "B.pdf"),
+        _entry(3, "writing", "C.pdf"),  # renamed, then killed before its ok line
+        _entry(4, "writing", "D.pdf"),  # killed before the rename
+    ]
+    manifest.write_text("".join(e.to_json() + "\n" for e in lines), "utf-8")
+    (tmp_path / "C.pdf").write_bytes(b"%PDF")
+    assert set(own_names(manifest)) == {"A.pdf", "B.pdf", "C.pdf", "D.pdf"}
+    compact(manifest)
+    kept = [(e["record"], e["status"]) for e in map(json.loads, manifest.read_text("utf-8").splitlines())]
+    assert kept == [(1, "ok"), (2, "ok"), (3, "writing")]
