@@ -197,6 +197,8 @@ def render_many(
     named in the result) instead of sending the bytes back, so the process
     that collects the results has little to do and does not hold up the
     workers; the caller renames or removes the files (:func:`spool_files`).
+    In its own pool a worker that dies (the OOM killer, a crash) costs no
+    record: see :func:`_first_done`.
     """
     spool = str(spool) if spool is not None else None
     options = options or FillOptions()
@@ -237,8 +239,9 @@ def _first_done(
     """The results of the first chunk in flight, waited for.
 
     When a worker of our own pool died (the OOM killer, a crash), every chunk
-    in flight is lost with it: their records are rendered again one at a time
-    in a fresh pool, so that only a record that kills its worker again fails.
+    in flight not finished is lost with it: their records are rendered again
+    one at a time in a fresh pool, so that only a record that kills its worker
+    again fails. Results are still given in input order.
     """
     future = in_flight[0][1]
     try:
@@ -246,16 +249,18 @@ def _first_done(
     except BrokenProcessPool:
         if not isinstance(pool, OwnPool):
             raise
-        suspects = [record for part, _ in in_flight for record in part]
+        lost = list(in_flight)
         in_flight.clear()
-        yield from _one_at_a_time(suspects, pool, task)
+        pool.replace()
+        for chunk, earlier in lost:
+            finished = earlier.done() and not earlier.cancelled() and earlier.exception() is None
+            yield from earlier.result() if finished else _one_at_a_time(chunk, pool, task)
         return
     in_flight.popleft()
     yield from results
 
 
 def _one_at_a_time(records: list[tuple[int, Any]], pool: OwnPool, task: Task) -> Iterator[RenderResult]:
-    pool.replace()
     for index, record in records:
         try:
             results = pool.submit(task, [(index, record)]).result()
