@@ -31,7 +31,7 @@ def _target() -> tuple[str, int] | None:
     if not value:
         return None
     point, _, count = value.partition("@")
-    return point, int(count or 1)
+    return (point, int(count)) if count.isdigit() else (point, 1)
 
 
 _TARGET = _target()
