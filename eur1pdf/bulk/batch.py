@@ -6,19 +6,23 @@ written when the run is stopped, and a way to carry on where it stopped.
 
 - Workers render; this process names and writes, in input order, so names
   are allocated exactly as they would be in an uninterrupted run.
-- Each PDF is written to a temporary file and renamed into place; the
-  manifest line for a record is appended after its file is in place. A run
-  stopped at any moment leaves complete files and a manifest that says which
-  ones they are.
+- Each PDF is written to a temporary file and renamed into place, between
+  a ``writing`` and an ``ok`` manifest line (:mod:`.store`). A run stopped
+  at any moment, even killed outright, leaves complete files and a manifest
+  that says which ones they are, and ``--resume`` ends with exactly the
+  files and manifest of an uninterrupted run.
 - ``--resume`` skips a record whose manifest entry is ``ok`` for the same
   input and whose file is there with the recorded SHA-256; everything else
   is done again (output is deterministic, so the result is the same).
+- When the output folder takes no more (a full disk), the run stops: the
+  summary says so and how many records were not done, the manifest lists
+  what was written, ``--resume`` carries on once there is room.
 - The manifest is append-only while the run goes on; at the end it is
   rewritten in record order, one line per record.
 
 The manifest itself (its lines, reading, appending, compacting, what
-``--resume`` may keep) is :mod:`eur1pdf.bulk.manifest`; here are the input's
-records and the run: input, output folder, names, render and store.
+``--resume`` may keep) is :mod:`eur1pdf.bulk.manifest`, storing a record
+:mod:`eur1pdf.bulk.store`; here are the input's records and the run.
 """
 
 from __future__ import annotations
@@ -35,12 +39,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from eur1pdf.bulk.manifest import MANIFEST, Entry, compact, manifest_log, read_manifest, resumable
-from eur1pdf.bulk.names import DEFAULT_TEMPLATE, NameAllocator, check_template, fill_template, safe_name
+from eur1pdf.bulk.manifest import (
+    MANIFEST,
+    Entry,
+    compact,
+    file_sha256,
+    leftovers,
+    manifest_log,
+    own_names,
+    read_manifest,
+    resumable,
+)
+from eur1pdf.bulk.names import DEFAULT_TEMPLATE, NameAllocator, check_template
 from eur1pdf.bulk.render_many import RecordText, RenderResult, render_many, spool_files
+from eur1pdf.bulk.store import Output, OutputStopped
 from eur1pdf.certificate.model import LIMITS, read_input_text, too_large
 from eur1pdf.errors import Eur1pdfError, InputError, OutputError
-from eur1pdf.files import check_output_dir, write_atomic
+from eur1pdf.files import check_output_dir
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions
 
@@ -163,6 +178,7 @@ class Summary:
     failed: int = 0
     bytes: int = 0
     interrupted: bool = False
+    stopped: str | None = None  # why the output folder took no more (a full disk): the run stopped
     manifest: Path | None = None
     failures: list[Entry] = field(default_factory=list)
 
@@ -171,10 +187,15 @@ class Summary:
         return self.written + self.skipped + self.failed
 
     @property
+    def not_done(self) -> int:
+        """Records neither written, nor already there, nor failed (a stopped or interrupted run)."""
+        return self.total - self.done
+
+    @property
     def exit_code(self) -> int:
         if self.interrupted:
             return 130
-        if self.total == 0:
+        if self.total == 0 or self.stopped:
             return 2
         return 1 if self.failed else 0
 
@@ -213,31 +234,54 @@ def run_batch(
     source, outdir = Path(source), Path(outdir)
     records = _open_input(source, name_template)
     manifest = outdir / manifest_name
-    previous = _claim_outdir(outdir, manifest_name, resume=resume, overwrite=overwrite)
-    output = _Output(outdir, name_template, _name_allocator(outdir, previous, manifest_name))
+    previous, names = _claim_outdir(outdir, manifest_name, resume=resume, overwrite=overwrite)
     kept = resumable(previous, outdir) if resume else {}
     summary = Summary(manifest=manifest)
     pending: deque[Record] = deque()
-    to_render = _to_render(records, kept, output.names, summary, pending)
+    to_render = _to_render(records, kept, names, summary, pending)
     with _interrupts_deferred() as stop, manifest_log(manifest, resume) as log:
+        output = Output(outdir, name_template, names, log)
         results = render_many(to_render, options, jobs=jobs, layout=layout, blank=blank, spool=outdir)
         try:
-            for result in results:
-                entry = output.store(pending.popleft(), result)
-                log.append(entry)
-                summary.add(entry)
-                if progress is not None:
-                    progress(summary)
-                if stop.is_set():
-                    summary.interrupted = True
-                    break
+            _store_all(results, pending, output, summary, progress, stop)
         finally:
             results.close()  # stops the workers; nothing more is written
-            _remove_spooled(outdir)  # rendered but not stored (Ctrl-C): no stray files
-    if not summary.interrupted:
-        compact(manifest, summary.total)
+            _remove_spooled(outdir)  # rendered but not stored (Ctrl-C, a full disk): no stray files
+    if summary.stopped:
+        summary.total += sum(1 for _ in records)  # the records not reached, for the summary
+    _finish_manifest(manifest, summary)
     _sync_folder(outdir)
     return summary
+
+
+def _store_all(
+    results: Iterator[RenderResult],
+    pending: deque[Record],
+    output: Output,
+    summary: Summary,
+    progress: Progress | None,
+    stop: threading.Event,
+) -> None:
+    """Store each result as it comes, until the end, Ctrl-C, or an output folder that takes no more."""
+    try:
+        for result in results:
+            summary.add(output.store(pending.popleft(), result))
+            if progress is not None:
+                progress(summary)
+            if stop.is_set():
+                summary.interrupted = True
+                return
+    except OutputStopped as exc:
+        summary.stopped = str(exc)
+
+
+def _finish_manifest(manifest: Path, summary: Summary) -> None:
+    """The manifest in record order; a run that stopped early keeps the entries of records not reached."""
+    complete = not (summary.interrupted or summary.stopped)
+    try:
+        compact(manifest, summary.total if complete else None)
+    except OSError as exc:  # the append-only manifest stays: read and resumed just the same
+        summary.stopped = summary.stopped or f"cannot rewrite {manifest.name} ({exc.strerror or exc})"
 
 
 def _open_input(source: Path, name_template: str) -> Iterator[Record]:
@@ -253,31 +297,44 @@ def _open_input(source: Path, name_template: str) -> Iterator[Record]:
     return itertools.chain([first], records)
 
 
-def _claim_outdir(outdir: Path, manifest_name: str, *, resume: bool, overwrite: bool) -> dict[int, Entry]:
-    """Make sure the batch may write in ``outdir``; the previous run's manifest entries, if any."""
+def _claim_outdir(
+    outdir: Path, manifest_name: str, *, resume: bool, overwrite: bool
+) -> tuple[dict[int, Entry], NameAllocator]:
+    """Make sure the batch may write in ``outdir``: the previous run's entries, and the names.
+
+    Names in ``outdir`` that are not the batch's own are taken; the batch's
+    are given out again. ``overwrite`` first removes the previous batch's
+    files (those its manifest names, unchanged since), so that a run killed
+    after the manifest was started afresh leaves no file nobody owns.
+    """
     manifest = outdir / manifest_name
     outdir.mkdir(parents=True, exist_ok=True)
     try:
         check_output_dir(manifest)  # writes a probe: permission bits do not tell
     except OutputError as exc:
         raise BatchRefused(str(exc)) from None
-    previous = read_manifest(manifest)
     if manifest.exists() and not (resume or overwrite):
         raise BatchRefused(
             f"{outdir} already holds a batch ({manifest_name}): --resume to carry on with it, "
             "--overwrite to start it again, or choose another folder"
         )
-    _remove_spooled(outdir)  # a run killed outright (no Ctrl-C) may have left some
-    return previous
-
-
-def _name_allocator(outdir: Path, previous: dict[int, Entry], manifest_name: str) -> NameAllocator:
-    """Names in ``outdir`` that are not the batch's own are taken; the batch's are given out again."""
-    ours = {e.output for e in previous.values() if e.output}
+    previous = read_manifest(manifest)
+    ours = own_names(manifest)
+    if overwrite:
+        _remove_own_files(outdir, ours)
+    for leftover in [*spool_files(outdir), *leftovers(outdir, manifest_name)]:
+        leftover.unlink(missing_ok=True)  # a run killed outright (no Ctrl-C) may have left some
     foreign = [p.name for p in outdir.iterdir() if p.name not in ours and p.name != manifest_name]
     names = NameAllocator(foreign)
     names.reserve(manifest_name)
-    return names
+    return previous, names
+
+
+def _remove_own_files(outdir: Path, ours: dict[str, set[str]]) -> None:
+    for name, digests in ours.items():
+        path = outdir / name
+        if path.parent == outdir and file_sha256(path) in digests:
+            path.unlink()
 
 
 def _to_render(
@@ -316,43 +373,6 @@ def _interrupts_deferred() -> Iterator[threading.Event]:
         yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-@dataclass
-class _Output:
-    """Where and under which names the rendered records go."""
-
-    outdir: Path
-    template: str
-    names: NameAllocator
-
-    def store(self, record: Record, result: RenderResult) -> Entry:
-        """Put a rendered record's file in place (or note its failure): its manifest entry."""
-        outdir, names, template = self.outdir, self.names, self.template
-        findings = [f.to_dict() for f in result.findings]
-        if not result.ok:
-            return Entry(
-                record.number, record.source, record.sha256, "failed", error=result.error, findings=findings
-            )
-        wanted = safe_name(fill_template(template, result.names), fallback=f"record-{record.number}")
-        name = names.allocate(wanted)
-        if result.spooled is not None:  # the worker wrote it beside its place: one rename, atomic
-            os.replace(result.spooled, outdir / name)
-            digest, size = result.sha256, result.size
-        else:
-            assert result.pdf is not None
-            write_atomic(outdir / name, result.pdf, durable=False)
-            digest, size = hashlib.sha256(result.pdf).hexdigest(), len(result.pdf)
-        return Entry(
-            record.number,
-            record.source,
-            record.sha256,
-            "ok",
-            output=name,
-            sha256=digest,
-            bytes=size,
-            findings=findings,
-        )
 
 
 def _sync_folder(folder: Path) -> None:

@@ -16,17 +16,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import signal
 import tempfile
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from eur1pdf.api import render
-from eur1pdf.bulk.gc_tuning import tune_for_bulk
+from eur1pdf.bulk.crash_points import crash_point
+from eur1pdf.bulk.worker_life import OwnPool
 from eur1pdf.certificate.model import Certificate, certificate_from_data, parse_text
 from eur1pdf.errors import Eur1pdfError, InputError, Problem
 from eur1pdf.files import current_umask
@@ -63,6 +65,7 @@ class RenderResult:
     spooled: str | None = None
     sha256: str | None = None
     size: int | None = None
+    output_error: bool = False  # made, but the spool folder would not take it (a full disk, say)
 
     @property
     def ok(self) -> bool:
@@ -87,11 +90,12 @@ def _spool(result: RenderResult, folder: str) -> RenderResult:
         with os.fdopen(fd, "wb") as fh:
             fh.write(result.pdf)
         os.chmod(path, 0o666 & ~current_umask())  # the usual file mode, as write_atomic gives
-    except OSError as exc:  # a full disk fails this record, not the whole run
+    except OSError as exc:  # a full disk: not the record's fault; the caller decides (a batch stops)
         if path is not None:
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        return RenderResult(result.index, None, result.findings, f"cannot write the PDF ({exc.strerror})")
+        error = f"cannot write the PDF ({exc.strerror or exc})"
+        return RenderResult(result.index, None, result.findings, error, output_error=True)
     digest = hashlib.sha256(result.pdf).hexdigest()
     size = len(result.pdf)
     return RenderResult(result.index, None, result.findings, None, result.names, path, digest, size)
@@ -118,6 +122,7 @@ def render_one(
     blank: str | Path | None = None,
 ) -> RenderResult:
     """Render one record; every failure becomes the result's error (isolation)."""
+    crash_point(f"render-{index + 1}")  # a test hook: a record that kills the process rendering it
     findings: list[Finding] = []
     source = record.source if isinstance(record, RecordText) else None
     head = f"{source}: " if source else ""
@@ -150,15 +155,6 @@ def render_chunk(
 ) -> list[RenderResult]:
     results = [render_one(index, record, options, layout, blank) for index, record in chunk]
     return [_spool(r, spool) for r in results] if spool is not None else results
-
-
-def _worker_start() -> None:
-    """Ctrl-C is for the parent: it stops handing out work and leaves clean files.
-
-    The worker is eur1pdf's own process: its garbage collector is set for bulk work.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    tune_for_bulk()
 
 
 def default_jobs() -> int:
@@ -201,6 +197,8 @@ def render_many(
     named in the result) instead of sending the bytes back, so the process
     that collects the results has little to do and does not hold up the
     workers; the caller renames or removes the files (:func:`spool_files`).
+    In its own pool a worker that dies (the OOM killer, a crash) costs no
+    record: see :func:`_first_done`.
     """
     spool = str(spool) if spool is not None else None
     options = options or FillOptions()
@@ -211,20 +209,67 @@ def render_many(
         for chunk in chunks:
             yield from render_chunk(chunk, options, layout, blank, spool)
         return
-    own = executor is None
     workers = jobs or default_jobs()
-    pool = executor or ProcessPoolExecutor(max_workers=workers, initializer=_worker_start)
-    in_flight: deque[Future[list[RenderResult]]] = deque()
+    pool: Executor | OwnPool = executor or OwnPool(workers)
+    task = partial(render_chunk, options=options, layout=layout, blank=blank, spool=spool)
+    in_flight: deque[tuple[list[tuple[int, Any]], Future[list[RenderResult]]]] = deque()
     window = max(2, 3 * workers)
     try:
         for chunk in chunks:
-            in_flight.append(pool.submit(render_chunk, chunk, options, layout, blank, spool))
+            in_flight.append((chunk, pool.submit(task, chunk)))
             if len(in_flight) >= window:
-                yield from in_flight.popleft().result()
+                yield from _first_done(in_flight, pool, task)
         while in_flight:
-            yield from in_flight.popleft().result()
+            yield from _first_done(in_flight, pool, task)
     finally:
-        for future in in_flight:
+        for _, future in in_flight:
             future.cancel()
-        if own:
+        if isinstance(pool, OwnPool):
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+Task = Callable[[list[tuple[int, Any]]], list[RenderResult]]
+
+
+def _first_done(
+    in_flight: deque[tuple[list[tuple[int, Any]], Future[list[RenderResult]]]],
+    pool: Executor | OwnPool,
+    task: Task,
+) -> Iterator[RenderResult]:
+    """The results of the first chunk in flight, waited for.
+
+    When a worker of our own pool died (the OOM killer, a crash), every chunk
+    in flight not finished is lost with it: their records are rendered again
+    one at a time in a fresh pool, so that only a record that kills its worker
+    again fails. Results are still given in input order.
+    """
+    future = in_flight[0][1]
+    try:
+        results = future.result()
+    except BrokenProcessPool:
+        if not isinstance(pool, OwnPool):
+            raise
+        lost = list(in_flight)
+        in_flight.clear()
+        pool.replace()
+        for chunk, earlier in lost:
+            finished = earlier.done() and not earlier.cancelled() and earlier.exception() is None
+            yield from earlier.result() if finished else _one_at_a_time(chunk, pool, task)
+        return
+    in_flight.popleft()
+    yield from results
+
+
+def _one_at_a_time(records: list[tuple[int, Any]], pool: OwnPool, task: Task) -> Iterator[RenderResult]:
+    for index, record in records:
+        try:
+            results = pool.submit(task, [(index, record)]).result()
+        except BrokenProcessPool:
+            pool.replace()
+            source = record.source if isinstance(record, RecordText) else None
+            head = f"{source}: " if source else ""
+            results = [RenderResult(index, None, error=f"{head}{WORKER_DIED}")]
+        yield from results
+
+
+WORKER_DIED = "the process rendering this record died (killed, out of memory, or crashed)"

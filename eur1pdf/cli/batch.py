@@ -36,7 +36,8 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 0: all written; 1: some records failed; 2: nothing could be read; 130: interrupted."""
+    """Exit 0: all written; 1: some records failed (each in the manifest with its error);
+    2: nothing could be read, or the output folder took no more (a full disk); 130: interrupted."""
     from eur1pdf.bulk.batch import BatchRefused, count_records, run_batch
     from eur1pdf.bulk.gc_tuning import tune_for_bulk
     from eur1pdf.bulk.progress import progress_for
@@ -78,6 +79,12 @@ def run(args: argparse.Namespace) -> int:
     done = f"{summary.written} written, {summary.skipped} already there, {summary.failed} failed"
     if summary.interrupted:
         print(f"eur1pdf: interrupted: {done}; `--resume` carries on", file=sys.stderr)
+    elif summary.stopped:
+        print(
+            f"eur1pdf: error: the batch stopped: {summary.stopped}: {done}, {summary.not_done} not done; "
+            f"manifest {summary.manifest} lists what was written; `--resume` carries on once there is room",
+            file=sys.stderr,
+        )
     else:
         print(f"{summary.total} records: {done}; manifest {summary.manifest}")
     return summary.exit_code
