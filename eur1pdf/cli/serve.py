@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from eur1pdf.cli.shared import Subparsers, UsageError, apply_settings, lock_password, secret, signing_key
+from eur1pdf.errors import Eur1pdfError
 from eur1pdf.options import FillOptions
 from eur1pdf.printer import PrinterProfile, load_profile
 from eur1pdf.settings import load_settings
@@ -166,6 +167,7 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
     base = FillOptions(  # final: what a final request uses; each request sets its own mode
         final=True, verify_url=args.verify_url, lock_password=lock_password(args), signing=signing_key(args)
     )
+    _check_finals(base)
     return ServerConfig(
         workers=args.workers,
         api_keys=tuple(configured_keys(settings.api_keys_file, api_key)),
@@ -179,6 +181,26 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
         public_url=public_url,
         verify_per_minute=args.verify_limit,
     )
+
+
+def _check_finals(base: FillOptions) -> None:
+    """What finals need from the server, tried before it listens: a key that does not open or a link
+    template that does not fill would otherwise be found by the first final request (and the
+    server's fault answered as a 5xx to a client who can do nothing about it)."""
+    if base.verify_url is not None:
+        try:
+            base.verify_url.format(serial="S", digest="D")
+        except (KeyError, IndexError, ValueError) as exc:
+            reason = f"{exc!s} is not a placeholder; use {{serial}} and {{digest}}"
+            raise UsageError(f"--verify-url: {base.verify_url!r}: {reason}") from None
+    if base.signing is not None:
+        from eur1pdf.finish.signatures import SigningKeyError
+        from eur1pdf.finish.signing import check_signing_key
+
+        try:
+            check_signing_key(base.signing.path, base.signing.passphrase)
+        except SigningKeyError as exc:
+            raise UsageError(f"--sign: {exc}") from None
 
 
 def _public_url(url: str) -> str:
@@ -201,13 +223,16 @@ def _own_url(host: str, port: int) -> str:
 def _printers(args: argparse.Namespace) -> dict[str, PrinterProfile]:
     """The profiles requests may name: ``--printer`` as 'default', each ``--printer-profile NAME=FILE``."""
     printers: dict[str, PrinterProfile] = {}
-    if args.printer:
-        printers["default"] = load_profile(args.printer)
-    for named in args.printer_profile or []:
-        name, _, path = named.partition("=")
-        if not name or not path:
-            raise UsageError(f"--printer-profile: give NAME=PROFILE.toml, got {named!r}")
-        printers[name] = load_profile(path)
+    try:
+        if args.printer:
+            printers["default"] = load_profile(args.printer)
+        for named in args.printer_profile or []:
+            name, _, path = named.partition("=")
+            if not name or not path:
+                raise UsageError(f"--printer-profile: give NAME=PROFILE.toml, got {named!r}")
+            printers[name] = load_profile(path)
+    except Eur1pdfError as exc:  # refused before listening, exit 2 like any file the server cannot use
+        raise UsageError(f"printer profile: {exc}") from None
     return printers
 
 

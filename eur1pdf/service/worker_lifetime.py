@@ -1,0 +1,78 @@
+"""Rendering processes never outlive their pool or the server.
+
+Three ways they did (each ~100 MB, for good):
+
+- The workers are forked from the server, and inherit uvicorn's handler for
+  SIGTERM, which only asks *the server* to stop: the ``terminate()`` a broken
+  pool sends its other workers did nothing. Workers take back the default.
+- A server killed outright (``kill -9``, the out-of-memory killer) tells no one;
+  its workers waited on their queue for ever. On Linux the kernel now kills
+  them with their parent (``PR_SET_PDEATHSIG``); everywhere, a watchdog
+  thread ends a worker whose parent has changed.
+- A pool replaced after a crash is killed outright (:func:`kill_workers`), not
+  left to finish on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+log = logging.getLogger("eur1pdf.service.app")
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+WATCH_EVERY_S = 1.0
+
+
+def bind_to_parent(parent_pid: int) -> None:
+    """In a worker, first thing: die with the server, and on the signals a pool sends."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops us
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)  # the server's event loop's, inherited: not ours to write to
+    if sys.platform.startswith("linux"):
+        _die_with_parent()
+    if os.getppid() != parent_pid:  # the server died before the lines above: nothing to serve
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel for SIGKILL when the parent ends (no clean-up is needed: nothing is written)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    except OSError as exc:  # no libc to load: the watchdog is left
+        log.warning("no prctl: %s", exc)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """The fallback where the kernel does not do it: a new parent means the server is gone."""
+    while os.getppid() == parent_pid:
+        time.sleep(WATCH_EVERY_S)
+    os._exit(1)
+
+
+def pool_processes(pool: ProcessPoolExecutor) -> list[multiprocessing.Process]:
+    """The pool's processes now (``ProcessPoolExecutor`` keeps them in ``_processes``, and forgets
+    them on shutdown: take them before)."""
+    processes = getattr(pool, "_processes", None) or {}
+    return list(processes.values())
+
+
+def kill_workers(processes: list[multiprocessing.Process]) -> None:
+    """SIGKILL each of a discarded pool's processes not yet ended (a crashed pool's queues may be in
+    any state: no clean shutdown is to be hoped for). ``Process.kill`` signals only a process not
+    yet waited for, so a pid the system has given to another process since is never hit."""
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
