@@ -337,3 +337,37 @@ def test_a_server_fault_is_a_5xx_never_the_clients(tmp_path, signing_key):
         draft = client.post("/v1/certificates", params={"mode": "draft", "sheets": "1"}, json=example)
         assert draft.status_code == 200  # what does not need the key still works
     assert _status_of(ServerFault("x")) == 500  # the registry's finalize answers the same
+
+
+WATCHED = """
+import multiprocessing, sys, time
+from eur1pdf.service import worker_lifetime
+
+def worker(server_pid):
+    worker_lifetime._die_with_parent = lambda: None  # where the kernel does not do it: the watchdog
+    worker_lifetime.bind_to_parent(server_pid)
+    time.sleep(600)
+
+if __name__ == "__main__":
+    server_pid = multiprocessing.current_process().pid
+    child = multiprocessing.get_context("fork").Process(target=worker, args=(server_pid,))
+    child.start()
+    print(child.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_the_watchdog_ends_a_worker_whose_server_died(tmp_path):
+    script = tmp_path / "watched.py"
+    script.write_text(WATCHED)
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = psutil.Process(int(server.stdout.readline()))  # type: ignore[union-attr]
+        time.sleep(0.5)
+        assert worker.is_running()
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    _, alive = psutil.wait_procs([worker], timeout=5)
+    assert not alive, "the worker outlived its server"

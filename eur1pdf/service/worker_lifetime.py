@@ -32,17 +32,29 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 WATCH_EVERY_S = 1.0
 
 
-def bind_to_parent(parent_pid: int) -> None:
+def bind_to_parent(server_pid: int) -> None:
     """In a worker, first thing: die with the server, and on the signals a pool sends."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops us
     with contextlib.suppress(ValueError):
         signal.set_wakeup_fd(-1)  # the server's event loop's, inherited: not ours to write to
-    if sys.platform.startswith("linux"):
+    parent = os.getppid()  # the server when forked from it; a fork server with other start methods
+    if parent == server_pid and sys.platform.startswith("linux"):
         _die_with_parent()
-    if os.getppid() != parent_pid:  # the server died before the lines above: nothing to serve
+    if not _alive(server_pid):  # the server died before the lines above: nothing to serve
         os._exit(1)
-    threading.Thread(target=_watch_parent, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
+    watchdog = threading.Thread(target=_watch, args=(server_pid, parent), name="server-watchdog", daemon=True)
+    watchdog.start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, though not ours (cannot be: a worker runs as its server)
+        return True
+    return True
 
 
 def _die_with_parent() -> None:
@@ -55,9 +67,9 @@ def _die_with_parent() -> None:
         log.warning("no prctl: %s", exc)
 
 
-def _watch_parent(parent_pid: int) -> None:
-    """The fallback where the kernel does not do it: a new parent means the server is gone."""
-    while os.getppid() == parent_pid:
+def _watch(server_pid: int, parent: int) -> None:
+    """The fallback where the kernel does not do it: a new parent, or no server, means it is gone."""
+    while os.getppid() == parent and _alive(server_pid):
         time.sleep(WATCH_EVERY_S)
     os._exit(1)
 
