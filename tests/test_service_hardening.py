@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -27,18 +28,26 @@ AUTH = {"X-API-Key": KEY}
 JSON = {**AUTH, "Content-Type": "application/json"}
 HEADER_S, BODY_S, KEEP_ALIVE_S = 2.0, 2.0, 1.0
 SLACK_S = 1.5  # the loop's timer and a loaded test machine: a refusal comes within its limit plus this
+ADDRESS_SPACE = 2 << 30  # the server and its workers each: an attack that grows them fails the test
+
+
+def _bounded() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
 
 @contextmanager
 def serve(folder: Path, *args: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    """``eur1pdf serve ARGS`` (with the test key, short timeouts) on a free port: (port, process)."""
+    """``eur1pdf serve ARGS`` (with the test key, short timeouts) on a free port, in 2 GB of address
+    space: (port, process)."""
     port = free_port()
     command = [sys.executable, "-m", "eur1pdf.cli", "serve", "--port", str(port), "--api-key-env", "HARD_KEY"]
     command += ["--header-timeout", str(HEADER_S), "--body-timeout", str(BODY_S)]
     command += ["--keep-alive", str(KEEP_ALIVE_S), "--log-level", "warning", "--workers", "2", *args]
     log = (folder / f"serve-{port}.log").open("w")
     env = dict(os.environ, HARD_KEY=KEY)
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    process = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder, preexec_fn=_bounded
+    )
     try:
         deadline = time.monotonic() + 60
         while not _healthy(port):

@@ -32,14 +32,22 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 WATCH_EVERY_S = 1.0
 
 
-def bind_to_parent(server_pid: int) -> None:
+def lifeline() -> tuple[int, bool]:
+    """:func:`bind_to_parent`'s arguments, made where the pool is: the server's pid, and whether the
+    kernel may kill the workers with their parent. That "parent" is the *thread* that forked them
+    (the one submitting work, for ``ProcessPoolExecutor``): only the main thread ends with the
+    server; a worker forked from another (a test client's event loop) has only the watchdog."""
+    return os.getpid(), threading.current_thread() is threading.main_thread()
+
+
+def bind_to_parent(server_pid: int, deathsig: bool = True) -> None:
     """In a worker, first thing: die with the server, and on the signals a pool sends."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops us
     with contextlib.suppress(ValueError):
         signal.set_wakeup_fd(-1)  # the server's event loop's, inherited: not ours to write to
     parent = os.getppid()  # the server when forked from it; a fork server with other start methods
-    if parent == server_pid and sys.platform.startswith("linux"):
+    if deathsig and parent == server_pid and sys.platform.startswith("linux"):
         _die_with_parent()
     if not _alive(server_pid):  # the server died before the lines above: nothing to serve
         os._exit(1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,7 +35,7 @@ from eur1pdf.resources import examples_dir
 from eur1pdf.rules import Finding, RuleViolation, findings_from_input_error, findings_from_render_error
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.previews import page_png
-from eur1pdf.service.worker_lifetime import bind_to_parent, kill_workers, pool_processes
+from eur1pdf.service.worker_lifetime import bind_to_parent, kill_workers, lifeline, pool_processes
 
 log = logging.getLogger("eur1pdf.service.app")  # the name operators' logging configurations know
 T = TypeVar("T")
@@ -118,9 +117,9 @@ def render_for_registry(data: Any, options: FillOptions) -> RegistryRender:
         return None, None, body["message"], status
 
 
-def _start_worker(server_pid: int) -> None:
+def _start_worker(server_pid: int, deathsig: bool) -> None:
     """A worker's initializer: bound to the server's life, then warmed up."""
-    bind_to_parent(server_pid)
+    bind_to_parent(server_pid, deathsig)
     _warm_up()
 
 
@@ -145,7 +144,7 @@ class RenderingPool:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.config.workers, initializer=_start_worker, initargs=(os.getpid(),)
+            max_workers=self.config.workers, initializer=_start_worker, initargs=lifeline()
         )
 
     def start(self) -> None:
