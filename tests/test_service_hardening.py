@@ -117,8 +117,9 @@ def test_a_key_given_twice_is_refused_naming_it(server):
     example = EXAMPLE.read_text(encoding="utf-8")
     twice = example.replace("{", '{"serial": "A-1", ', 1)  # the example has its own serial further on
     assert json.loads(twice)["serial"] != "A-1"  # what json.loads alone would keep: the last, silently
-    for path in ("/v1/validate", "/v1/certificates", "/v1/preview"):
-        response = httpx.post(f"http://127.0.0.1:{port}{path}", content=twice, headers=JSON, timeout=30)
+    large = twice + " " * 200_000  # checked in a thread beside the event loop
+    for path, body in (("/v1/validate", twice), ("/v1/certificates", twice), ("/v1/preview", large)):
+        response = httpx.post(f"http://127.0.0.1:{port}{path}", content=body, headers=JSON, timeout=30)
         assert response.status_code == 422, response.text
         body = response.json()
         assert "'serial' is given twice" in body["message"]
