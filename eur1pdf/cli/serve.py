@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from eur1pdf.cli.shared import Subparsers, UsageError, apply_settings, lock_password, secret, signing_key
+from eur1pdf.errors import Eur1pdfError
 from eur1pdf.options import FillOptions
 from eur1pdf.printer import PrinterProfile, load_profile
 from eur1pdf.settings import load_settings
@@ -25,6 +26,7 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     serve.add_argument("--max-body", type=int, default=1_000_000, help="largest request body in bytes")
     serve.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take")
+    _add_connection_options(serve)
     serve.add_argument(
         "--queue", type=int, default=64, help="requests in hand per worker; beyond, 503 at once (default 64)"
     )
@@ -65,11 +67,59 @@ def add_parser(subparsers: Subparsers) -> None:
     serve.set_defaults(func=run)
 
 
+def _add_connection_options(serve: argparse.ArgumentParser) -> None:
+    """What slow, idle or too many clients are allowed (README, "HTTP service")."""
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds for a request's head to arrive whole, from connecting or the last answer (default 10)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="seconds for a request's body to arrive whole, after its head; beyond, 408 (default 20)",
+    )
+    serve.add_argument(
+        "--keep-alive",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds an idle connection is kept open between requests (default 5)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=500,
+        metavar="N",
+        help="connections open at once; more are closed when accepted (default 500)",
+    )
+
+
+def _connection_options(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's options for connections, checked; the open-file limit raised to hold them."""
+    from eur1pdf.service.connections import ConnectionLimits
+
+    if min(args.header_timeout, args.body_timeout, args.keep_alive) <= 0 or args.max_connections < 1:
+        raise UsageError(
+            "--header-timeout, --body-timeout, --keep-alive and --max-connections must be positive"
+        )
+    limits = ConnectionLimits(args.header_timeout, args.keep_alive, args.max_connections)
+    try:
+        return limits.uvicorn_options()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """The HTTP service (README, "HTTP service"); runs until stopped."""
     import uvicorn
 
     config = _server_config(args)
+    connections = _connection_options(args)
     if not _is_loopback(args.host) and not config.api_keys:  # found by review: anyone could finalize
         raise UsageError(
             f"--host {args.host}: listening beyond this machine without an API key would let anyone issue, "
@@ -81,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
             f"eur1pdf: warning: no --public-url: finals' QR codes will open {config.public_url}",
             file=sys.stderr,
         )
-    uvicorn.run(_app(config), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(_app(config), host=args.host, port=args.port, log_level=args.log_level, **connections)
     return 0
 
 
@@ -117,11 +167,13 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
     base = FillOptions(  # final: what a final request uses; each request sets its own mode
         final=True, verify_url=args.verify_url, lock_password=lock_password(args), signing=signing_key(args)
     )
+    _check_finals(base)
     return ServerConfig(
         workers=args.workers,
         api_keys=tuple(configured_keys(settings.api_keys_file, api_key)),
         max_body_bytes=args.max_body,
         timeout_s=args.timeout,
+        body_timeout_s=args.body_timeout,
         queue_per_worker=args.queue,
         printers=printers,
         base=base,
@@ -129,6 +181,26 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
         public_url=public_url,
         verify_per_minute=args.verify_limit,
     )
+
+
+def _check_finals(base: FillOptions) -> None:
+    """What finals need from the server, tried before it listens: a key that does not open or a link
+    template that does not fill would otherwise be found by the first final request (and the
+    server's fault answered as a 5xx to a client who can do nothing about it)."""
+    if base.verify_url is not None:
+        try:
+            base.verify_url.format(serial="S", digest="D")
+        except (KeyError, IndexError, ValueError) as exc:
+            reason = f"{exc!s} is not a placeholder; use {{serial}} and {{digest}}"
+            raise UsageError(f"--verify-url: {base.verify_url!r}: {reason}") from None
+    if base.signing is not None:
+        from eur1pdf.finish.signatures import SigningKeyError
+        from eur1pdf.finish.signing import check_signing_key
+
+        try:
+            check_signing_key(base.signing.path, base.signing.passphrase)
+        except SigningKeyError as exc:
+            raise UsageError(f"--sign: {exc}") from None
 
 
 def _public_url(url: str) -> str:
@@ -151,13 +223,16 @@ def _own_url(host: str, port: int) -> str:
 def _printers(args: argparse.Namespace) -> dict[str, PrinterProfile]:
     """The profiles requests may name: ``--printer`` as 'default', each ``--printer-profile NAME=FILE``."""
     printers: dict[str, PrinterProfile] = {}
-    if args.printer:
-        printers["default"] = load_profile(args.printer)
-    for named in args.printer_profile or []:
-        name, _, path = named.partition("=")
-        if not name or not path:
-            raise UsageError(f"--printer-profile: give NAME=PROFILE.toml, got {named!r}")
-        printers[name] = load_profile(path)
+    try:
+        if args.printer:
+            printers["default"] = load_profile(args.printer)
+        for named in args.printer_profile or []:
+            name, _, path = named.partition("=")
+            if not name or not path:
+                raise UsageError(f"--printer-profile: give NAME=PROFILE.toml, got {named!r}")
+            printers[name] = load_profile(path)
+    except Eur1pdfError as exc:  # refused before listening, exit 2 like any file the server cannot use
+        raise UsageError(f"printer profile: {exc}") from None
     return printers
 
 

@@ -266,3 +266,9 @@ def _status(
         modified_after_signing=info_changed
         or (status.coverage != SignatureCoverageLevel.ENTIRE_FILE and level not in housekeeping),
     )
+
+
+def check_signing_key(pkcs12_path: str | Path, passphrase: bytes | None) -> None:
+    """:class:`SigningKeyError` when the key cannot sign (missing, not PKCS#12, wrong passphrase):
+    ``eur1pdf serve`` asks before it listens, rather than at the first final certificate."""
+    _load_signer(pkcs12_path, passphrase)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from eur1pdf.service.auth import require_api_keys
+from eur1pdf.service.auth import ApiKeyGate
 from eur1pdf.service.certificates import add_certificate_routes
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.keys import SCOPES, SINGLE_KEY_NAME, KeyRing, key_with_secret
@@ -81,7 +81,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         docs_url=None,  # served by add_docs_routes from the package's own files, not a CDN
         redoc_url=None,  # ReDoc only exists as a CDN script: /docs is the one documentation page
     )
-    require_api_keys(app, ring)
     add_error_handlers(app)
     add_certificate_routes(app, config, workers)
     if registry is not None:
@@ -94,7 +93,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     add_health_route(app)
     add_docs_routes(app)
     use_certificate_schema(app)
-    return BodyLimit(app, config.max_body_bytes)  # type: ignore[return-value]
+    # the key is checked from the request's head, before the body is read (then size, deadline, keys)
+    body = BodyLimit(app, config.max_body_bytes, config.body_timeout_s)
+    return ApiKeyGate(body, ring)  # type: ignore[return-value]
 
 
 def _open_registry(config: ServerConfig, workers: RenderingPool) -> Registry | None:

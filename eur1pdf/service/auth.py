@@ -3,13 +3,12 @@ endpoints also need a scope (:mod:`eur1pdf.service.keys`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import Depends, HTTPException, Request
 
 from eur1pdf.service.keys import ANONYMOUS, ApiKey, KeyRing
+from eur1pdf.service.limits import send_refusal
 
 # answered without the API key: load balancers' and systemd's checks, and the API's documentation
 OPEN_PATHS = {"/healthz", "/docs", "/openapi.json"}
@@ -21,35 +20,40 @@ def is_open(path: str) -> bool:
     return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
-def _api_key_of(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def _api_key_of(headers: dict[bytes, bytes]) -> str | None:
+    header = headers.get(b"authorization", b"").decode("latin-1")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.headers.get("x-api-key")
+    key = headers.get(b"x-api-key")
+    return key.decode("latin-1") if key is not None else None
 
 
-def require_api_keys(app: FastAPI, ring: KeyRing) -> None:
-    """Add the middleware that answers 401 without a known key (no keys: everyone may ask, as
-    ``anonymous``); the key found is ``request.state.api_key``."""
+class ApiKeyGate:
+    """ASGI middleware answering 401 without a known key (no keys: everyone may ask, as
+    ``anonymous``); the key found is ``request.state.api_key``.
 
-    @app.middleware("http")
-    async def api_key_check(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    It wraps the body's reader (:class:`~eur1pdf.service.limits.BodyLimit`), so a request without
+    a key is refused from its head alone, at once: its body is never read, and the connection is
+    closed rather than kept waiting for the rest of it.
+    """
+
+    def __init__(self, app: Any, ring: KeyRing) -> None:
+        self.app = app
+        self.ring = ring
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         key: ApiKey | None = ANONYMOUS
-        if ring and not is_open(request.url.path):
-            key = ring.find(_api_key_of(request) or "")
+        if self.ring and not is_open(scope["path"]):
+            key = self.ring.find(_api_key_of(dict(scope.get("headers") or [])) or "")
             if key is None:
-                return JSONResponse(
-                    {
-                        "message": "an API key is required (Authorization: Bearer KEY or X-API-Key)",
-                        "findings": [],
-                    },
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-        request.state.api_key = key
-        return await call_next(request)
+                message = "an API key is required (Authorization: Bearer KEY or X-API-Key)"
+                await send_refusal(send, 401, message, close=True, headers=[(b"www-authenticate", b"Bearer")])
+                return
+        scope.setdefault("state", {})["api_key"] = key
+        await self.app(scope, receive, send)
 
 
 def scope(name: str) -> Any:

@@ -21,6 +21,7 @@ class ServerConfig:
     api_keys: tuple[ApiKey, ...] = ()  # named keys with scopes (eur1pdf.service.keys)
     max_body_bytes: int = 1_000_000
     timeout_s: float = 30.0
+    body_timeout_s: float = 20.0  # the whole body must arrive within this, after the request's head
     queue_per_worker: int = 64  # requests waiting or rendering per worker; beyond, 503 at once
     printers: dict[str, PrinterProfile] = field(default_factory=dict)  # name -> profile
     base: FillOptions = field(default_factory=FillOptions)  # verify URL, lock password, signing key

@@ -27,6 +27,7 @@ from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.keys import ApiKey
 from eur1pdf.service.registry import Conflict, InvalidRequest, NotFound, Registry, RuleErrors
 from eur1pdf.service.registry import verify_url_template as link_template
+from eur1pdf.service.workers import ServerFault
 
 T = TypeVar("T")
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -50,6 +51,8 @@ def _status_of(exc: Eur1pdfError) -> int:
         return 409
     if isinstance(exc, RuleErrors):
         return 422
+    if isinstance(exc, ServerFault):  # the server's key, layouts or settings: never the client's fault
+        return 500
     return 400
 
 

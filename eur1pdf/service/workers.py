@@ -21,21 +21,36 @@ from fastapi.responses import Response
 
 from eur1pdf.api import render
 from eur1pdf.bulk.gc_tuning import tune_for_bulk
-from eur1pdf.errors import Eur1pdfError, FitError, InputError, MissingGlyphError
-from eur1pdf.options import FillOptions
+from eur1pdf.errors import (
+    Eur1pdfError,
+    FitError,
+    InputError,
+    LayoutError,
+    MissingGlyphError,
+    OutputError,
+    UnknownLayoutError,
+)
+from eur1pdf.options import FillOptions, OptionsError
 from eur1pdf.resources import examples_dir
 from eur1pdf.rules import Finding, RuleViolation, findings_from_input_error, findings_from_render_error
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.previews import page_png
+from eur1pdf.service.worker_lifetime import bind_to_parent, kill_workers, lifeline, pool_processes
 
 log = logging.getLogger("eur1pdf.service.app")  # the name operators' logging configurations know
 T = TypeVar("T")
+
+
+class ServerFault(Eur1pdfError):
+    """A certificate could not be made for a reason of the server's own (answered 500)."""
+
 
 # ----------------------------------------------------------------------------- worker side
 
 
 def _outcome_of_error(exc: Eur1pdfError) -> tuple[int, dict[str, Any]]:
-    """An error as (HTTP status, JSON body): the data's problems are 422 with findings."""
+    """An error as (HTTP status, JSON body): the data's problems are 422 with findings, the
+    request's 400, the server's own (its key, its layouts, its settings) 500."""
     if isinstance(exc, RuleViolation):
         return 422, {
             "message": "the certificate breaks rules",
@@ -47,7 +62,26 @@ def _outcome_of_error(exc: Eur1pdfError) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, FitError | MissingGlyphError):  # registered rules, as every finding's code
         findings = [f.to_dict() for f in findings_from_render_error(exc)]
         return 422, {"message": str(exc), "findings": findings}
+    if is_server_fault(exc):  # nothing the client can change: the reason goes to the server's log
+        log.error("a certificate could not be made, the server's fault: %s", exc)
+        return 500, {"message": SERVER_FAULT, "findings": []}
     return 400, {"message": str(exc), "findings": []}
+
+
+SERVER_FAULT = "the server could not make the certificate: its configuration is at fault (see its log)"
+SERVER_OPTIONS = {"verify_url", "lock_password", "signing", "pdfa", "printer"}  # set by the operator
+
+
+def is_server_fault(exc: Eur1pdfError) -> bool:
+    """The errors no request can cause: signing or locking (the server's key and password), a
+    broken layout file, an option only the operator sets, an output that cannot be written."""
+    from eur1pdf.finish.signatures import FinishError
+
+    if isinstance(exc, OptionsError):
+        return exc.option in SERVER_OPTIONS
+    if isinstance(exc, UnknownLayoutError):  # the form a request names
+        return False
+    return isinstance(exc, FinishError | LayoutError | OutputError)
 
 
 def _render_job(data: Any, options: FillOptions, preview: tuple[int, int] | None) -> tuple[int, str, bytes]:
@@ -67,19 +101,26 @@ def _render_job(data: Any, options: FillOptions, preview: tuple[int, int] | None
         return 422, "application/json", json.dumps(body).encode()
 
 
-RegistryRender = tuple[bytes | None, list[dict] | None, str | None]  # (PDF, findings, message)
+RegistryRender = tuple[bytes | None, list[dict] | None, str | None, int]  # (PDF, findings, message, status)
 
 
 def render_for_registry(data: Any, options: FillOptions) -> RegistryRender:
-    """Run in a worker for the registry: (PDF, None, None), or the findings that stop it, or a message.
-    Errors cross the process boundary as plain values; the registry turns findings into RuleErrors."""
+    """Run in a worker for the registry: (PDF, None, None, 200), or the findings that stop it, or a
+    message and its status. Errors cross the process boundary as plain values; the registry turns
+    findings into RuleErrors, a server's fault into :class:`ServerFault` (500)."""
     try:
-        return render(data, options), None, None
+        return render(data, options), None, None, 200
     except Eur1pdfError as exc:
         status, body = _outcome_of_error(exc)
         if status == 422:
-            return None, body["findings"], None
-        return None, None, body["message"]
+            return None, body["findings"], None, status
+        return None, None, body["message"], status
+
+
+def _start_worker(server_pid: int, deathsig: bool) -> None:
+    """A worker's initializer: bound to the server's life, then warmed up."""
+    bind_to_parent(server_pid, deathsig)
+    _warm_up()
 
 
 def _warm_up() -> None:
@@ -102,7 +143,9 @@ class RenderingPool:
         self.slots: asyncio.Semaphore | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.config.workers, initializer=_warm_up)
+        return ProcessPoolExecutor(
+            max_workers=self.config.workers, initializer=_start_worker, initargs=lifeline()
+        )
 
     def start(self) -> None:
         """Called in the app's lifespan, inside the event loop the slots belong to."""
@@ -118,7 +161,9 @@ class RenderingPool:
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         if self.pool is broken:  # once, however many requests noticed
             self.pool = self._new_pool()
+            survivors = pool_processes(broken)
             broken.shutdown(wait=False, cancel_futures=True)
+            kill_workers(survivors)  # the pool's other workers: never left behind (~100 MB each)
             log.error("a rendering process died; the pool was started again")
 
     async def run(self, data: Any, options: FillOptions, preview: tuple[int, int] | None = None) -> Response:
@@ -161,11 +206,12 @@ class RenderingPool:
 
         def render_in_worker(data: Mapping[str, Any], options: FillOptions) -> bytes:
             outcome = anyio.from_thread.run(self.call, render_for_registry, dict(data), options)
-            pdf, findings, message = outcome
+            pdf, findings, message, status = outcome
             if findings is not None:
                 raise RuleViolation([Finding.from_dict(finding) for finding in findings])
             if pdf is None:
-                raise Eur1pdfError(message or "the certificate could not be made")
+                fault = ServerFault if status >= 500 else Eur1pdfError
+                raise fault(message or "the certificate could not be made")
             return pdf
 
         return render_in_worker
