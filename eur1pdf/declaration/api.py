@@ -1,0 +1,83 @@
+"""``declare``: a declaration's data and the user's invoice in, the stamped invoice out.
+
+The library function behind ``eur1pdf declare``, ``eur1pdf.declare`` and
+``POST /v1/declarations``: validate, check the rules, make the text, stamp,
+record what was declared in the file's metadata (the retention period
+among it: the exporter keeps a copy that long, instruction 1.4).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eur1pdf.declaration.model import Declaration, Placement, declaration_from_data
+from eur1pdf.declaration.rules import check_declaration, retention_years
+from eur1pdf.declaration.wording import DeclarationText, declaration_text
+from eur1pdf.rules.findings import Finding, RuleViolation
+
+PRODUCER = "eur1pdf declare"
+
+
+@dataclass(frozen=True)
+class DeclareResult:
+    """The stamped PDF, where the declaration went, the findings (warnings) and the metadata written."""
+
+    pdf: bytes
+    findings: list[Finding]
+    placement: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+def checked(data: Declaration | dict[str, Any], allow_errors: bool = False) -> tuple[Declaration, list[Finding]]:
+    """The validated declaration and its findings; errors raise :class:`RuleViolation` unless allowed."""
+    decl = declaration_from_data(data)
+    findings = check_declaration(decl)
+    if not allow_errors and any(f.severity == "error" for f in findings):
+        raise RuleViolation(findings)
+    return decl, findings
+
+
+def text_of(data: Declaration | dict[str, Any]) -> DeclarationText:
+    """The declaration's wording alone, for an ERP that prints it itself (``declare --text``)."""
+    decl, _ = checked(data)
+    return declaration_text(decl)
+
+
+def metadata(decl: Declaration, text: DeclarationText) -> dict[str, Any]:
+    """What the output records about the declaration (in the PDF's document information)."""
+    return {
+        "kind": decl.kind,
+        "agreement": decl.agreement,
+        "language": text.language,
+        "wording": text.wording,
+        "wording_confirmed": text.confirmed,
+        "retention_years": retention_years(decl),
+        "document": decl.document.number,
+        "date": decl.date.isoformat(),
+    }
+
+
+def declare(
+    invoice: bytes | str | Path,
+    data: Declaration | dict[str, Any],
+    *,
+    placement: Placement | dict[str, Any] | None = None,
+    allow_errors: bool = False,
+) -> DeclareResult:
+    """Stamp the declaration onto ``invoice`` (PDF bytes or a path); placement: the data's, else found."""
+    from eur1pdf.declaration.stamp import save, stamp  # pikepdf and fontTools: only when stamping
+
+    pdf_bytes = invoice if isinstance(invoice, bytes) else Path(invoice).read_bytes()
+    decl, findings = checked(data, allow_errors)
+    where = placement if placement is not None else decl.placement
+    if isinstance(where, dict):
+        where = Placement.model_validate(where)
+    text = declaration_text(decl)
+    pdf, stamped = stamp(pdf_bytes, text, where)
+    meta = metadata(decl, text)
+    pdf.docinfo["/Eur1pdfDeclaration"] = json.dumps(meta, sort_keys=True, ensure_ascii=False)
+    pdf.docinfo["/Eur1pdfRetentionYears"] = str(meta["retention_years"])
+    return DeclareResult(save(pdf), findings, stamped.to_dict(), meta)
