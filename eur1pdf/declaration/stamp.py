@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pikepdf
 
 from eur1pdf.declaration.free_area import EDGE, MM, PageContent, Rect, free_rectangles, read_page
-from eur1pdf.declaration.layout import Block, fitting_block, fonts, layout
+from eur1pdf.declaration.layout import MIN_WIDTH, Block, fitting_block, fonts, layout
 from eur1pdf.declaration.model import Placement
 from eur1pdf.declaration.wording import DeclarationText
 from eur1pdf.errors import Eur1pdfError
@@ -91,7 +91,7 @@ def choose_place(
 def _largest_fit(content: PageContent, text: DeclarationText) -> tuple[Rect, Block] | None:
     """The largest free rectangle the declaration fits in, the block placed at its top-left."""
     tried: dict[tuple[int, int], Block | None] = {}
-    for area in free_rectangles(content):
+    for area in free_rectangles(content, MIN_WIDTH):
         key = (round(area.width), round(area.height))
         if key not in tried:
             tried[key] = fitting_block(text, area.width, area.height)

@@ -1,0 +1,178 @@
+"""The declaration stamped onto sample invoices, read back with pdfplumber.
+
+Each test checks the declaration's words where they were placed, that nothing
+of the invoice is covered (no overlap with the page's text, lines, rectangles
+or images) and that the invoice's own content streams are byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from eur1pdf.declaration.api import declare
+from eur1pdf.declaration.stamp import StampError
+from eur1pdf.rules.findings import RuleViolation
+from tests.declaration_samples import (
+    A4_LANDSCAPE,
+    content_streams,
+    full_page_invoice,
+    invoice,
+    page_objects,
+    stamp_words,
+)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+MM = 72 / 25.4
+
+
+def load(name: str) -> dict:
+    return json.loads((EXAMPLES / f"declaration-{name}.json").read_text(encoding="utf-8"))
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def assert_untouched(original: bytes, stamped: bytes, stamped_page: int | None) -> None:
+    """Every original content stream is in the output byte for byte; other pages have nothing else."""
+    before, after = content_streams(original), content_streams(stamped)
+    for n, streams in enumerate(before):
+        if n == stamped_page:
+            # q, the page's own streams unchanged, Q, the declaration
+            assert after[n][0] == b"q\n" and after[n][1 : 1 + len(streams)] == streams
+            assert after[n][1 + len(streams)] == b"Q\n" and len(after[n]) == len(streams) + 3
+        else:
+            assert after[n] == streams, f"page {n + 1} changed"
+
+
+def assert_not_covering(original: bytes, stamped: bytes, result_placement: dict) -> None:
+    """The stamp's rectangle and its characters cover nothing the page showed before."""
+    index = result_placement["page"] - 1
+    x0, top = result_placement["x_mm"] * MM, result_placement["y_mm"] * MM
+    x1, bottom = x0 + result_placement["width_mm"] * MM, top + result_placement["height_mm"] * MM
+    _, chars = stamp_words(stamped, index)
+    assert chars
+    for c in chars:  # every stamped character inside the stamp's rectangle
+        assert x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5 and top - 0.5 <= c["top"] and c["bottom"] <= bottom + 0.5
+    if result_placement["added_page"]:
+        return
+    for bx0, btop, bx1, bbottom in page_objects(original, index):
+        assert not (bx0 < x1 and x0 < bx1 and btop < bottom and top < bbottom), (bx0, btop, bx1, bbottom)
+
+
+def test_half_empty_page_gets_the_declaration_below_the_items():
+    original = invoice(pages=(20,))
+    result = declare(original, load("pem"))
+    place = result.placement
+    assert place["page"] == 1 and not place["added_page"]
+    text, _ = stamp_words(result.pdf, 0)
+    assert squash("authorisation No CH/ZH/1234) declares that, except where otherwise clearly indicated") in squash(text)
+    assert squash("cumulation applied with EU, Norway") in squash(text)
+    assert squash("Winterthur, 15.01.2026") in squash(text)
+    lowest_item = max(b[3] for b in page_objects(original, 0))
+    assert place["y_mm"] * MM > lowest_item  # below everything the invoice shows
+    assert_untouched(original, result.pdf, 0)
+    assert_not_covering(original, result.pdf, place)
+
+
+def test_full_last_page_gets_an_added_page():
+    original = full_page_invoice()
+    result = declare(original, load("canada"))
+    assert result.placement["page"] == 2 and result.placement["added_page"]
+    with pikepdf.open(io.BytesIO(result.pdf)) as pdf:
+        assert len(pdf.pages) == 2
+        assert [float(v) for v in pdf.pages[1].mediabox] == [0, 0, 595, 842]
+    text, _ = stamp_words(result.pdf, 1)
+    assert "Canada" not in text and squash("these products are of Swiss preferential origin") in squash(text)
+    assert_untouched(original, result.pdf, None)
+
+
+def test_landscape_invoice():
+    original = invoice(pages=(18,), size=A4_LANDSCAPE)
+    result = declare(original, load("uk"))
+    place = result.placement
+    assert place["page"] == 1 and not place["added_page"]
+    text, _ = stamp_words(result.pdf, 0)
+    assert squash("Signed electronically: UJ-SIG-2026-0310-7781") in squash(text)
+    assert_untouched(original, result.pdf, 0)
+    assert_not_covering(original, result.pdf, place)
+
+
+def test_two_pages_stamp_on_the_last_and_the_first_is_byte_identical():
+    original = invoice(pages=(50, 6))
+    result = declare(original, load("rex"))
+    assert result.placement["page"] == 2
+    text, _ = stamp_words(result.pdf, 1)
+    assert squash("(Numéro d'exportateur enregistré CHREX1234567890)") in squash(text)
+    assert stamp_words(result.pdf, 0)[0] == ""
+    assert_untouched(original, result.pdf, 1)
+    assert_not_covering(original, result.pdf, result.placement)
+    with pikepdf.open(io.BytesIO(original)) as before, pikepdf.open(io.BytesIO(result.pdf)) as after:
+        # shared resources: the first page's are still the shared, unchanged dictionary
+        assert set(after.pages[0].obj.Resources.Font.keys()) == {"/F1"}
+        assert set(before.pages[1].obj.Resources.Font.keys()) == {"/F1"}
+        assert set(after.pages[1].obj.Resources.Font.keys()) == {"/F1", "/Eur1pdfDecl0", "/Eur1pdfDecl1"}
+
+
+def test_given_position_in_mm():
+    original = invoice(pages=(10,))
+    data = load("pem")
+    result = declare(original, data, placement={"x_mm": 20, "y_mm": 200, "width_mm": 150})
+    place = result.placement
+    assert (place["x_mm"], place["y_mm"], place["width_mm"]) == (20, 200, 150)
+    _, chars = stamp_words(result.pdf, 0)
+    assert min(c["x0"] for c in chars) == pytest.approx(22 * MM, abs=0.6)
+    assert min(c["top"] for c in chars) > 200 * MM
+    assert_untouched(original, result.pdf, 0)
+    with pytest.raises(StampError, match="placement.page"):
+        declare(original, data, placement={"x_mm": 20, "y_mm": 200, "page": 3})
+
+
+def test_metadata_records_the_retention_period_and_the_wording():
+    data = load("pem")
+    data.update(agreement="EFTA-KR", eur_med=False, cumulation=None, approved_exporter=None)
+    result = declare(invoice(), data)
+    with pikepdf.open(io.BytesIO(result.pdf)) as pdf:
+        assert str(pdf.docinfo["/Eur1pdfRetentionYears"]) == "5"
+        meta = json.loads(str(pdf.docinfo["/Eur1pdfDeclaration"]))
+    assert meta["agreement"] == "EFTA-KR" and meta["retention_years"] == 5 and meta["wording"] == "declaration"
+
+
+def test_errors_stop_the_stamp_unless_allowed():
+    data = load("pem")
+    data["agreement"] = "EFTA-GCC"
+    with pytest.raises(RuleViolation, match="declaration.not_allowed"):
+        declare(invoice(), data)
+
+
+def test_the_output_is_deterministic():
+    original = invoice(pages=(12,))
+    assert declare(original, load("pem")).pdf == declare(original, load("pem")).pdf
+
+
+def test_encrypted_and_broken_invoices_are_clear_errors():
+    with pytest.raises(StampError, match="not a readable PDF"):
+        declare(b"%PDF-1.7 nonsense", load("pem"))
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(invoice())) as pdf:
+        pdf.save(out, encryption=pikepdf.Encryption(owner="o", user="u"))
+    with pytest.raises(StampError, match="encrypted"):
+        declare(out.getvalue(), load("pem"))
+
+
+def test_mixed_origins_are_listed_per_item_on_the_stamp():
+    data = load("pem")
+    data.update(origin=None, eur_med=False, cumulation=None)
+    data["items"] = [
+        {"position": "1", "value": "100", "origin": "Swiss"},
+        {"position": "2", "value": "100", "origin": "EU"},
+    ]
+    result = declare(invoice(), data)
+    text, _ = stamp_words(result.pdf, 0)
+    assert squash("item 1: Swiss") in squash(text) and squash("item 2: EU") in squash(text)
