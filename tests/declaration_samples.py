@@ -35,7 +35,10 @@ def _page_ops(size: tuple[float, float], lines: int, logo: bool, title: str) -> 
     y = height - 155
     ops.append(b"BT /F1 9 Tf")
     for n in range(lines):
-        ops.append(b"1 0 0 1 50 %.0f Tm (%d  Ball bearings, steel, type 62%02d   4 pcs   CHF 1%02d.00) Tj" % (y, n + 1, n % 100, n % 100))
+        ops.append(
+            b"1 0 0 1 50 %.0f Tm (%d  Ball bearings, steel, type 62%02d   4 pcs   CHF 1%02d.00) Tj"
+            % (y, n + 1, n % 100, n % 100)
+        )
         y -= 12
     ops.append(b"ET")
     ops.append(b"40 %.0f m %.0f %.0f l S" % (y + 4, width - 40, y + 4))  # the total's rule
@@ -52,7 +55,9 @@ def invoice(
     """An invoice whose page n has ``pages[n]`` item lines (about 55 fill an A4 page)."""
     pdf = pikepdf.new()
     font = pdf.make_indirect(
-        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
     )
     image = _image(pdf)
     shared = pdf.make_indirect(
@@ -60,8 +65,10 @@ def invoice(
     )
     for n, lines in enumerate(pages):
         page = pdf.add_blank_page(page_size=size)
-        page.obj.Resources = shared if shared_resources else pikepdf.Dictionary(
-            Font=pikepdf.Dictionary(F1=font), XObject=pikepdf.Dictionary(Im1=image)
+        page.obj.Resources = (
+            shared
+            if shared_resources
+            else pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font), XObject=pikepdf.Dictionary(Im1=image))
         )
         title = f"INVOICE RE-2026-00417  page {n + 1}/{len(pages)}"
         page.obj.Contents = pdf.make_stream(_page_ops(size, lines, logo, title))
@@ -74,11 +81,15 @@ def full_page_invoice(size: tuple[float, float] = A4) -> bytes:
     """A last page with text from top to bottom and edge to edge: nothing fits on it."""
     pdf = pikepdf.new()
     font = pdf.make_indirect(
-        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
     )
-    width, height = size
+    height = size[1]
     row = b"Terms and conditions apply to every delivery; " * 6
-    ops = [b"BT /F1 8 Tf"] + [b"1 0 0 1 20 %.0f Tm (%s) Tj" % (y, row) for y in range(int(height) - 20, 15, -10)]
+    ops = [b"BT /F1 8 Tf"] + [
+        b"1 0 0 1 20 %.0f Tm (%s) Tj" % (y, row) for y in range(int(height) - 20, 15, -10)
+    ]
     page = pdf.add_blank_page(page_size=size)
     page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
     page.obj.Contents = pdf.make_stream(b"\n".join([*ops, b"ET"]))

@@ -22,7 +22,11 @@ NAMES = ["pem", "canada", "uk", "rex"]
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "eur1pdf", *args], capture_output=True, text=True, env=os.environ.copy(), cwd=ROOT
+        [sys.executable, "-m", "eur1pdf", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        cwd=ROOT,
     )
 
 
@@ -51,10 +55,14 @@ def test_cli_stamps_prints_the_text_and_refuses_with_findings(tmp_path, invoice_
     refused = run("declare", str(invoice_file), str(gcc), "-o", str(tmp_path / "no.pdf"), "--format", "json")
     assert refused.returncode == 1 and not (tmp_path / "no.pdf").exists()
     assert json.loads(refused.stderr)[0]["code"] == "declaration.not_allowed"
-    at = run("declare", str(invoice_file), str(EXAMPLES / "declaration-uk.json"), "-o", str(out), "--at", "20,230")
+    at = run(
+        "declare", str(invoice_file), str(EXAMPLES / "declaration-uk.json"), "-o", str(out), "--at", "20,230"
+    )
     assert at.returncode == 0, at.stderr
     assert run("declare", str(invoice_file), "-o", str(out)).returncode == 2  # usage: the data is missing
-    missing = run("declare", str(tmp_path / "nope.pdf"), str(EXAMPLES / "declaration-uk.json"), "-o", str(out))
+    missing = run(
+        "declare", str(tmp_path / "nope.pdf"), str(EXAMPLES / "declaration-uk.json"), "-o", str(out)
+    )
     assert missing.returncode == 2 and "nope.pdf" in missing.stderr
 
 
@@ -68,7 +76,9 @@ def test_schema_is_published_and_the_examples_follow_it():
     from eur1pdf.declaration.model import schema_text
 
     published = (ROOT / "docs" / "declaration.schema.json").read_text(encoding="utf-8")
-    assert published == schema_text(), "regenerate with: eur1pdf schema --declaration > docs/declaration.schema.json"
+    assert published == schema_text(), (
+        "regenerate with: eur1pdf schema --declaration > docs/declaration.schema.json"
+    )
     schema = json.loads(published)
     for name in NAMES:
         jsonschema.validate(example(name), schema)
@@ -102,13 +112,21 @@ def test_http_multipart_and_json():
 
 def test_http_refusals_are_findings():
     client = _client()
-    body = {"invoice_pdf_base64": base64.b64encode(invoice()).decode(), "declaration": {**example("pem"), "agreement": "EFTA-GCC"}}
+    body = {
+        "invoice_pdf_base64": base64.b64encode(invoice()).decode(),
+        "declaration": {**example("pem"), "agreement": "EFTA-GCC"},
+    }
     refused = client.post("/v1/declarations", json=body)
     assert refused.status_code == 422 and refused.json()["findings"][0]["code"] == "declaration.not_allowed"
     bad = client.post("/v1/declarations", json={**body, "declaration": {**example("pem"), "orign": 1}})
     assert bad.status_code == 422 and bad.json()["findings"][0]["field"] == "orign"
-    broken = client.post("/v1/declarations", json={**body, "declaration": example("pem"), "invoice_pdf_base64": "JVBERi0="})
+    broken = client.post(
+        "/v1/declarations", json={**body, "declaration": example("pem"), "invoice_pdf_base64": "JVBERi0="}
+    )
     assert broken.status_code == 400 and "PDF" in broken.json()["message"]
     text = client.post("/v1/declarations/text", json=example("canada"))
     assert text.status_code == 200 and "Swiss preferential origin" in text.text
-    assert client.post("/v1/declarations", content=b"x", headers={"content-type": "text/plain"}).status_code == 415
+    assert (
+        client.post("/v1/declarations", content=b"x", headers={"content-type": "text/plain"}).status_code
+        == 415
+    )

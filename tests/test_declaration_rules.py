@@ -85,7 +85,7 @@ def test_the_invoice_currency_decides_the_limit():
     data["document"]["currency"] = "EUR"  # 8,600 EUR is over the EUR 6,000 limit
     assert errors(data) == {"declaration.value_limit"}
     data["document"]["currency"] = "JPY"
-    assert codes(data) .get("declaration.limit_currency") == "warning"
+    assert codes(data).get("declaration.limit_currency") == "warning"
 
 
 def test_central_america_limit_is_eur_6000():
@@ -95,7 +95,9 @@ def test_central_america_limit_is_eur_6000():
     assert errors(data) == {"declaration.value_limit"}
 
 
-@pytest.mark.parametrize("agreement", ["EFTA-SG", "EFTA-KR", "EFTA-CA", "EFTA-HK", "EFTA-PH", "EFTA-ID", "EFTA-EC"])
+@pytest.mark.parametrize(
+    "agreement", ["EFTA-SG", "EFTA-KR", "EFTA-CA", "EFTA-HK", "EFTA-PH", "EFTA-ID", "EFTA-EC"]
+)
 def test_footnote_12_agreements_have_no_value_limit(agreement):
     data = plain(agreement=agreement)
     data["items"][0]["value"] = "9999999"
@@ -115,7 +117,9 @@ def test_japan_china_india_need_an_approved_exporter(agreement):
     assert "declaration.approved_exporter_required" in errors(data)
     data["approved_exporter"] = "CH/BE/77"
     assert not errors(data)
-    assert "approved exporter authorisation No CH/BE/77" in declaration_text(declaration_from_data(data)).plain()
+    assert (
+        "approved exporter authorisation No CH/BE/77" in declaration_text(declaration_from_data(data)).plain()
+    )
 
 
 def test_gcc_is_refused():
@@ -135,13 +139,17 @@ def test_eur_med_cumulation_mention():
     data["eur_med"] = False
     data["cumulation"] = {"applied_with": ["EU"]}
     assert errors(data) == {"declaration.cumulation"}
-    assert "declaration.cumulation" in errors({**plain(agreement="EFTA-MX"), "eur_med": True, "cumulation": {"applied_with": []}})
+    assert "declaration.cumulation" in errors(
+        {**plain(agreement="EFTA-MX"), "eur_med": True, "cumulation": {"applied_with": []}}
+    )
 
 
 def test_uk_electronic_signature_only_for_the_uk():
     uk = load("uk")
     assert not errors(uk)
-    assert "Signed electronically: UJ-SIG-2026-0310-7781" in declaration_text(declaration_from_data(uk)).plain()
+    assert (
+        "Signed electronically: UJ-SIG-2026-0310-7781" in declaration_text(declaration_from_data(uk)).plain()
+    )
     assert errors({**uk, "agreement": "PEM"}) == {"declaration.signature"}
     no_code = copy.deepcopy(uk)
     no_code["signing"]["code"] = None
@@ -238,7 +246,9 @@ def test_language_must_be_one_of_the_agreement():
 
 
 def test_unknown_agreement_and_field_are_named():
-    assert [f.code for f in check_declaration(declaration_from_data(plain(agreement="PEMM")))] == ["agreement.unknown"]
+    assert [f.code for f in check_declaration(declaration_from_data(plain(agreement="PEMM")))] == [
+        "agreement.unknown"
+    ]
     with pytest.raises(InputError) as exc:
         declaration_from_data({**plain(), "orign": "Swiss"})
     assert "orign" in str(exc.value)

@@ -59,7 +59,12 @@ def assert_not_covering(original: bytes, stamped: bytes, result_placement: dict)
     _, chars = stamp_words(stamped, index)
     assert chars
     for c in chars:  # every stamped character inside the stamp's rectangle
-        assert x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5 and top - 0.5 <= c["top"] and c["bottom"] <= bottom + 0.5
+        assert (
+            x0 - 0.5 <= c["x0"]
+            and c["x1"] <= x1 + 0.5
+            and top - 0.5 <= c["top"]
+            and c["bottom"] <= bottom + 0.5
+        )
     if result_placement["added_page"]:
         return
     for bx0, btop, bx1, bbottom in page_objects(original, index):
@@ -72,7 +77,9 @@ def test_half_empty_page_gets_the_declaration_below_the_items():
     place = result.placement
     assert place["page"] == 1 and not place["added_page"]
     text, _ = stamp_words(result.pdf, 0)
-    assert squash("authorisation No CH/ZH/1234) declares that, except where otherwise clearly indicated") in squash(text)
+    assert squash(
+        "authorisation No CH/ZH/1234) declares that, except where otherwise clearly indicated"
+    ) in squash(text)
     assert squash("cumulation applied with EU, Norway") in squash(text)
     assert squash("Winterthur, 15.01.2026") in squash(text)
     lowest_item = max(b[3] for b in page_objects(original, 0))
@@ -130,7 +137,10 @@ def test_given_position_in_mm():
     assert min(c["x0"] for c in chars) == pytest.approx(22 * MM, abs=0.6)
     assert min(c["top"] for c in chars) > 200 * MM
     assert_untouched(original, result.pdf, 0)
-    with pytest.raises(StampError, match="placement.page"):
+    assert [f.code for f in result.findings] == ["declaration.non_originating"]
+    covering = declare(original, data, placement={"x_mm": 20, "y_mm": 30, "width_mm": 150})
+    assert "declaration.placement" in [f.code for f in covering.findings]
+    with pytest.raises(StampError, match=r"placement\.page"):
         declare(original, data, placement={"x_mm": 20, "y_mm": 200, "page": 3})
 
 
@@ -141,13 +151,15 @@ def test_metadata_records_the_retention_period_and_the_wording():
     with pikepdf.open(io.BytesIO(result.pdf)) as pdf:
         assert str(pdf.docinfo["/Eur1pdfRetentionYears"]) == "5"
         meta = json.loads(str(pdf.docinfo["/Eur1pdfDeclaration"]))
-    assert meta["agreement"] == "EFTA-KR" and meta["retention_years"] == 5 and meta["wording"] == "declaration"
+    assert (
+        meta["agreement"] == "EFTA-KR" and meta["retention_years"] == 5 and meta["wording"] == "declaration"
+    )
 
 
 def test_errors_stop_the_stamp_unless_allowed():
     data = load("pem")
     data["agreement"] = "EFTA-GCC"
-    with pytest.raises(RuleViolation, match="declaration.not_allowed"):
+    with pytest.raises(RuleViolation, match=r"declaration\.not_allowed"):
         declare(invoice(), data)
 
 

@@ -21,7 +21,9 @@ def add_parser(subparsers: Subparsers) -> None:
         "mm, or in the largest free area of the last page, or on an added page. The invoice's pages "
         "keep their content byte for byte. See docs/declarations.md.",
     )
-    declare.add_argument("inputs", nargs="+", metavar="FILE", help="INVOICE.pdf DATA.json (--text: DATA.json)")
+    declare.add_argument(
+        "inputs", nargs="+", metavar="FILE", help="INVOICE.pdf DATA.json (--text: DATA.json)"
+    )
     declare.add_argument("-o", "--output", help="the stamped PDF to write")
     declare.add_argument("--text", action="store_true", help="print the declaration's wording alone")
     declare.add_argument("--at", metavar="X,Y", help="top-left corner in mm from the page's top-left")
@@ -83,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
 
     write_atomic(args.output, result.pdf)
     print_findings(result.findings, args.format, sys.stderr)
-    print(f"wrote {args.output} (page {result.placement['page']}"
-          f"{', added' if result.placement['added_page'] else ''})")
+    print(
+        f"wrote {args.output} (page {result.placement['page']}"
+        f"{', added' if result.placement['added_page'] else ''})"
+    )
     if args.format == "json":
         print(json.dumps({"placement": result.placement, "metadata": result.metadata}), file=sys.stderr)
     return 0

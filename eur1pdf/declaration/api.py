@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eur1pdf.declaration.model import Declaration, Placement, declaration_from_data
 from eur1pdf.declaration.rules import check_declaration, retention_years
 from eur1pdf.declaration.wording import DeclarationText, declaration_text
-from eur1pdf.rules.findings import Finding, RuleViolation
+from eur1pdf.rules.findings import DECL_PLACEMENT, Finding, RuleViolation
+
+if TYPE_CHECKING:
+    from eur1pdf.declaration.stamp import Stamped
 
 PRODUCER = "eur1pdf declare"
 
@@ -31,7 +34,9 @@ class DeclareResult:
     metadata: dict[str, Any]
 
 
-def checked(data: Declaration | dict[str, Any], allow_errors: bool = False) -> tuple[Declaration, list[Finding]]:
+def checked(
+    data: Declaration | dict[str, Any], allow_errors: bool = False
+) -> tuple[Declaration, list[Finding]]:
     """The validated declaration and its findings; errors raise :class:`RuleViolation` unless allowed."""
     decl = declaration_from_data(data)
     findings = check_declaration(decl)
@@ -60,6 +65,24 @@ def metadata(decl: Declaration, text: DeclarationText) -> dict[str, Any]:
     }
 
 
+def covered(original: bytes, stamped: Stamped) -> list[Finding]:
+    """A warning when a declaration placed by the user covers what the page shows."""
+    from eur1pdf.declaration.free_area import MM, Rect, read_page
+
+    x, y = stamped.x_mm * MM, stamped.y_mm * MM
+    rect = Rect(x, y, x + stamped.width_mm * MM, y + stamped.height_mm * MM)
+    hits = [box for box in read_page(original, stamped.page - 1).taken if box.overlaps(rect)]
+    if not hits:
+        return []
+    return [
+        DECL_PLACEMENT(
+            "placement",
+            f"the declaration at {stamped.x_mm:g},{stamped.y_mm:g} mm on page {stamped.page} covers "
+            f"{len(hits)} object(s) of the page: choose another position, or leave it to eur1pdf",
+        )
+    ]
+
+
 def declare(
     invoice: bytes | str | Path,
     data: Declaration | dict[str, Any],
@@ -77,6 +100,8 @@ def declare(
         where = Placement.model_validate(where)
     text = declaration_text(decl)
     pdf, stamped = stamp(pdf_bytes, text, where)
+    if where is not None:
+        findings = [*findings, *covered(pdf_bytes, stamped)]
     meta = metadata(decl, text)
     pdf.docinfo["/Eur1pdfDeclaration"] = json.dumps(meta, sort_keys=True, ensure_ascii=False)
     pdf.docinfo["/Eur1pdfRetentionYears"] = str(meta["retention_years"])

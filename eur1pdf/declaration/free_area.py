@@ -37,7 +37,9 @@ class Rect:
         return self.bottom - self.top
 
     def overlaps(self, other: Rect) -> bool:
-        return self.x0 < other.x1 and other.x0 < self.x1 and self.top < other.bottom and other.top < self.bottom
+        return (
+            self.x0 < other.x1 and other.x0 < self.x1 and self.top < other.bottom and other.top < self.bottom
+        )
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,9 @@ class Document(_Strict):
     kind: DocumentKind = "invoice"
     number: Text | None = None
     date: IsoDate | None = None
-    currency: RequiredText = Field(description="the invoice's currency (ISO 4217); it decides the value limit")
+    currency: RequiredText = Field(
+        description="the invoice's currency (ISO 4217); it decides the value limit"
+    )
     originating_value: Decimal | None = Field(
         default=None, ge=0, description="total value of the originating products; none: the items' values"
     )
@@ -107,7 +109,9 @@ class Declaration(_Strict):
     agreement: RequiredText
     language: Language | None = None
     exporter: Party
-    approved_exporter: Text | None = Field(default=None, description="the approved exporter's authorisation No")
+    approved_exporter: Text | None = Field(
+        default=None, description="the approved exporter's authorisation No"
+    )
     rex_number: Text | None = None
     origin: Text | None = Field(default=None, description="the preferential origin; none: per item")
     eur_med: StrictBool = False
@@ -128,7 +132,9 @@ def declaration_from_data(data: Any, source: str | None = None) -> Declaration:
     if isinstance(data, Declaration):
         return data
     if not isinstance(data, dict):
-        raise InputError([Problem(None, None, f"a declaration must be an object, got {type(data).__name__}")], source)
+        raise InputError(
+            [Problem(None, None, f"a declaration must be an object, got {type(data).__name__}")], source
+        )
     try:
         return Declaration.model_validate(data)
     except ValidationError as exc:

@@ -74,7 +74,8 @@ def limit_in(terms: Terms, currency: str) -> ValueLimit | None:
 def _value(decl: Declaration, terms: Terms) -> Iterator[Finding]:
     if terms.approved_only and not decl.approved_exporter:
         yield f.DECL_APPROVED_ONLY(
-            "approved_exporter", "only an approved exporter may make out this declaration (instruction 1.4, 1.5)"
+            "approved_exporter",
+            "only an approved exporter may make out this declaration (instruction 1.4, 1.5)",
         )
     if not terms.value_limits or decl.approved_exporter or terms.rex:
         return  # no limit (footnote 12), or an approved exporter (1.5); REX: see _rex
@@ -83,7 +84,8 @@ def _value(decl: Declaration, terms: Terms) -> Iterator[Finding]:
     if limit is None:
         known = ", ".join(f"{lim.currency} {lim.amount:,}" for lim in terms.value_limits)
         yield f.DECL_LIMIT_CURRENCY(
-            "document.currency", f"no limit known in {currency} (known: {known}); the invoice's currency decides"
+            "document.currency",
+            f"no limit known in {currency} (known: {known}); the invoice's currency decides",
         )
         return
     value = originating_value(decl)
@@ -113,17 +115,24 @@ def _origin(decl: Declaration, terms: Terms) -> Iterator[Finding]:
     if decl.origin is not None:
         for n, item in originating:
             if item.origin is not None and item.origin != decl.origin:
-                yield f.DECL_ORIGIN(f"items[{n}].origin", f"{item.origin!r} differs from the origin {decl.origin!r}")
+                yield f.DECL_ORIGIN(
+                    f"items[{n}].origin", f"{item.origin!r} differs from the origin {decl.origin!r}"
+                )
         return
     origins = {item.origin for _, item in originating}
     if not terms.mixed_origins:
-        yield f.DECL_ORIGIN("origin", "the origin must be written in the declaration's text (instruction 1.4.1)")
+        yield f.DECL_ORIGIN(
+            "origin", "the origin must be written in the declaration's text (instruction 1.4.1)"
+        )
     elif None in origins:
         n = next(n for n, item in originating if item.origin is None)
-        yield f.DECL_ORIGIN(f"items[{n}].origin", "no origin: with mixed origins each item must state its own")
+        yield f.DECL_ORIGIN(
+            f"items[{n}].origin", "no origin: with mixed origins each item must state its own"
+        )
     elif len(origins) == 1:
         yield f.DECL_ORIGIN(
-            "origin", f"every item is of {origins.pop()!r}: write it in the text (a reference only for mixed origins)"
+            "origin",
+            f"every item is of {origins.pop()!r}: write it in the text (a reference only for mixed origins)",
         )
 
 
@@ -132,17 +141,22 @@ def _cumulation(decl: Declaration, terms: Terms) -> Iterator[Finding]:
         yield f.DECL_CUMULATION("eur_med", "this agreement has no EUR-MED declaration")
     elif decl.eur_med and decl.cumulation is None:
         yield f.DECL_CUMULATION(
-            "cumulation", "an EUR-MED declaration states 'cumulation applied with …' or 'no cumulation applied'"
+            "cumulation",
+            "an EUR-MED declaration states 'cumulation applied with …' or 'no cumulation applied'",
         )
     elif decl.cumulation is not None and not decl.eur_med:
-        yield f.DECL_CUMULATION("cumulation", "only an EUR-MED declaration (eur_med: true) has the cumulation mention")
+        yield f.DECL_CUMULATION(
+            "cumulation", "only an EUR-MED declaration (eur_med: true) has the cumulation mention"
+        )
 
 
 def _signature(decl: Declaration, terms: Terms) -> Iterator[Finding]:
     method = decl.signing.method
     if method in ("electronic", "identification_code"):
         if not terms.electronic:
-            yield f.DECL_SIGNATURE("signing.method", f"{method}: allowed under the agreement with the United Kingdom only")
+            yield f.DECL_SIGNATURE(
+                "signing.method", f"{method}: allowed under the agreement with the United Kingdom only"
+            )
         elif not decl.signing.code:
             yield f.DECL_SIGNATURE("signing.code", f"{method}: give the signature's or identification code")
     elif method == "none" and terms.signature == "handwritten":
@@ -181,13 +195,18 @@ def _rex(decl: Declaration, terms: Terms) -> Iterator[Finding]:
         if item.originating and not pattern.match(item.origin_criterion or ""):
             yield f.DECL_REX_CRITERION(
                 f"items[{n}].origin_criterion",
-                f"{item.origin_criterion!r}: P (wholly obtained) or W and the HS heading, e.g. {rex.criterion_example!r}",
+                f"{item.origin_criterion!r}: P (wholly obtained) or W and the HS heading, "
+                f"e.g. {rex.criterion_example!r}",
             )
     if decl.rex_cumulation is not None and decl.rex_cumulation not in rex.cumulation_mentions:
-        yield f.DECL_REX_CUMULATION("rex_cumulation", f"{decl.rex_cumulation!r}: one of {rex.cumulation_mentions}")
+        yield f.DECL_REX_CUMULATION(
+            "rex_cumulation", f"{decl.rex_cumulation!r}: one of {rex.cumulation_mentions}"
+        )
     if (decl.kind == "replacement_statement") != (decl.replacement is not None):
         field = "replacement" if decl.kind == "replacement_statement" else "kind"
-        yield f.DECL_REPLACEMENT(field, "a replacement statement has kind 'replacement_statement' and 'replacement'")
+        yield f.DECL_REPLACEMENT(
+            field, "a replacement statement has kind 'replacement_statement' and 'replacement'"
+        )
 
 
 def _rex_number(decl: Declaration, terms: Terms) -> Iterator[Finding]:
@@ -197,15 +216,18 @@ def _rex_number(decl: Declaration, terms: Terms) -> Iterator[Finding]:
     if (decl.exporter.country or "").casefold() in swiss:
         yield f.DECL_REX_NUMBER("rex_number", "a Swiss exporter always gives the REX number (footnote 14)")
     elif decl.kind == "replacement_statement":
-        yield f.DECL_REX_NUMBER("rex_number", "the re-exporter of a replacement statement is registered (2.3.1)")
+        yield f.DECL_REX_NUMBER(
+            "rex_number", "the re-exporter of a replacement statement is registered (2.3.1)"
+        )
     else:
         limit = limit_in(terms, decl.document.currency)
         value = originating_value(decl)
         if limit is None or value is None or value > limit.amount:
-            yield f.DECL_REX_NUMBER("rex_number", "over CHF 10,300 (or value unknown) a statement needs REX (2.4)")
+            yield f.DECL_REX_NUMBER(
+                "rex_number", "over CHF 10,300 (or value unknown) a statement needs REX (2.4)"
+            )
 
 
 def retention_years(decl: Declaration) -> int | None:
     terms = declaration_terms().get(decl.agreement)
     return terms.retention_years if terms else None
-

@@ -72,7 +72,9 @@ def choose_place(
     if placement is not None:
         index = (placement.page or len(pdf.pages)) - 1
         if not 0 <= index < len(pdf.pages):
-            raise StampError(f"placement.page: the invoice has {len(pdf.pages)} page(s), not {placement.page}")
+            raise StampError(
+                f"placement.page: the invoice has {len(pdf.pages)} page(s), not {placement.page}"
+            )
         block = layout(text, placement.width_mm * MM, 9.0)
         x, y = placement.x_mm * MM, placement.y_mm * MM
         return index, Rect(x, y, x + block.width, y + block.height), block
@@ -160,22 +162,28 @@ def _font_object(pdf: pikepdf.Pdf, font: FontMetrics, text: str) -> pikepdf.Obje
     )
 
 
-def _stream(pdf: pikepdf.Pdf, data: bytes, **extra: int) -> pikepdf.Object:
+def _stream(pdf: pikepdf.Pdf, data: bytes, **extra: int) -> pikepdf.Stream:
     """A Flate stream compressed here (the save does not recompress anything)."""
     stream = pikepdf.Stream(pdf, zlib.compress(data, 9))
     stream.Filter = pikepdf.Name.FlateDecode
     for key, value in extra.items():
         stream[f"/{key}"] = value
-    return pdf.make_indirect(stream)
+    return stream
 
 
 def _add_resources(pdf: pikepdf.Pdf, page: pikepdf.Page, block: Block) -> None:
     """The page's resources copied (they may be shared with other pages), with our two fonts added."""
     regular, bold = fonts()
     old = page.obj.get("/Resources")
-    resources = pikepdf.Dictionary({k: v for k, v in old.items()}) if old is not None else pikepdf.Dictionary()
+    resources = (
+        pikepdf.Dictionary({k: v for k, v in old.items()}) if old is not None else pikepdf.Dictionary()
+    )
     old_fonts = resources.get("/Font")
-    font_dict = pikepdf.Dictionary({k: v for k, v in old_fonts.items()}) if old_fonts is not None else pikepdf.Dictionary()
+    font_dict = (
+        pikepdf.Dictionary({k: v for k, v in old_fonts.items()})
+        if old_fonts is not None
+        else pikepdf.Dictionary()
+    )
     for name, font, bold_line in ((FONT_NAMES[0], regular, False), (FONT_NAMES[1], bold, True)):
         used = "".join(line.text for line in block.lines if line.bold == bold_line)
         font_dict[name] = _font_object(pdf, font, used)

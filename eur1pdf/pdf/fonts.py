@@ -298,6 +298,9 @@ def embeddable(font: FontMetrics, text: str) -> tuple[str, bytes, frozenset[int]
     program = font_program(font)
     codepoints = frozenset(map(ord, text)) | {32}
     data, glyphs = _SUBSETS.get(font, codepoints)
-    return f"{_tag(program.postscript_name, codepoints)}+{program.postscript_name}", data, glyphs, _to_unicode(
-        program, codepoints
+    return (
+        f"{_tag(program.postscript_name, codepoints)}+{program.postscript_name}",
+        data,
+        glyphs,
+        _to_unicode(program, codepoints),
     )

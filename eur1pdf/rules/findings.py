@@ -237,7 +237,10 @@ DECL_LANGUAGE = rule(
     "declaration.language", "error", None, "the wording is not available in that language for the agreement"
 )
 DECL_ORIGIN = rule(
-    "declaration.origin", "error", None, "the origin is missing, or given per item where the agreement needs it in the text"
+    "declaration.origin",
+    "error",
+    None,
+    "the origin is missing, or given per item where the agreement needs it in the text",
 )
 DECL_NON_ORIGINATING = rule(
     "declaration.non_originating",
@@ -257,7 +260,9 @@ DECL_SIGNATURE = rule(
     None,
     "the signature is not one the agreement allows (electronic or code: the United Kingdom only)",
 )
-DECL_SIGNATORY = rule("declaration.signatory", "warning", None, "no signatory's name is printed under the declaration")
+DECL_SIGNATORY = rule(
+    "declaration.signatory", "warning", None, "no signatory's name is printed under the declaration"
+)
 DECL_RETROSPECTIVE = rule(
     "declaration.retrospective_late",
     "error",
@@ -271,7 +276,10 @@ DECL_REX_NUMBER = rule(
     "a REX statement without the registered exporter's number (mandatory for Swiss exporters)",
 )
 DECL_REX_CRITERION = rule(
-    "declaration.origin_criterion", "error", None, "REX: the origin criterion must be P, or W and the HS heading"
+    "declaration.origin_criterion",
+    "error",
+    None,
+    "REX: the origin criterion must be P, or W and the HS heading",
 )
 DECL_REX_CUMULATION = rule(
     "declaration.rex_cumulation", "error", None, "REX: the cumulation mention is not one of footnote 16"
@@ -286,7 +294,10 @@ DECL_KIND = rule(
     "declaration.kind", "error", None, "a REX statement for an agreement, or a declaration for the GSP"
 )
 DECL_PLACEMENT = rule(
-    "declaration.placement", "warning", None, "the declaration placed at the given position covers the page's content"
+    "declaration.placement",
+    "warning",
+    None,
+    "the declaration placed at the position given covers text, lines or images of the page",
 )
 
 

@@ -61,7 +61,9 @@ def _refused(exc: Eur1pdfError) -> JSONResponse:
         return JSONResponse(body, 422)
     if isinstance(exc, InputError):
         findings = [f.to_dict() for f in findings_from_input_error(exc.problems)]
-        return JSONResponse({"message": "the declaration does not follow the input format", "findings": findings}, 422)
+        return JSONResponse(
+            {"message": "the declaration does not follow the input format", "findings": findings}, 422
+        )
     return JSONResponse({"message": str(exc), "findings": []}, 400)
 
 
