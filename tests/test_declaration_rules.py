@@ -260,3 +260,47 @@ def test_every_declaration_code_is_registered_and_in_the_readme():
     assert len(declaration_codes) >= 15
     for code in declaration_codes:
         assert f"`{code}`" in readme
+
+
+def test_the_terms_table_in_the_docs_is_the_data():
+    from eur1pdf.declaration.table import terms_markdown
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "declarations.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- declaration-terms:start -->\n")[1].split("\n<!-- declaration-terms:end -->")[0]
+    assert block == terms_markdown()
+
+
+def _failing_cases() -> list[dict]:
+    """One input (at least) per declaration rule; placement: tests/test_declaration_stamp.py."""
+    over = plain()
+    over["items"][0]["value"] = "20000"
+    yen = plain()
+    yen["document"]["currency"] = "JPY"
+    rex = load("rex")
+    bad_criterion = copy.deepcopy(rex)
+    bad_criterion["items"][0]["origin_criterion"] = "X"
+    return [
+        plain(agreement="EFTA-GCC"),
+        over,
+        yen,
+        plain(agreement="CH-CN"),
+        plain(language="es"),
+        plain(origin=None, agreement="EFTA-MX"),
+        load("pem"),
+        {**plain(), "eur_med": True},
+        {**plain(), "signing": {"method": "electronic", "code": "X"}},
+        {**plain(), "signing": {"method": "handwritten"}},
+        plain(retrospective={"import_date": "2020-01-01"}),
+        {**rex, "rex_number": None},
+        bad_criterion,
+        {**rex, "rex_cumulation": "x"},
+        {**rex, "kind": "replacement_statement"},
+        {**plain(), "kind": "statement_on_origin"},
+    ]
+
+
+def test_every_declaration_rule_has_a_failing_case():
+    seen = {code for case in _failing_cases() for code in codes(case)}
+    wanted = {code for code in RULES if code.startswith("declaration.")} - {"declaration.placement"}
+    assert wanted <= seen, wanted - seen
+    assert codes({**plain(), "signing": {"method": "handwritten"}}) == {"declaration.signatory": "warning"}

@@ -161,6 +161,15 @@ def test_errors_stop_the_stamp_unless_allowed():
     data["agreement"] = "EFTA-GCC"
     with pytest.raises(RuleViolation, match=r"declaration\.not_allowed"):
         declare(invoice(), data)
+    with pytest.raises(RuleViolation, match=r"declaration\.not_allowed"):
+        declare(invoice(), data, allow_errors=True)  # no wording to print, even for a draft
+    data = load("pem")
+    data["document"]["currency"] = "CHF"  # EUR 18,400 read as CHF: still over CHF 10,300, but approved
+    data["approved_exporter"] = None
+    with pytest.raises(RuleViolation, match=r"declaration\.value_limit"):
+        declare(invoice(), data)
+    draft = declare(invoice(), data, allow_errors=True)
+    assert "declaration.value_limit" in [f.code for f in draft.findings]
 
 
 def test_the_output_is_deterministic():

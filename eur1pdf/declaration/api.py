@@ -21,7 +21,8 @@ from eur1pdf.rules.findings import DECL_PLACEMENT, Finding, RuleViolation
 if TYPE_CHECKING:
     from eur1pdf.declaration.stamp import Stamped
 
-PRODUCER = "eur1pdf declare"
+# Findings after which there is no wording to print: no such agreement, no declaration, no such language.
+NO_WORDING = {"agreement.unknown", "declaration.not_allowed", "declaration.language"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ def checked(
     """The validated declaration and its findings; errors raise :class:`RuleViolation` unless allowed."""
     decl = declaration_from_data(data)
     findings = check_declaration(decl)
-    if not allow_errors and any(f.severity == "error" for f in findings):
+    no_text = any(f.code in NO_WORDING for f in findings)  # nothing to print, even for a draft
+    if (no_text or not allow_errors) and any(f.severity == "error" for f in findings):
         raise RuleViolation(findings)
     return decl, findings
 

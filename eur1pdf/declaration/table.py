@@ -81,3 +81,24 @@ def rex_terms() -> RexTerms:
 def wordings() -> dict[str, Any]:
     """The wordings file as read: one table per wording, ``mentions`` for the short texts."""
     return _load("wordings.toml")
+
+
+def terms_markdown() -> str:
+    """The agreements' declaration terms as the table in docs/declarations.md (a test keeps them equal)."""
+    lines = [
+        "| agreement | declaration | wording | languages | value limit | approved exporters only | keep |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for terms in declaration_terms().values():
+        if not terms.allowed:
+            lines.append(f"| {terms.key} | **no** (EUR.1) | — | — | — | — | — |")
+            continue
+        limits = ", ".join(f"{lim.currency} {lim.amount:,}" for lim in terms.value_limits) or "none"
+        extras = [*(["EUR-MED"] if terms.eur_med else []), *(["electronic signature"] if terms.electronic else [])]
+        kind = "REX statement" if terms.rex else "yes"
+        kind += f" ({', '.join(extras)})" if extras else ""
+        lines.append(
+            f"| {terms.key} | {kind} | `{terms.wording}` | {', '.join(terms.languages)} | {limits} | "
+            f"{'yes' if terms.approved_only else 'no'} | {terms.retention_years} years |"
+        )
+    return "\n".join(lines)

@@ -42,7 +42,8 @@ class Finding:
         )
 
     def __str__(self) -> str:
-        where = f"box {self.box}" if self.box else "certificate"
+        whole = "declaration" if self.code.startswith("declaration.") else "certificate"
+        where = f"box {self.box}" if self.box else whole
         field = f", {self.field}" if self.field else ""
         return f"{self.severity}: {where}{field}: {self.message} [{self.code}]"
 
