@@ -94,7 +94,10 @@ def terms_markdown() -> str:
             lines.append(f"| {terms.key} | **no** (EUR.1) | — | — | — | — | — |")
             continue
         limits = ", ".join(f"{lim.currency} {lim.amount:,}" for lim in terms.value_limits) or "none"
-        extras = [*(["EUR-MED"] if terms.eur_med else []), *(["electronic signature"] if terms.electronic else [])]
+        extras = [
+            *(["EUR-MED"] if terms.eur_med else []),
+            *(["electronic signature"] if terms.electronic else []),
+        ]
         kind = "REX statement" if terms.rex else "yes"
         kind += f" ({', '.join(extras)})" if extras else ""
         lines.append(
