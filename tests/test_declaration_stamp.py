@@ -51,22 +51,25 @@ def assert_untouched(original: bytes, stamped: bytes, stamped_page: int | None) 
             assert after[n] == streams, f"page {n + 1} changed"
 
 
-def assert_not_covering(original: bytes, stamped: bytes, result_placement: dict) -> None:
-    """The stamp's rectangle and its characters cover nothing the page showed before."""
-    index = result_placement["page"] - 1
-    x0, top = result_placement["x_mm"] * MM, result_placement["y_mm"] * MM
-    x1, bottom = x0 + result_placement["width_mm"] * MM, top + result_placement["height_mm"] * MM
+def assert_not_covering(original: bytes, stamped: bytes, placement: dict, inside: bool = True) -> None:
+    """The stamp covers nothing the page showed before: its characters, and its frame (2 mm around
+    them), overlap none of the page's former objects as pdfplumber reads them. ``inside``: the
+    characters are inside the placement's rectangle (pdfplumber measures from the crop box's
+    top-left corner only when the boxes start at 0,0)."""
+    index = placement["page"] - 1
     _, chars = stamp_words(stamped, index)
     assert chars
-    for c in chars:  # every stamped character inside the stamp's rectangle
-        assert (
-            x0 - 0.5 <= c["x0"]
-            and c["x1"] <= x1 + 0.5
-            and top - 0.5 <= c["top"]
-            and c["bottom"] <= bottom + 0.5
-        )
-    if result_placement["added_page"]:
+    if inside:
+        x0, top = placement["x_mm"] * MM, placement["y_mm"] * MM
+        x1, bottom = x0 + placement["width_mm"] * MM, top + placement["height_mm"] * MM
+        for c in chars:
+            assert x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5
+            assert top - 0.5 <= c["top"] and c["bottom"] <= bottom + 0.5
+    if placement["added_page"]:
         return
+    pad = 2 * MM
+    x0, x1 = min(c["x0"] for c in chars) - pad, max(c["x1"] for c in chars) + pad
+    top, bottom = min(c["top"] for c in chars) - pad, max(c["bottom"] for c in chars) + pad
     for bx0, btop, bx1, bbottom in page_objects(original, index):
         assert not (bx0 < x1 and x0 < bx1 and btop < bottom and top < bbottom), (bx0, btop, bx1, bbottom)
 
@@ -197,3 +200,47 @@ def test_mixed_origins_are_listed_per_item_on_the_stamp():
     result = declare(invoice(), data)
     text, _ = stamp_words(result.pdf, 0)
     assert squash("item 1: Swiss") in squash(text) and squash("item 2: EU") in squash(text)
+
+
+def test_a_small_cn22_sized_page_gets_an_a4_page_added():
+    original = invoice(pages=(2,), size=(200.0, 280.0), logo=False)  # about 70 x 100 mm
+    result = declare(original, load("canada"))
+    assert result.placement["added_page"] and result.placement["page"] == 2
+    with pikepdf.open(io.BytesIO(result.pdf)) as pdf:
+        assert [float(v) for v in pdf.pages[1].mediabox] == [0, 0, 595, 842]
+    assert_untouched(original, result.pdf, None)
+
+
+def test_a_rotated_last_page_gets_a_page_added():
+    with pikepdf.open(io.BytesIO(invoice(pages=(5,)))) as pdf:
+        pdf.pages[0].obj.Rotate = 90
+        out = io.BytesIO()
+        pdf.save(out)
+    result = declare(out.getvalue(), load("canada"))
+    assert result.placement["added_page"]
+
+
+def test_a_page_with_its_origin_elsewhere():
+    """A crop box that does not start at 0,0: the free area and the stamp use the same coordinates."""
+    with pikepdf.open(io.BytesIO(invoice(pages=(20,)))) as pdf:
+        page = pdf.pages[0]
+        page.obj.MediaBox = pikepdf.Array([-50, -50, 645, 892])
+        page.obj.CropBox = pikepdf.Array([0, 0, 595, 842])
+        out = io.BytesIO()
+        pdf.save(out)
+    original = out.getvalue()
+    result = declare(original, load("pem"))
+    assert not result.placement["added_page"]
+    assert_not_covering(original, result.pdf, result.placement, inside=False)
+
+
+def test_a_character_the_font_lacks_is_refused():
+    data = load("canada")
+    data["origin"] = "瑞士"
+    with pytest.raises(RuleViolation, match=r"text\.missing_glyph"):
+        declare(invoice(), data)
+
+
+def test_a_given_position_off_the_page_is_refused():
+    with pytest.raises(StampError, match="does not fit on page 1"):
+        declare(invoice(), load("pem"), placement={"x_mm": 20, "y_mm": 280, "width_mm": 150})

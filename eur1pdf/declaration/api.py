@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from eur1pdf.declaration.model import Declaration, Placement, declaration_from_data
 from eur1pdf.declaration.rules import check_declaration, retention_years
 from eur1pdf.declaration.wording import DeclarationText, declaration_text
-from eur1pdf.rules.findings import DECL_PLACEMENT, Finding, RuleViolation
+from eur1pdf.rules.findings import DECL_PLACEMENT, MISSING_GLYPH, Finding, RuleViolation
 
 if TYPE_CHECKING:
     from eur1pdf.declaration.stamp import Stamped
@@ -67,6 +67,16 @@ def metadata(decl: Declaration, text: DeclarationText) -> dict[str, Any]:
     }
 
 
+def _check_glyphs(text: DeclarationText) -> None:
+    """A character the stamp's font lacks is refused before anything is drawn (as for certificates)."""
+    from eur1pdf.declaration.layout import fonts
+
+    missing = fonts()[0].missing(text.plain().replace("\n", " ")) + fonts()[1].missing("".join(text.heading))
+    if missing:
+        chars = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in dict.fromkeys(missing))
+        raise RuleViolation([MISSING_GLYPH(None, f"the declaration's font has no glyph for {chars}: transliterate")])
+
+
 def covered(original: bytes, stamped: Stamped) -> list[Finding]:
     """A warning when a declaration placed by the user covers what the page shows."""
     from eur1pdf.declaration.free_area import MM, Rect, read_page
@@ -101,6 +111,7 @@ def declare(
     if isinstance(where, dict):
         where = Placement.model_validate(where)
     text = declaration_text(decl)
+    _check_glyphs(text)
     pdf, stamped = stamp(pdf_bytes, text, where)
     if where is not None:
         findings = [*findings, *covered(pdf_bytes, stamped)]

@@ -65,10 +65,14 @@ def _page_box(page: pikepdf.Page) -> tuple[float, float, float, float]:
     return min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0)
 
 
-def choose_place(
-    data: bytes, pdf: pikepdf.Pdf, text: DeclarationText, placement: Placement | None
-) -> tuple[int, Rect, Block]:
-    """The page index (len(pages): a page to add), the rectangle and the block that fits there."""
+A4 = (595.0, 842.0)
+Place = tuple[int, Rect, Block, tuple[float, float]]
+
+
+def choose_place(data: bytes, pdf: pikepdf.Pdf, text: DeclarationText, placement: Placement | None) -> Place:
+    """The page index (len(pages): a page to add), the rectangle, the block that fits there and the
+    size of the page (of the page to add: the last page's, or A4 when that is too small, e.g. a CN22)."""
+    _, _, width, height = _page_box(pdf.pages[-1])
     if placement is not None:
         index = (placement.page or len(pdf.pages)) - 1
         if not 0 <= index < len(pdf.pages):
@@ -77,17 +81,23 @@ def choose_place(
             )
         block = layout(text, placement.width_mm * MM, 9.0)
         x, y = placement.x_mm * MM, placement.y_mm * MM
-        return index, Rect(x, y, x + block.width, y + block.height), block
+        _, _, page_width, page_height = _page_box(pdf.pages[index])
+        if x + block.width > page_width or y + block.height > page_height:
+            raise StampError(
+                f"placement: the declaration ({block.width / MM:.0f} x {block.height / MM:.0f} mm) "
+                f"does not fit on page {index + 1} at {placement.x_mm:g},{placement.y_mm:g} mm"
+            )
+        return index, Rect(x, y, x + block.width, y + block.height), block, (page_width, page_height)
     index = len(pdf.pages) - 1
     if int(pdf.pages[index].obj.get("/Rotate", 0)) % 360 == 0:
         found = _largest_fit(read_page(data, index), text)
         if found is not None:
-            return index, *found
-    _, _, width, height = _page_box(pdf.pages[index])
-    found = _largest_fit(PageContent(width, height, ()), text)
-    if found is None:
-        raise StampError("the declaration does not fit even on an empty page of the invoice's size")
-    return len(pdf.pages), *found
+            return index, *found, (width, height)
+    for size in ((width, height), A4):
+        found = _largest_fit(PageContent(*size, ()), text)
+        if found is not None:
+            return len(pdf.pages), *found, size
+    raise StampError("the declaration does not fit even on an empty A4 page")
 
 
 def _largest_fit(content: PageContent, text: DeclarationText) -> tuple[Rect, Block] | None:
@@ -194,11 +204,10 @@ def _add_resources(pdf: pikepdf.Pdf, page: pikepdf.Page, block: Block) -> None:
 def stamp(data: bytes, text: DeclarationText, placement: Placement | None) -> tuple[pikepdf.Pdf, Stamped]:
     """The invoice with the declaration added (the caller adds metadata and saves)."""
     pdf = open_invoice(data)
-    index, rect, block = choose_place(data, pdf, text, placement)
+    index, rect, block, size = choose_place(data, pdf, text, placement)
     added = index == len(pdf.pages)
     if added:
-        _, _, width, height = _page_box(pdf.pages[-1])
-        pdf.add_blank_page(page_size=(width, height))
+        pdf.add_blank_page(page_size=size)
     page = pdf.pages[index]
     box = _page_box(page)
     _add_resources(pdf, page, block)
