@@ -244,3 +244,39 @@ def test_a_character_the_font_lacks_is_refused():
 def test_a_given_position_off_the_page_is_refused():
     with pytest.raises(StampError, match="does not fit on page 1"):
         declare(invoice(), load("pem"), placement={"x_mm": 20, "y_mm": 280, "width_mm": 150})
+
+
+@pytest.mark.parametrize(
+    ("shape", "make", "name"),
+    [
+        ("half-empty", lambda: invoice(pages=(20,)), "pem"),
+        ("landscape", lambda: invoice(pages=(18,), size=A4_LANDSCAPE), "uk"),
+        ("two-pages", lambda: invoice(pages=(50, 6)), "rex"),
+    ],
+)
+def test_rendered_page_changes_only_inside_the_stamp(tmp_path, shape, make, name):
+    """Rendered to PNG: outside the declaration's rectangle the page looks exactly as before."""
+    import pypdfium2 as pdfium
+
+    original = make()
+    result = declare(original, load(name))
+    place = result.placement
+    index, scale = place["page"] - 1, 2.0
+    before = pdfium.PdfDocument(original)[index].render(scale=scale).to_pil().convert("L")
+    after = pdfium.PdfDocument(result.pdf)[index].render(scale=scale).to_pil().convert("L")
+    after.save(tmp_path / f"{shape}.png")
+    px = scale * MM
+    box = (
+        int(place["x_mm"] * px) - 2,
+        int(place["y_mm"] * px) - 2,
+        int((place["x_mm"] + place["width_mm"]) * px) + 3,
+        int((place["y_mm"] + place["height_mm"]) * px) + 3,
+    )
+    blank = before.copy()
+    blank.paste(255, box)
+    changed = after.copy()
+    changed.paste(255, box)
+    assert blank.tobytes() == changed.tobytes(), "the page changed outside the declaration"
+    inside = after.crop(box)
+    assert inside.getextrema()[0] < 100  # the declaration's ink
+    assert before.crop(box).getextrema()[0] > 250  # and nothing of the invoice was there

@@ -74,7 +74,9 @@ def _check_glyphs(text: DeclarationText) -> None:
     missing = fonts()[0].missing(text.plain().replace("\n", " ")) + fonts()[1].missing("".join(text.heading))
     if missing:
         chars = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in dict.fromkeys(missing))
-        raise RuleViolation([MISSING_GLYPH(None, f"the declaration's font has no glyph for {chars}: transliterate")])
+        raise RuleViolation(
+            [MISSING_GLYPH(None, f"the declaration's font has no glyph for {chars}: transliterate")]
+        )
 
 
 def covered(original: bytes, stamped: Stamped) -> list[Finding]:
