@@ -16,7 +16,7 @@ import eur1pdf
 from tests.declaration_samples import content_streams, invoice, stamp_words
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "examples" / "declarations"
 NAMES = ["pem", "canada", "uk", "rex"]
 
 
@@ -31,7 +31,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def example(name: str) -> dict:
-    return json.loads((EXAMPLES / f"declaration-{name}.json").read_text(encoding="utf-8"))
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -44,25 +44,21 @@ def invoice_file(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_cli_stamps_prints_the_text_and_refuses_with_findings(tmp_path, invoice_file):
     out = tmp_path / "out.pdf"
-    done = run("declare", str(invoice_file), str(EXAMPLES / "declaration-pem.json"), "-o", str(out))
+    done = run("declare", str(invoice_file), str(EXAMPLES / "pem.json"), "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stdout and "declaration.non_originating" in done.stderr
     assert "authorisationNoCH/ZH/1234" in "".join(stamp_words(out.read_bytes(), 0)[0].split())
-    text = run("declare", "--text", str(EXAMPLES / "declaration-rex.json"))
+    text = run("declare", "--text", str(EXAMPLES / "rex.json"))
     assert text.returncode == 0 and text.stdout.startswith("L'exportateur Brosserie Léman SA")
     gcc = tmp_path / "gcc.json"
     gcc.write_text(json.dumps({**example("pem"), "agreement": "EFTA-GCC"}), encoding="utf-8")
     refused = run("declare", str(invoice_file), str(gcc), "-o", str(tmp_path / "no.pdf"), "--format", "json")
     assert refused.returncode == 1 and not (tmp_path / "no.pdf").exists()
     assert json.loads(refused.stderr)[0]["code"] == "declaration.not_allowed"
-    at = run(
-        "declare", str(invoice_file), str(EXAMPLES / "declaration-uk.json"), "-o", str(out), "--at", "20,230"
-    )
+    at = run("declare", str(invoice_file), str(EXAMPLES / "uk.json"), "-o", str(out), "--at", "20,230")
     assert at.returncode == 0, at.stderr
     assert run("declare", str(invoice_file), "-o", str(out)).returncode == 2  # usage: the data is missing
-    missing = run(
-        "declare", str(tmp_path / "nope.pdf"), str(EXAMPLES / "declaration-uk.json"), "-o", str(out)
-    )
+    missing = run("declare", str(tmp_path / "nope.pdf"), str(EXAMPLES / "uk.json"), "-o", str(out))
     assert missing.returncode == 2 and "nope.pdf" in missing.stderr
 
 

@@ -16,11 +16,11 @@ from eur1pdf.errors import InputError
 from eur1pdf.rules.agreements import agreements
 from eur1pdf.rules.findings import RULES
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "declarations"
 
 
 def load(name: str) -> dict:
-    return json.loads((EXAMPLES / f"declaration-{name}.json").read_text(encoding="utf-8"))
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def codes(data: dict) -> dict[str, str]:

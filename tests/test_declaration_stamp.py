@@ -27,12 +27,12 @@ from tests.declaration_samples import (
     stamp_words,
 )
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "declarations"
 MM = 72 / 25.4
 
 
 def load(name: str) -> dict:
-    return json.loads((EXAMPLES / f"declaration-{name}.json").read_text(encoding="utf-8"))
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def squash(text: str) -> str:
