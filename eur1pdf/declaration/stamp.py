@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pikepdf
 
-from eur1pdf.declaration.free_area import EDGE, MM, PageContent, Rect, free_rectangles, read_page
+from eur1pdf.declaration.free_area import MM, PageContent, Rect, free_rectangles, read_page
 from eur1pdf.declaration.layout import MIN_WIDTH, Block, fitting_block, fonts, layout
 from eur1pdf.declaration.model import Placement
 from eur1pdf.declaration.wording import DeclarationText
@@ -234,4 +234,4 @@ def save(pdf: pikepdf.Pdf) -> bytes:
     return out.getvalue()
 
 
-__all__ = ["EDGE", "StampError", "Stamped", "save", "stamp"]
+__all__ = ["StampError", "Stamped", "save", "stamp"]
