@@ -77,7 +77,7 @@ def _value(decl: Declaration, terms: Terms) -> Iterator[Finding]:
             "approved_exporter",
             "only an approved exporter may make out this declaration (instruction 1.4, 1.5)",
         )
-    if not terms.value_limits or decl.approved_exporter or terms.rex:
+    if not terms.value_limits or decl.approved_exporter or terms.rex or terms.approved_only:
         return  # no limit (footnote 12), or an approved exporter (1.5); REX: see _rex
     currency = decl.document.currency.upper()
     limit = limit_in(terms, currency)
