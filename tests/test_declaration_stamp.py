@@ -280,3 +280,21 @@ def test_rendered_page_changes_only_inside_the_stamp(tmp_path, shape, make, name
     inside = after.crop(box)
     assert inside.getextrema()[0] < 100  # the declaration's ink
     assert before.crop(box).getextrema()[0] > 250  # and nothing of the invoice was there
+
+
+def test_annotations_are_kept_free():
+    """A form field or stamp annotation over the free area is shown on the page: not covered."""
+    original = invoice(pages=(20,))
+    first = declare(original, load("canada")).placement
+    with pikepdf.open(io.BytesIO(original)) as pdf:
+        top = 842 - first["y_mm"] * MM
+        rect = [30, top - 120, 560, top]  # over where the declaration went
+        pdf.pages[0].obj.Annots = pdf.make_indirect(
+            pikepdf.Array(
+                [pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Square, Rect=rect)]
+            )
+        )
+        out = io.BytesIO()
+        pdf.save(out)
+    again = declare(out.getvalue(), load("canada")).placement
+    assert again["y_mm"] * MM >= first["y_mm"] * MM + 120

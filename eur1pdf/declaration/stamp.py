@@ -90,7 +90,9 @@ def choose_place(data: bytes, pdf: pikepdf.Pdf, text: DeclarationText, placement
         return index, Rect(x, y, x + block.width, y + block.height), block, (page_width, page_height)
     index = len(pdf.pages) - 1
     if int(pdf.pages[index].obj.get("/Rotate", 0)) % 360 == 0:
-        found = _largest_fit(read_page(data, index), text)
+        content = read_page(data, index)
+        content = PageContent(content.width, content.height, content.taken + _annotations(pdf.pages[index]))
+        found = _largest_fit(content, text)
         if found is not None:
             return index, *found, (width, height)
     for size in ((width, height), A4):
@@ -98,6 +100,20 @@ def choose_place(data: bytes, pdf: pikepdf.Pdf, text: DeclarationText, placement
         if found is not None:
             return len(pdf.pages), *found, size
     raise StampError("the declaration does not fit even on an empty A4 page")
+
+
+def _annotations(page: pikepdf.Page) -> tuple[Rect, ...]:
+    """The rectangles of the page's annotations (form fields, links, stamps): not page content, but
+    shown on it, so taken too."""
+    x0, y0, _, height = _page_box(page)
+    boxes = []
+    for annot in page.obj.get("/Annots", pikepdf.Array()):
+        rect = annot.get("/Rect") if isinstance(annot, pikepdf.Dictionary) else None
+        if rect is not None and len(rect) == 4:
+            ax0, ay0, ax1, ay1 = (float(v) for v in rect)
+            top = y0 + height - max(ay0, ay1)
+            boxes.append(Rect(min(ax0, ax1) - x0, top, max(ax0, ax1) - x0, top + abs(ay1 - ay0)))
+    return tuple(boxes)
 
 
 def _largest_fit(content: PageContent, text: DeclarationText) -> tuple[Rect, Block] | None:
