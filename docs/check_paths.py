@@ -31,7 +31,7 @@ PLACEHOLDERS = {
     "PROFILE.toml", "FILE.toml", "eur1-ch-mx.pdf", "certificate.json", "manifest.jsonl",
     "OUTDIR/manifest.jsonl", "tests/golden/mexico-export.pdf", "certificates/mexico-export.json",
     "tests/test_certificates.py", "golden/eur1-final-full.pdf", "pyproject.toml", "blank_forms/NAME.pdf",
-    "NAME-2.pdf", "EU/Germany", "*.toml", "data/*.toml", "in.jsonl", "eur1pdf/_data/",
+    "NAME-2.pdf", "EU/Germany", "*.toml", "data/*.toml", "in.jsonl", "eur1pdf/_data/", "INVOICE.pdf", "DATA.json",
 }  # fmt: skip
 
 

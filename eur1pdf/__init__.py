@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from eur1pdf.api import FillOptions, fill_file, render
     from eur1pdf.bulk.render_many import RenderResult, render_many
     from eur1pdf.certificate.model import Certificate, certificate_from_data, load_certificate
+    from eur1pdf.declaration.api import DeclareResult, declare
     from eur1pdf.errors import (
         Eur1pdfError,
         FitError,
@@ -42,6 +43,8 @@ _LAZY_NAMES = {
     "Certificate": "eur1pdf.certificate.model",
     "certificate_from_data": "eur1pdf.certificate.model",
     "load_certificate": "eur1pdf.certificate.model",
+    "declare": "eur1pdf.declaration.api",
+    "DeclareResult": "eur1pdf.declaration.api",
     "Eur1pdfError": "eur1pdf.errors",
     "FitError": "eur1pdf.errors",
     "GoodsOverflowError": "eur1pdf.errors",
@@ -85,6 +88,7 @@ def validate(data: Certificate | dict) -> list[Finding]:
 
 __all__ = [
     "Certificate",
+    "DeclareResult",
     "Eur1pdfError",
     "FillOptions",
     "Finding",
@@ -98,6 +102,7 @@ __all__ = [
     "RenderResult",
     "RuleViolation",
     "certificate_from_data",
+    "declare",
     "fill_file",
     "get_layout",
     "load_certificate",

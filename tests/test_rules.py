@@ -453,7 +453,9 @@ def test_every_rule_has_a_failing_case():
     codes fit.overflow and text.missing_glyph: tests/test_render_findings.py)."""
     tested = {c.code for c in FAILING}
     assert tested <= set(RULES)
-    assert set(RULES) - tested == {"input.invalid", "fit.overflow", "text.missing_glyph"}
+    untested = {code for code in set(RULES) - tested if not code.startswith("declaration.")}  # see below
+    assert untested == {"input.invalid", "fit.overflow", "text.missing_glyph"}
+    # declaration.*: tests/test_declaration_rules.py::test_every_declaration_rule_has_a_failing_case
 
 
 @pytest.mark.parametrize(

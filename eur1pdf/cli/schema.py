@@ -22,6 +22,11 @@ def add_parser(subparsers: Subparsers) -> None:
         action="store_true",
         help="only the built-in forms in the `form` enum (as published), not installed plug-ins",
     )
+    schema.add_argument(
+        "--declaration",
+        action="store_true",
+        help="the origin declaration's input schema (eur1pdf declare; docs/declaration.schema.json)",
+    )
     schema.set_defaults(func=run)
 
 
@@ -32,5 +37,10 @@ def schema_text(builtin: bool = False) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.declaration:
+        from eur1pdf.declaration.model import schema_text as declaration_schema_text
+
+        print(declaration_schema_text(), end="")
+        return 0
     print(schema_text(args.builtin), end="")
     return 0

@@ -287,3 +287,20 @@ def _font_objects(font: FontMetrics, codepoints: frozenset[int], first: int) -> 
         if len(_OBJECTS) > 4 * SUBSET_CACHE_SIZE:
             _OBJECTS.popitem(last=False)
     return body
+
+
+def embeddable(font: FontMetrics, text: str) -> tuple[str, bytes, frozenset[int], bytes]:
+    """For a page stamped outside this writer (eur1pdf declare, with pikepdf): ``text``'s subset.
+
+    The BaseFont name (tag included), the TrueType file, its glyph IDs and the
+    ToUnicode CMap: what a Type0 font needs, made by the same code as ours.
+    """
+    program = font_program(font)
+    codepoints = frozenset(map(ord, text)) | {32}
+    data, glyphs = _SUBSETS.get(font, codepoints)
+    return (
+        f"{_tag(program.postscript_name, codepoints)}+{program.postscript_name}",
+        data,
+        glyphs,
+        _to_unicode(program, codepoints),
+    )

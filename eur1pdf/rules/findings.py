@@ -42,7 +42,8 @@ class Finding:
         )
 
     def __str__(self) -> str:
-        where = f"box {self.box}" if self.box else "certificate"
+        whole = "declaration" if self.code.startswith("declaration.") else "certificate"
+        where = f"box {self.box}" if self.box else whole
         field = f", {self.field}" if self.field else ""
         return f"{self.severity}: {where}{field}: {self.message} [{self.code}]"
 
@@ -208,6 +209,96 @@ MISSING_GLYPH = rule(
     "error",
     None,
     "a character has no glyph in the font of its box (field and box named): transliterate it",
+)
+
+# Origin declarations on the invoice and REX statements on origin (eur1pdf declare; instruction 1.4,
+# 1.5, 2.2, 2.3): no box of a form, the field named in each finding.
+DECL_NOT_ALLOWED = rule(
+    "declaration.not_allowed", "error", None, "the agreement provides no origin declaration (GCC: EUR.1 only)"
+)
+DECL_VALUE_LIMIT = rule(
+    "declaration.value_limit",
+    "error",
+    None,
+    "the originating products are worth more than the agreement's limit and no approved exporter is named",
+)
+DECL_LIMIT_CURRENCY = rule(
+    "declaration.limit_currency",
+    "warning",
+    None,
+    "no value limit is known in the invoice's currency: check the customs list of limits",
+)
+DECL_APPROVED_ONLY = rule(
+    "declaration.approved_exporter_required",
+    "error",
+    None,
+    "only approved exporters may make out the declaration under this agreement (Japan, China, India)",
+)
+DECL_LANGUAGE = rule(
+    "declaration.language", "error", None, "the wording is not available in that language for the agreement"
+)
+DECL_ORIGIN = rule(
+    "declaration.origin",
+    "error",
+    None,
+    "the origin is missing, or given per item where the agreement needs it in the text",
+)
+DECL_NON_ORIGINATING = rule(
+    "declaration.non_originating",
+    "warning",
+    None,
+    "non-originating items: they are marked under the declaration (check the invoice marks them too)",
+)
+DECL_CUMULATION = rule(
+    "declaration.cumulation",
+    "error",
+    None,
+    "EUR-MED declaration without cumulation mention, or a mention where the agreement has none (1.4.2)",
+)
+DECL_SIGNATURE = rule(
+    "declaration.signature",
+    "error",
+    None,
+    "the signature is not one the agreement allows (electronic or code: the United Kingdom only)",
+)
+DECL_SIGNATORY = rule(
+    "declaration.signatory", "warning", None, "no signatory's name is printed under the declaration"
+)
+DECL_RETROSPECTIVE = rule(
+    "declaration.retrospective_late",
+    "error",
+    None,
+    "a retrospective declaration presented more than two years after the import (1.7)",
+)
+DECL_REX_NUMBER = rule(
+    "declaration.rex_number",
+    "error",
+    None,
+    "a REX statement without the registered exporter's number (mandatory for Swiss exporters)",
+)
+DECL_REX_CRITERION = rule(
+    "declaration.origin_criterion",
+    "error",
+    None,
+    "REX: the origin criterion must be P, or W and the HS heading",
+)
+DECL_REX_CUMULATION = rule(
+    "declaration.rex_cumulation", "error", None, "REX: the cumulation mention is not one of footnote 16"
+)
+DECL_REPLACEMENT = rule(
+    "declaration.replacement",
+    "error",
+    None,
+    "a replacement statement needs the replaced statement's date and the consignee (2.3.2)",
+)
+DECL_KIND = rule(
+    "declaration.kind", "error", None, "a REX statement for an agreement, or a declaration for the GSP"
+)
+DECL_PLACEMENT = rule(
+    "declaration.placement",
+    "warning",
+    None,
+    "the declaration placed at the position given covers text, lines or images of the page",
 )
 
 

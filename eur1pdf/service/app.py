@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from eur1pdf.service.auth import ApiKeyGate
 from eur1pdf.service.certificates import add_certificate_routes
 from eur1pdf.service.config import ServerConfig
+from eur1pdf.service.declarations import add_declaration_routes
 from eur1pdf.service.keys import SCOPES, SINGLE_KEY_NAME, KeyRing, key_with_secret
 from eur1pdf.service.layouts import add_layout_routes
 from eur1pdf.service.limits import BodyLimit
@@ -90,6 +91,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         add_registry_routes(app, config, lambda: registry)
         add_verification_routes(app, config, lambda: registry, workers)
     add_layout_routes(app)
+    add_declaration_routes(app, config)  # POST /v1/declarations: an origin declaration stamped on an invoice
     add_health_route(app)
     add_docs_routes(app)
     use_certificate_schema(app)

@@ -1,0 +1,140 @@
+"""``POST /v1/declarations``: the user's invoice PDF and a declaration's data in, the stamped PDF out;
+``POST /v1/declarations/text``: the declaration's wording alone.
+
+Two ways to send the invoice: multipart/form-data (a file part ``invoice``
+and a part ``declaration`` holding the JSON), or JSON
+(``{"invoice_pdf_base64": …, "declaration": {…}}``). The body's size limit,
+the API keys and the error answers are the service's own. Stamping takes
+a fraction of a second; it runs in a thread with the server's timeout, so
+the event loop never waits on it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from eur1pdf.errors import Eur1pdfError, InputError
+from eur1pdf.rules import RuleViolation, findings_from_input_error
+from eur1pdf.service.config import ServerConfig
+
+_DECLARATION_DOC = "a declaration in the input format of docs/declarations.md (eur1pdf schema --declaration)"
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["invoice", "declaration"],
+                    "properties": {
+                        "invoice": {"type": "string", "format": "binary", "description": "the invoice PDF"},
+                        "declaration": {"type": "string", "description": _DECLARATION_DOC + ", as JSON text"},
+                    },
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["invoice_pdf_base64", "declaration"],
+                    "properties": {
+                        "invoice_pdf_base64": {"type": "string", "description": "the invoice PDF, base64"},
+                        "declaration": {"type": "object", "description": _DECLARATION_DOC},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _refused(exc: Eur1pdfError) -> JSONResponse:
+    """The data's problems as 422 with findings (as for certificates); a PDF that cannot be read, 400."""
+    if isinstance(exc, RuleViolation):
+        body = {"message": "the declaration breaks rules", "findings": [f.to_dict() for f in exc.findings]}
+        return JSONResponse(body, 422)
+    if isinstance(exc, InputError):
+        findings = [f.to_dict() for f in findings_from_input_error(exc.problems)]
+        return JSONResponse(
+            {"message": "the declaration does not follow the input format", "findings": findings}, 422
+        )
+    return JSONResponse({"message": str(exc), "findings": []}, 400)
+
+
+async def _read_request(request: Request) -> tuple[bytes, Any]:
+    """(invoice PDF, declaration data) from a multipart or a JSON body."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        form = await request.form()
+        invoice, text = form.get("invoice"), form.get("declaration")
+        if invoice is None or isinstance(invoice, str) or not isinstance(text, str):
+            raise HTTPException(422, "multipart: a file part 'invoice' and a text part 'declaration' (JSON)")
+        pdf = await invoice.read()
+        try:
+            return pdf, json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(422, f"declaration: not JSON ({exc.msg}, line {exc.lineno})") from None
+    if kind == "application/json":
+        try:
+            body = json.loads(await request.body())
+        except json.JSONDecodeError as exc:
+            raise HTTPException(422, f"not JSON ({exc.msg}, line {exc.lineno})") from None
+        if not isinstance(body, dict) or not isinstance(body.get("invoice_pdf_base64"), str):
+            raise HTTPException(422, "JSON: an object with 'invoice_pdf_base64' and 'declaration'")
+        try:
+            pdf = base64.b64decode(body["invoice_pdf_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise HTTPException(422, "invoice_pdf_base64: not base64") from None
+        return pdf, body.get("declaration")
+    raise HTTPException(415, "send multipart/form-data (invoice, declaration) or application/json")
+
+
+def add_declaration_routes(app: FastAPI, config: ServerConfig) -> None:
+    """Stamp a declaration onto an invoice; give a declaration's wording."""
+
+    @app.post(
+        "/v1/declarations",
+        response_class=Response,
+        openapi_extra=_BODY_DOC,
+        responses={
+            200: {"content": {"application/pdf": {}}, "description": "the invoice with the declaration"},
+            422: {"description": "the findings that stop it"},
+        },
+    )
+    async def declarations(request: Request) -> Response:
+        """The invoice with the declaration stamped on it; warnings in the X-Eur1pdf-Findings header."""
+        from eur1pdf.declaration.api import declare
+
+        pdf, data = await _read_request(request)
+        try:
+            with anyio.fail_after(config.timeout_s):
+                result = await anyio.to_thread.run_sync(lambda: declare(pdf, data))
+        except TimeoutError:
+            raise HTTPException(503, "stamping took longer than the server's timeout") from None
+        except Eur1pdfError as exc:
+            return _refused(exc)
+        headers = {
+            "X-Eur1pdf-Placement": json.dumps(result.placement),
+            "X-Eur1pdf-Findings": json.dumps([f.to_dict() for f in result.findings]),  # ASCII-escaped
+            "X-Eur1pdf-Retention-Years": str(result.metadata["retention_years"]),
+        }
+        return Response(result.pdf, media_type="application/pdf", headers=headers)
+
+    @app.post("/v1/declarations/text", response_class=PlainTextResponse)
+    async def declaration_text(request: Request) -> Response:
+        """The declaration's wording alone (JSON body: the declaration), for an ERP that prints it."""
+        from eur1pdf.declaration.api import text_of
+
+        try:
+            data = json.loads(await request.body())
+            return PlainTextResponse(text_of(data).plain())
+        except json.JSONDecodeError as exc:
+            raise HTTPException(422, f"not JSON ({exc.msg}, line {exc.lineno})") from None
+        except Eur1pdfError as exc:
+            return _refused(exc)

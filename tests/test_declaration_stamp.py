@@ -1,0 +1,300 @@
+"""The declaration stamped onto sample invoices, read back with pdfplumber.
+
+Each test checks the declaration's words where they were placed, that nothing
+of the invoice is covered (no overlap with the page's text, lines, rectangles
+or images) and that the invoice's own content streams are byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from eur1pdf.declaration.api import declare
+from eur1pdf.declaration.stamp import StampError
+from eur1pdf.rules.findings import RuleViolation
+from tests.declaration_samples import (
+    A4_LANDSCAPE,
+    content_streams,
+    full_page_invoice,
+    invoice,
+    page_objects,
+    stamp_words,
+)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "declarations"
+MM = 72 / 25.4
+
+
+def load(name: str) -> dict:
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def assert_untouched(original: bytes, stamped: bytes, stamped_page: int | None) -> None:
+    """Every original content stream is in the output byte for byte; other pages have nothing else."""
+    before, after = content_streams(original), content_streams(stamped)
+    for n, streams in enumerate(before):
+        if n == stamped_page:
+            # q, the page's own streams unchanged, Q, the declaration
+            assert after[n][0] == b"q\n" and after[n][1 : 1 + len(streams)] == streams
+            assert after[n][1 + len(streams)] == b"Q\n" and len(after[n]) == len(streams) + 3
+        else:
+            assert after[n] == streams, f"page {n + 1} changed"
+
+
+def assert_not_covering(original: bytes, stamped: bytes, placement: dict, inside: bool = True) -> None:
+    """The stamp covers nothing the page showed before: its characters, and its frame (2 mm around
+    them), overlap none of the page's former objects as pdfplumber reads them. ``inside``: the
+    characters are inside the placement's rectangle (pdfplumber measures from the crop box's
+    top-left corner only when the boxes start at 0,0)."""
+    index = placement["page"] - 1
+    _, chars = stamp_words(stamped, index)
+    assert chars
+    if inside:
+        x0, top = placement["x_mm"] * MM, placement["y_mm"] * MM
+        x1, bottom = x0 + placement["width_mm"] * MM, top + placement["height_mm"] * MM
+        for c in chars:
+            assert x0 - 0.5 <= c["x0"] and c["x1"] <= x1 + 0.5
+            assert top - 0.5 <= c["top"] and c["bottom"] <= bottom + 0.5
+    if placement["added_page"]:
+        return
+    pad = 2 * MM
+    x0, x1 = min(c["x0"] for c in chars) - pad, max(c["x1"] for c in chars) + pad
+    top, bottom = min(c["top"] for c in chars) - pad, max(c["bottom"] for c in chars) + pad
+    for bx0, btop, bx1, bbottom in page_objects(original, index):
+        assert not (bx0 < x1 and x0 < bx1 and btop < bottom and top < bbottom), (bx0, btop, bx1, bbottom)
+
+
+def test_half_empty_page_gets_the_declaration_below_the_items():
+    original = invoice(pages=(20,))
+    result = declare(original, load("pem"))
+    place = result.placement
+    assert place["page"] == 1 and not place["added_page"]
+    text, _ = stamp_words(result.pdf, 0)
+    assert squash(
+        "authorisation No CH/ZH/1234) declares that, except where otherwise clearly indicated"
+    ) in squash(text)
+    assert squash("cumulation applied with EU, Norway") in squash(text)
+    assert squash("Winterthur, 15.01.2026") in squash(text)
+    lowest_item = max(b[3] for b in page_objects(original, 0))
+    assert place["y_mm"] * MM > lowest_item  # below everything the invoice shows
+    assert_untouched(original, result.pdf, 0)
+    assert_not_covering(original, result.pdf, place)
+
+
+def test_full_last_page_gets_an_added_page():
+    original = full_page_invoice()
+    result = declare(original, load("canada"))
+    assert result.placement["page"] == 2 and result.placement["added_page"]
+    with pikepdf.open(io.BytesIO(result.pdf)) as pdf:
+        assert len(pdf.pages) == 2
+        assert [float(v) for v in pdf.pages[1].mediabox] == [0, 0, 595, 842]
+    text, _ = stamp_words(result.pdf, 1)
+    assert "Canada" not in text and squash("these products are of Swiss preferential origin") in squash(text)
+    assert_untouched(original, result.pdf, None)
+
+
+def test_landscape_invoice():
+    original = invoice(pages=(18,), size=A4_LANDSCAPE)
+    result = declare(original, load("uk"))
+    place = result.placement
+    assert place["page"] == 1 and not place["added_page"]
+    text, _ = stamp_words(result.pdf, 0)
+    assert squash("Signed electronically: UJ-SIG-2026-0310-7781") in squash(text)
+    assert_untouched(original, result.pdf, 0)
+    assert_not_covering(original, result.pdf, place)
+
+
+def test_two_pages_stamp_on_the_last_and_the_first_is_byte_identical():
+    original = invoice(pages=(50, 6))
+    result = declare(original, load("rex"))
+    assert result.placement["page"] == 2
+    text, _ = stamp_words(result.pdf, 1)
+    assert squash("(Numéro d'exportateur enregistré CHREX1234567890)") in squash(text)
+    assert stamp_words(result.pdf, 0)[0] == ""
+    assert_untouched(original, result.pdf, 1)
+    assert_not_covering(original, result.pdf, result.placement)
+    with pikepdf.open(io.BytesIO(original)) as before, pikepdf.open(io.BytesIO(result.pdf)) as after:
+        # shared resources: the first page's are still the shared, unchanged dictionary
+        assert set(after.pages[0].obj.Resources.Font.keys()) == {"/F1"}
+        assert set(before.pages[1].obj.Resources.Font.keys()) == {"/F1"}
+        assert set(after.pages[1].obj.Resources.Font.keys()) == {"/F1", "/Eur1pdfDecl0", "/Eur1pdfDecl1"}
+
+
+def test_given_position_in_mm():
+    original = invoice(pages=(10,))
+    data = load("pem")
+    result = declare(original, data, placement={"x_mm": 20, "y_mm": 200, "width_mm": 150})
+    place = result.placement
+    assert (place["x_mm"], place["y_mm"], place["width_mm"]) == (20, 200, 150)
+    _, chars = stamp_words(result.pdf, 0)
+    assert min(c["x0"] for c in chars) == pytest.approx(22 * MM, abs=0.6)
+    assert min(c["top"] for c in chars) > 200 * MM
+    assert_untouched(original, result.pdf, 0)
+    assert [f.code for f in result.findings] == ["declaration.non_originating"]
+    covering = declare(original, data, placement={"x_mm": 20, "y_mm": 30, "width_mm": 150})
+    assert "declaration.placement" in [f.code for f in covering.findings]
+    with pytest.raises(StampError, match=r"placement\.page"):
+        declare(original, data, placement={"x_mm": 20, "y_mm": 200, "page": 3})
+
+
+def test_metadata_records_the_retention_period_and_the_wording():
+    data = load("pem")
+    data.update(agreement="EFTA-KR", eur_med=False, cumulation=None, approved_exporter=None)
+    result = declare(invoice(), data)
+    with pikepdf.open(io.BytesIO(result.pdf)) as pdf:
+        assert str(pdf.docinfo["/Eur1pdfRetentionYears"]) == "5"
+        meta = json.loads(str(pdf.docinfo["/Eur1pdfDeclaration"]))
+    assert (
+        meta["agreement"] == "EFTA-KR" and meta["retention_years"] == 5 and meta["wording"] == "declaration"
+    )
+
+
+def test_errors_stop_the_stamp_unless_allowed():
+    data = load("pem")
+    data["agreement"] = "EFTA-GCC"
+    with pytest.raises(RuleViolation, match=r"declaration\.not_allowed"):
+        declare(invoice(), data)
+    with pytest.raises(RuleViolation, match=r"declaration\.not_allowed"):
+        declare(invoice(), data, allow_errors=True)  # no wording to print, even for a draft
+    data = load("pem")
+    data["document"]["currency"] = "CHF"  # EUR 18,400 read as CHF: still over CHF 10,300, but approved
+    data["approved_exporter"] = None
+    with pytest.raises(RuleViolation, match=r"declaration\.value_limit"):
+        declare(invoice(), data)
+    draft = declare(invoice(), data, allow_errors=True)
+    assert "declaration.value_limit" in [f.code for f in draft.findings]
+
+
+def test_the_output_is_deterministic():
+    original = invoice(pages=(12,))
+    assert declare(original, load("pem")).pdf == declare(original, load("pem")).pdf
+
+
+def test_encrypted_and_broken_invoices_are_clear_errors():
+    with pytest.raises(StampError, match="not a readable PDF"):
+        declare(b"%PDF-1.7 nonsense", load("pem"))
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(invoice())) as pdf:
+        pdf.save(out, encryption=pikepdf.Encryption(owner="o", user="u"))
+    with pytest.raises(StampError, match="encrypted"):
+        declare(out.getvalue(), load("pem"))
+
+
+def test_mixed_origins_are_listed_per_item_on_the_stamp():
+    data = load("pem")
+    data.update(origin=None, eur_med=False, cumulation=None)
+    data["items"] = [
+        {"position": "1", "value": "100", "origin": "Swiss"},
+        {"position": "2", "value": "100", "origin": "EU"},
+    ]
+    result = declare(invoice(), data)
+    text, _ = stamp_words(result.pdf, 0)
+    assert squash("item 1: Swiss") in squash(text) and squash("item 2: EU") in squash(text)
+
+
+def test_a_small_cn22_sized_page_gets_an_a4_page_added():
+    original = invoice(pages=(2,), size=(200.0, 280.0), logo=False)  # about 70 x 100 mm
+    result = declare(original, load("canada"))
+    assert result.placement["added_page"] and result.placement["page"] == 2
+    with pikepdf.open(io.BytesIO(result.pdf)) as pdf:
+        assert [float(v) for v in pdf.pages[1].mediabox] == [0, 0, 595, 842]
+    assert_untouched(original, result.pdf, None)
+
+
+def test_a_rotated_last_page_gets_a_page_added():
+    with pikepdf.open(io.BytesIO(invoice(pages=(5,)))) as pdf:
+        pdf.pages[0].obj.Rotate = 90
+        out = io.BytesIO()
+        pdf.save(out)
+    result = declare(out.getvalue(), load("canada"))
+    assert result.placement["added_page"]
+
+
+def test_a_page_with_its_origin_elsewhere():
+    """A crop box that does not start at 0,0: the free area and the stamp use the same coordinates."""
+    with pikepdf.open(io.BytesIO(invoice(pages=(20,)))) as pdf:
+        page = pdf.pages[0]
+        page.obj.MediaBox = pikepdf.Array([-50, -50, 645, 892])
+        page.obj.CropBox = pikepdf.Array([0, 0, 595, 842])
+        out = io.BytesIO()
+        pdf.save(out)
+    original = out.getvalue()
+    result = declare(original, load("pem"))
+    assert not result.placement["added_page"]
+    assert_not_covering(original, result.pdf, result.placement, inside=False)
+
+
+def test_a_character_the_font_lacks_is_refused():
+    data = load("canada")
+    data["origin"] = "瑞士"
+    with pytest.raises(RuleViolation, match=r"text\.missing_glyph"):
+        declare(invoice(), data)
+
+
+def test_a_given_position_off_the_page_is_refused():
+    with pytest.raises(StampError, match="does not fit on page 1"):
+        declare(invoice(), load("pem"), placement={"x_mm": 20, "y_mm": 280, "width_mm": 150})
+
+
+@pytest.mark.parametrize(
+    ("shape", "make", "name"),
+    [
+        ("half-empty", lambda: invoice(pages=(20,)), "pem"),
+        ("landscape", lambda: invoice(pages=(18,), size=A4_LANDSCAPE), "uk"),
+        ("two-pages", lambda: invoice(pages=(50, 6)), "rex"),
+    ],
+)
+def test_rendered_page_changes_only_inside_the_stamp(tmp_path, shape, make, name):
+    """Rendered to PNG: outside the declaration's rectangle the page looks exactly as before."""
+    import pypdfium2 as pdfium
+
+    original = make()
+    result = declare(original, load(name))
+    place = result.placement
+    index, scale = place["page"] - 1, 2.0
+    before = pdfium.PdfDocument(original)[index].render(scale=scale).to_pil().convert("L")
+    after = pdfium.PdfDocument(result.pdf)[index].render(scale=scale).to_pil().convert("L")
+    after.save(tmp_path / f"{shape}.png")
+    px = scale * MM
+    box = (
+        int(place["x_mm"] * px) - 2,
+        int(place["y_mm"] * px) - 2,
+        int((place["x_mm"] + place["width_mm"]) * px) + 3,
+        int((place["y_mm"] + place["height_mm"]) * px) + 3,
+    )
+    blank = before.copy()
+    blank.paste(255, box)
+    changed = after.copy()
+    changed.paste(255, box)
+    assert blank.tobytes() == changed.tobytes(), "the page changed outside the declaration"
+    inside = after.crop(box)
+    assert inside.getextrema()[0] < 100  # the declaration's ink
+    assert before.crop(box).getextrema()[0] > 250  # and nothing of the invoice was there
+
+
+def test_annotations_are_kept_free():
+    """A form field or stamp annotation over the free area is shown on the page: not covered."""
+    original = invoice(pages=(20,))
+    first = declare(original, load("canada")).placement
+    with pikepdf.open(io.BytesIO(original)) as pdf:
+        top = 842 - first["y_mm"] * MM
+        rect = [30, top - 120, 560, top]  # over where the declaration went
+        pdf.pages[0].obj.Annots = pdf.make_indirect(
+            pikepdf.Array(
+                [pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Square, Rect=rect)]
+            )
+        )
+        out = io.BytesIO()
+        pdf.save(out)
+    again = declare(out.getvalue(), load("canada")).placement
+    assert again["y_mm"] * MM >= first["y_mm"] * MM + 120
