@@ -94,7 +94,10 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     add_health_route(app)
     add_docs_routes(app)
     use_certificate_schema(app)
-    return BodyLimit(app, config.max_body_bytes)  # type: ignore[return-value]
+    from eur1pdf.service.webapp import with_webapp  # the clerk's page at /app (it needs the registry)
+
+    pages = app if registry is None else with_webapp(app, config, ring, lambda: registry, workers)
+    return BodyLimit(pages, config.max_body_bytes)  # type: ignore[return-value]
 
 
 def _open_registry(config: ServerConfig, workers: RenderingPool) -> Registry | None:
