@@ -164,7 +164,7 @@ def _row_buttons(n: int, count: int, live: bool) -> str:
     return (
         button(f"up:{n}", "↑", f"Move item {n + 1} up", n == 0)
         + button(f"down:{n}", "↓", f"Move item {n + 1} down", n == count - 1)
-        + button(f"remove:{n}", "Remove", f"Remove item {n + 1}", False)
+        + button(f"remove:{n}", "✕", f"Remove item {n + 1}", False)
     )
 
 
@@ -176,7 +176,8 @@ def items_table(fields: Fields, form: str, agreement: Agreement | None, live: bo
     rows = "".join(
         f'<tr id="item-{n}"><th scope="row" class="c-no">{n + 1}</th>'
         + "".join(_item_cell(fields, n, c, agreement) for c in columns)
-        + f'<td class="c-actions">{_row_buttons(n, count, live)}</td></tr>'
+        + (f'<td class="c-actions">{_row_buttons(n, count, live)}</td>' if live else "")
+        + "</tr>"
         for n in range(count)
     )
     hidden = "".join(
@@ -185,16 +186,13 @@ def items_table(fields: Fields, form: str, agreement: Agreement | None, live: bo
         for name in ITEM_FIELDS
         if name not in columns
     )
-    hx = (
-        ' hx-post="/app/edit" hx-target="#box8-table" hx-select="#box8-table" hx-swap="outerHTML"'
-        if live
-        else ""
-    )
+    hx = ' hx-post="/app/edit" hx-target="#box8-table" hx-select="#box8-table" hx-swap="outerHTML"'
+    actions_head = '<th scope="col" class="c-actions"><span class="visually-hidden">Move or remove</span></th>'
+    add = f'<button type="submit" name="action" value="add_item"{hx}>Add an item</button>' if live else ""
     return (
         f'<div id="box8-table"><table class="items"><caption class="visually-hidden">Items of box 8</caption>'
-        f'<thead><tr><th scope="col" class="c-no">No</th>{head}<th scope="col" class="c-actions">'
-        f'<span class="visually-hidden">Move or remove</span></th></tr></thead><tbody>{rows}</tbody></table>'
-        f'{hidden}<button type="submit" name="action" value="add_item"{hx}>Add an item</button></div>'
+        f'<thead><tr><th scope="col" class="c-no">No</th>{head}{actions_head if live else ""}</tr></thead>'
+        f"<tbody>{rows}</tbody></table>{hidden}{add}</div>"
     )
 
 

@@ -178,7 +178,9 @@ def editor_page(
         for name in ("form", "agreement", "_rest")
     ) + (f'<input type="hidden" name="id" value="{escape(record.id)}">' if record is not None else "")
     check = ' hx-post="/app/check" hx-trigger="input delay:500ms" hx-swap="none" hx-sync="this:replace"'
-    alert = f'<p class="alert" role="alert">{escape(message)}</p>' if message else ""
+    failed = message.startswith("Not done")
+    kind = '"alert" role="alert"' if failed else '"alert done" role="status"'
+    alert = f"<p class={kind}>{escape(message)}</p>" if message else ""
     note = ""
     if read_only and record is not None:
         note = f'<p class="alert info" role="note">This certificate is {escape(record.status)}: it can no longer be changed.'

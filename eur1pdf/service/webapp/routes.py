@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from eur1pdf.options import FillOptions
 from eur1pdf.rules.agreements import agreements
 from eur1pdf.service.config import ServerConfig
+from eur1pdf.service.previews import page_png
 from eur1pdf.service.registry import Conflict, NotFound, Record, Registry, RuleErrors
 from eur1pdf.service.registry import verify_url_template as link_template
 from eur1pdf.service.webapp import checking, formdata, pages
@@ -91,6 +92,12 @@ class Clerk:
         token = self.previews.put(session.session_id, bytes(answer.body))
         return f"/app/preview/{token}.png"
 
+    async def final_preview(self, session: Session, record: Record) -> str:
+        """The issued PDF's first page (not a new rendering: what was issued)."""
+        pdf = await blocking(self.opened().final_pdf, record.id)
+        png = await self.workers.call(page_png, pdf, 1, checking.PREVIEW_DPI)
+        return f"/app/preview/{self.previews.put(session.session_id, png)}.png"
+
     async def editor(
         self,
         session: Session,
@@ -105,7 +112,11 @@ class Clerk:
         rendered = {key: checking.findings_html(found) for key, found in by_region.items()}
         state = "errors" if checked.errors else "warnings" if checked.findings else "clean"
         summary = (state, checking.summary_text(checked))
-        src = await self.preview(session, data) if checked.certificate is not None else None
+        if record is not None and record.status != "provisional":
+            summary = (state, f"{record.status.capitalize()}: issued {record.finalized_at:%Y-%m-%d %H:%M} UTC.")
+            src = await self.final_preview(session, record)
+        else:
+            src = await self.preview(session, data) if checked.certificate is not None else None
         body = pages.editor_page(
             session, fields, record, rendered, summary, checking.capacity_text(data, checked), src, message
         )
