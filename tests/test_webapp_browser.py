@@ -239,7 +239,9 @@ def test_phone_width_and_keyboard_only(browser, server):
         reached, added = set(), False
         for _ in range(focusable + 40):
             page.keyboard.press("Tab")
-            active = page.evaluate("(document.activeElement.name || '') + '|' + (document.activeElement.value || '')")
+            active = page.evaluate(
+                "(document.activeElement.name || '') + '|' + (document.activeElement.value || '')"
+            )
             reached.add(active.split("|")[0])
             if active == "action|add_item" and not added:
                 page.keyboard.press("Enter")
@@ -247,7 +249,14 @@ def test_phone_width_and_keyboard_only(browser, server):
                 added = True
                 break
         assert added, "the Add an item button is not reachable with the keyboard"
-        expected = {"serial", "exporter.name", "trade.to", "items[1].hs_code", "items[2].gross_mass", "remarks"}
+        expected = {
+            "serial",
+            "exporter.name",
+            "trade.to",
+            "items[1].hs_code",
+            "items[2].gross_mass",
+            "remarks",
+        }
         assert expected <= reached, expected - reached
     finally:
         context.close()

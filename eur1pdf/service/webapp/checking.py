@@ -152,7 +152,8 @@ def check_fragments(data: dict[str, Any], checked: Checked, preview: str | None,
     ]
     state = "errors" if checked.errors else "warnings" if checked.findings else "clean"
     out.append(
-        f'<p id="summary" class="summary {state}" role="status" hx-swap-oob="true">{escape(summary_text(checked))}</p>'
+        f'<p id="summary" class="summary {state}" role="status" hx-swap-oob="true">'
+        f"{escape(summary_text(checked))}</p>"
     )
     out.append(f'<p id="capacity" hx-swap-oob="true">{escape(capacity_text(data, checked))}</p>')
     if preview is not None:
@@ -165,7 +166,8 @@ def check_fragments(data: dict[str, Any], checked: Checked, preview: str | None,
 def preview_html(src: str | None, oob: bool = False) -> str:
     swap = ' hx-swap-oob="true"' if oob else ""
     if src is None:
-        return f'<div id="preview"{swap}><p class="note">The preview appears once the form can be read.</p></div>'
+        note = "The preview appears once the form can be read."
+        return f'<div id="preview"{swap}><p class="note">{note}</p></div>'
     return (
         f'<div id="preview"{swap}><img src="{escape(src)}" width="661" height="935" '
         f'alt="Preview of the certificate\'s first page, as the draft PDF shows it"></div>'

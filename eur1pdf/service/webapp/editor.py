@@ -54,7 +54,8 @@ def lines_input(fields: Fields, name: str, rows: int = 3) -> str:
 def check_input(fields: Fields, name: str) -> str:
     checked = " checked" if fields.get(name) == "true" else ""
     return (
-        f'<div class="field check"><input id="{_id(name)}" name="{name}" type="checkbox" value="true"{checked}>'
+        f'<div class="field check">'
+        f'<input id="{_id(name)}" name="{name}" type="checkbox" value="true"{checked}>'
         f'<label for="{_id(name)}">{escape(_label(name))}</label></div>'
     )
 
@@ -181,13 +182,16 @@ def items_table(fields: Fields, form: str, agreement: Agreement | None, live: bo
         for n in range(count)
     )
     hidden = "".join(
-        f'<input type="hidden" name="items[{n}].{name}" value="{escape(fields.get(f"items[{n}].{name}", ""))}">'
+        f'<input type="hidden" name="items[{n}].{name}" '
+        f'value="{escape(fields.get(f"items[{n}].{name}", ""))}">'
         for n in range(count)
         for name in ITEM_FIELDS
         if name not in columns
     )
     hx = ' hx-post="/app/edit" hx-target="#box8-table" hx-select="#box8-table" hx-swap="outerHTML"'
-    actions_head = '<th scope="col" class="c-actions"><span class="visually-hidden">Move or remove</span></th>'
+    actions_head = (
+        '<th scope="col" class="c-actions"><span class="visually-hidden">Move or remove</span></th>'
+    )
     add = f'<button type="submit" name="action" value="add_item"{hx}>Add an item</button>' if live else ""
     return (
         f'<div id="box8-table"><table class="items"><caption class="visually-hidden">Items of box 8</caption>'

@@ -16,6 +16,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def grid_css(name: str) -> str:
     """The style sheet placing the form's regions (served as /app/static/form/{name}.css)."""
     rects = _rects(name)
     xs = sorted({round(v, 1) for x, _, w, _ in rects.values() for v in (x, x + w)})
-    tracks = " ".join(f"minmax(0, {b - a:g}fr)" for a, b in zip(xs, xs[1:], strict=False))
+    tracks = " ".join(f"minmax(0, {b - a:g}fr)" for a, b in pairwise(xs))
     cls = css_class(name)
     lines = [
         "@media (min-width: 900px) {",

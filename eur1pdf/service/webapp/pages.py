@@ -63,17 +63,20 @@ def list_page(session: Session, records: Sequence[Record] | None) -> str:
             f'<tr><td><a href="/app/c/{quote(r.id)}">{escape(r.serial or "(no serial)")}</a></td>'
             f"<td>{escape(get_layout(r.form).title if r.form in layout_names() else r.form)}</td>"
             f"<td>{escape(r.agreement)}</td>"
-            f'<td><span class="status status-{escape(r.status)}">{STATUS_TEXT.get(r.status, r.status)}</span></td>'
+            f'<td><span class="status status-{escape(r.status)}">'
+            f"{STATUS_TEXT.get(r.status, r.status)}</span></td>"
             f"<td>{_when(r)}</td></tr>"
             for r in records
         )
         table = (
             '<div class="scroll"><table class="records"><caption>Certificates, newest first</caption>'
             '<thead><tr><th scope="col">Serial</th><th scope="col">Form</th><th scope="col">Agreement</th>'
-            f'<th scope="col">Status</th><th scope="col">Changed</th></tr></thead><tbody>{rows}</tbody></table></div>'
+            '<th scope="col">Status</th><th scope="col">Changed</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>"
         )
     body = (
-        '<h1>Certificates</h1><p class="actions"><a class="button primary" href="/app/new">New certificate</a> '
+        '<h1>Certificates</h1><p class="actions">'
+        '<a class="button primary" href="/app/new">New certificate</a> '
         f'<a class="button" href="/app/import">Import a JSON file</a></p>{table}'
     )
     return page("Certificates", body, session)
@@ -103,7 +106,8 @@ def new_page(session: Session, agreement: str | None) -> str:
     forms = [name for name in chosen.forms if name in layout_names()]
     radios = "".join(
         f'<div class="field check"><input type="radio" id="form-{escape(n)}" name="form" value="{escape(n)}"'
-        f'{" checked" if i == 0 else ""}><label for="form-{escape(n)}">{escape(get_layout(n).title)}</label></div>'
+        f"{' checked' if i == 0 else ''}>"
+        f'<label for="form-{escape(n)}">{escape(get_layout(n).title)}</label></div>'
         for i, n in enumerate(forms)
     )
     body += (
@@ -183,7 +187,10 @@ def editor_page(
     alert = f"<p class={kind}>{escape(message)}</p>" if message else ""
     note = ""
     if read_only and record is not None:
-        note = f'<p class="alert info" role="note">This certificate is {escape(record.status)}: it can no longer be changed.'
+        note = (
+            f'<p class="alert info" role="note">This certificate is {escape(record.status)}: '
+            "it can no longer be changed."
+        )
         if record.cancel_reason:
             note += f" Reason: {escape(record.cancel_reason)}."
         if record.verify_link:
@@ -196,7 +203,8 @@ def editor_page(
         f'<form id="editor" method="post" action="/app/edit" novalidate{check if live else ""}>'
         f"{csrf_input(session)}{hidden}"
         f'<p id="summary" class="summary {state}" role="status">{escape(text)}</p>'
-        f'<div class="findings" id="findings-general" aria-live="polite">{findings_html.get("general", "")}</div>'
+        '<div class="findings" id="findings-general" aria-live="polite">'
+        f"{findings_html.get('general', '')}</div>"
         '<div class="workspace"><fieldset class="certificate"'
         f'{" disabled" if read_only else ""}><legend class="visually-hidden">The certificate</legend>'
         f"{sheet_html(fields, form, agreement, live)}</fieldset>"

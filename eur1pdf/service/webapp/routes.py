@@ -112,8 +112,12 @@ class Clerk:
         rendered = {key: checking.findings_html(found) for key, found in by_region.items()}
         state = "errors" if checked.errors else "warnings" if checked.findings else "clean"
         summary = (state, checking.summary_text(checked))
+        src: str | None
         if record is not None and record.status != "provisional":
-            summary = (state, f"{record.status.capitalize()}: issued {record.finalized_at:%Y-%m-%d %H:%M} UTC.")
+            summary = (
+                state,
+                f"{record.status.capitalize()}: issued {record.finalized_at:%Y-%m-%d %H:%M} UTC.",
+            )
             src = await self.final_preview(session, record)
         else:
             src = await self.preview(session, data) if checked.certificate is not None else None
