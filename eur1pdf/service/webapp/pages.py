@@ -181,7 +181,7 @@ def editor_page(
         f'<input type="hidden" name="{name}" value="{escape(fields.get(name, ""))}">'
         for name in ("form", "agreement", "_rest")
     ) + (f'<input type="hidden" name="id" value="{escape(record.id)}">' if record is not None else "")
-    check = ' hx-post="/app/check" hx-trigger="input delay:500ms" hx-swap="none" hx-sync="this:replace"'
+    check = ' hx-post="/app/check" hx-trigger="input delay:500ms" hx-swap="none" hx-sync="this:queue last"'
     failed = message.startswith("Not done")
     kind = '"alert" role="alert"' if failed else '"alert done" role="status"'
     alert = f"<p class={kind}>{escape(message)}</p>" if message else ""
