@@ -80,7 +80,7 @@ def _header(fields: Fields) -> str:
     return (
         '<div class="pair">'
         + text_input(fields, "serial")
-        + text_input(fields, "issue_date", "text", "2026-11-22")
+        + text_input(fields, "issue_date")
         + "</div>"
         + language
     )

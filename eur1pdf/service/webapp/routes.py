@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
@@ -140,8 +142,8 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
 
     @web.post("/app/sign-in")
     async def sign_in(request: Request) -> Response:
-        origin = request.headers.get("origin")
-        if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        origin = request.headers.get("origin")  # a sign-in form posted from another site: refused
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
             raise Refused(403, "sign in from this service's own page")
         fields = formdata.parse_body(await request.body())
         key = clerk.sessions.sign_in(fields.get("key", "").strip())
@@ -163,7 +165,8 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
         session = clerk.session(request)
         row = agreements().get(agreement or "")
         if row is not None and form in row.forms:
-            fields = {"form": form, "agreement": row.key, "items[0].description": ""}
+            today = datetime.now(UTC).date().isoformat()  # the document date: the clerk may change it
+            fields = {"form": form, "agreement": row.key, "issue_date": today, "items[0].description": ""}
             return await clerk.editor(session, fields, None)
         return html(pages.new_page(session, agreement))
 
