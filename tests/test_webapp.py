@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -202,3 +203,19 @@ def test_form_fields_and_data_round_trip(example):
     assert data_from_fields(fields_from_data(example)) == data_from_fields(
         fields_from_data(data_from_fields(fields_from_data(example)))
     )
+
+
+def test_box_8_capacity_says_when_the_items_split(example):
+    from eur1pdf.service.webapp.checking import capacity_text, check
+
+    cn = json.loads((Path(__file__).parent.parent / "examples" / "eur1-cn-ch-cn.json").read_text("utf-8"))
+    assert capacity_text(cn, check(cn)) == "4 of 50 items"
+    cn["items"] = cn["items"] * 15
+    assert (
+        capacity_text(cn, check(cn))
+        == "60 of 50 items; box 8 cannot hold them all: will split into 2 certificates"
+    )
+    example["items"] = example["items"] * 30
+    checked = check(example)
+    assert "will split into" in capacity_text(example, checked)
+    assert "fit.overflow" in {f.code for f in checked.findings}
