@@ -211,7 +211,7 @@ def region_body(key: str, fields: Fields, form: str, agreement: Agreement | None
         "6": lambda: text_input(fields, "transport"),
         "7": lambda: _box7(fields, get_layout(form).prepared.prints_cumulation),
         "8": lambda: items_table(fields, form, agreement, live),
-        "10": lambda: lines_input(fields, "invoices", 3),
+        "10": lambda: lines_input(fields, "invoices", 6),
         "11": lambda: (
             "".join(
                 text_input(fields, f"endorsement.{n}")
