@@ -21,6 +21,8 @@ from eur1pdf.service.webapp.formdata import data_from_fields, fields_from_data
 from eur1pdf.service.webapp.grid import grid_css, regions
 from eur1pdf.service.webapp.session import COOKIE
 
+pytestmark = pytest.mark.slow  # the service with its worker processes; previews rendered
+
 CLERK, READER = "webapp-clerk-key-0123", "webapp-reader-key-0123"
 KEYS = f"clerk:issue,finalize,read:{CLERK};reader:read:{READER}"
 
@@ -133,7 +135,6 @@ def test_every_form_is_laid_out_from_its_layout(app, form):
     assert ".region-8" in grid_css(form) and client.get(f"/app/static/form/{form}.css").status_code == 200
 
 
-@pytest.mark.slow  # three previews rendered
 def test_box_8_rows_are_added_moved_and_removed(app, example):
     client = signed_in(app)
     csrf = csrf_of(client.get("/app/import").text)
