@@ -140,6 +140,9 @@ def test_box_8_rows_are_added_moved_and_removed(app, example):
     csrf = csrf_of(client.get("/app/import").text)
     fields = fields_from_data(example) | {"csrf": csrf}
     added = client.post("/app/edit", data=fields | {"action": "add_item"}).text
+    form = added[added.index('<form id="editor"') :]
+    first = re.search(r'type="submit" name="action" value="([^"]+)"', form)
+    assert first is not None and first[1] == "check"  # Enter in a field checks, it never moves an item
     assert 'name="items[3].description"' in added
     moved = client.post("/app/edit", data=fields | {"action": "down:0"}).text
     assert moved.index("Cylindrical roller") < moved.index("Ball bearings")

@@ -17,6 +17,10 @@ from eur1pdf.service.webapp.editor import sheet_html
 from eur1pdf.service.webapp.session import Session
 
 PAGE = Template((Path(__file__).with_name("templates") / "page.html").read_text(encoding="utf-8"))
+CHECK_BUTTON = (
+    '<p class="checkbar"><button type="submit" name="action" value="check" class="small">Check now</button> '
+    '<span class="note">(the form is checked as you type when JavaScript is on)</span></p>'
+)
 STATUS_TEXT = {"provisional": "Provisional", "final": "Final", "cancelled": "Cancelled"}
 
 
@@ -203,7 +207,9 @@ def editor_page(
         f'<form id="editor" method="post" action="/app/edit" novalidate{check if live else ""}>'
         f"{csrf_input(session)}{hidden}"
         f'<p id="summary" class="summary {state}" role="status">{escape(text)}</p>'
-        '<div class="findings" id="findings-general" aria-live="polite">'
+        # the form's first submit button: Enter in a field checks (re-renders), never moves an item
+        + (CHECK_BUTTON if live else "")
+        + '<div class="findings" id="findings-general" aria-live="polite">'
         f"{findings_html.get('general', '')}</div>"
         '<div class="workspace"><fieldset class="certificate"'
         f'{" disabled" if read_only else ""}><legend class="visually-hidden">The certificate</legend>'
