@@ -97,7 +97,12 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     use_certificate_schema(app)
     # the key is checked from the request's head, before the body is read (then size, deadline, keys)
     body = BodyLimit(app, config.max_body_bytes, config.body_timeout_s)
-    return ApiKeyGate(body, ring)  # type: ignore[return-value]
+    gated = ApiKeyGate(body, ring)
+    if registry is None:
+        return gated  # type: ignore[return-value]
+    from eur1pdf.service.webapp import with_webapp  # the clerk's page at /app (its own sign-in)
+
+    return with_webapp(gated, config, ring, lambda: registry, workers)  # type: ignore[return-value]
 
 
 def _open_registry(config: ServerConfig, workers: RenderingPool) -> Registry | None:

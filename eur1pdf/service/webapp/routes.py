@@ -1,0 +1,218 @@
+"""``/app``: the clerk's pages, a FastAPI application of its own beside the JSON API.
+
+It answers before the API's key check (the clerk signs in once with a key and
+then carries a session cookie, :mod:`.session`); every page needs the session,
+every POST its CSRF token, and every registry change the key's scope, exactly
+as over ``/v1/registry`` (the audit trail records the key's name). Registry
+calls run in threads, PDFs and previews in the service's worker processes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from eur1pdf.options import FillOptions
+from eur1pdf.rules.agreements import agreements
+from eur1pdf.service.config import ServerConfig
+from eur1pdf.service.previews import page_png
+from eur1pdf.service.registry import Conflict, NotFound, Record, Registry, RuleErrors
+from eur1pdf.service.registry import verify_url_template as link_template
+from eur1pdf.service.webapp import checking, formdata, pages
+from eur1pdf.service.webapp.assets import add_static_routes
+from eur1pdf.service.webapp.session import Session, Sessions, is_https
+from eur1pdf.service.workers import RenderingPool
+
+T = TypeVar("T")
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+
+
+class Refused(Exception):
+    """A request the page answers with a status and a short message (no session, bad CSRF …)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=HEADERS)
+
+
+async def blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs))
+
+
+class Clerk:
+    """What the routes share: the sessions, the registry, the workers, the previews."""
+
+    def __init__(
+        self, config: ServerConfig, sessions: Sessions, opened: Callable[[], Registry], workers: RenderingPool
+    ):
+        self.config, self.sessions, self.opened, self.workers = config, sessions, opened, workers
+        self.previews = checking.PreviewStore()
+        self.template = link_template(config.public_url)
+        self.final_kwargs = {"lock_password": config.base.lock_password, "signing": config.base.signing}
+
+    def session(self, request: Request) -> Session:
+        session = self.sessions.of(request)
+        if session is None:
+            raise Refused(401, "sign in first")
+        return session
+
+    async def posted(self, request: Request, scope: str | None = None) -> tuple[Session, dict[str, str]]:
+        """The session and the form's fields of a POST, its CSRF token checked (403 otherwise)."""
+        session = self.session(request)
+        fields = formdata.parse_body(await request.body())
+        if not self.sessions.csrf_ok(session, fields.get("csrf")):
+            raise Refused(403, "the form's security token is missing or stale: reload the page and try again")
+        if scope is not None and not session.allows(scope):
+            raise Refused(403, f"the key {session.key.name!r} does not have the scope {scope!r}")
+        return session, fields
+
+    async def preview(self, session: Session, data: dict[str, Any]) -> str | None:
+        """The draft's first page as PNG (as POST /v1/preview makes it), kept for this session."""
+        options = FillOptions(draft=True, allow_errors=True)
+        answer = await self.workers.run(data, options, (1, checking.PREVIEW_DPI))
+        if answer.status_code != 200:
+            return None
+        token = self.previews.put(session.session_id, bytes(answer.body))
+        return f"/app/preview/{token}.png"
+
+    async def final_preview(self, session: Session, record: Record) -> str:
+        """The issued PDF's first page (not a new rendering: what was issued)."""
+        pdf = await blocking(self.opened().final_pdf, record.id)
+        png = await self.workers.call(page_png, pdf, 1, checking.PREVIEW_DPI)
+        return f"/app/preview/{self.previews.put(session.session_id, png)}.png"
+
+    async def editor(
+        self,
+        session: Session,
+        fields: dict[str, str],
+        record: Record | None,
+        message: str = "",
+        status: int = 200,
+    ) -> HTMLResponse:
+        data = formdata.data_from_fields(fields)
+        checked = checking.check(data)
+        by_region = checking.findings_by_region(checked, fields.get("form", "eur1"))
+        rendered = {key: checking.findings_html(found) for key, found in by_region.items()}
+        state = "errors" if checked.errors else "warnings" if checked.findings else "clean"
+        summary = (state, checking.summary_text(checked))
+        src: str | None
+        if record is not None and record.status != "provisional":
+            summary = (
+                state,
+                f"{record.status.capitalize()}: issued {record.finalized_at:%Y-%m-%d %H:%M} UTC.",
+            )
+            src = await self.final_preview(session, record)
+        else:
+            src = await self.preview(session, data) if checked.certificate is not None else None
+        body = pages.editor_page(
+            session, fields, record, rendered, summary, checking.capacity_text(data, checked), src, message
+        )
+        return html(body, status)
+
+
+def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
+    """Sign-in and out, the list, new, import."""
+
+    @web.get("/app")
+    async def home(request: Request) -> Response:
+        session = clerk.sessions.of(request)
+        if session is None:
+            return html(pages.sign_in_page())
+        records = await blocking(clerk.opened().records, limit=200) if session.allows("read") else None
+        return html(pages.list_page(session, records))
+
+    @web.post("/app/sign-in")
+    async def sign_in(request: Request) -> Response:
+        origin = request.headers.get("origin")  # a sign-in form posted from another site: refused
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
+            raise Refused(403, "sign in from this service's own page")
+        fields = formdata.parse_body(await request.body())
+        key = clerk.sessions.sign_in(fields.get("key", "").strip())
+        if key is None:
+            return html(pages.sign_in_page("This key is not known to the service."), 401)
+        response = RedirectResponse("/app", status_code=303, headers=HEADERS)
+        clerk.sessions.start(response, key, is_https(request))
+        return response
+
+    @web.post("/app/sign-out")
+    async def sign_out(request: Request) -> Response:
+        await clerk.posted(request)
+        response = RedirectResponse("/app", status_code=303, headers=HEADERS)
+        clerk.sessions.end(response, is_https(request))
+        return response
+
+    @web.get("/app/new")
+    async def new(request: Request, agreement: str | None = None, form: str | None = None) -> Response:
+        session = clerk.session(request)
+        row = agreements().get(agreement or "")
+        if row is not None and form in row.forms:
+            today = datetime.now(UTC).date().isoformat()  # the document date: the clerk may change it
+            fields = {"form": form, "agreement": row.key, "issue_date": today, "items[0].description": ""}
+            return await clerk.editor(session, fields, None)
+        return html(pages.new_page(session, agreement))
+
+    @web.get("/app/import")
+    async def import_form(request: Request) -> Response:
+        return html(pages.import_page(clerk.session(request)))
+
+    @web.post("/app/import")
+    async def import_file(request: Request) -> Response:
+        session, fields = await clerk.posted(request)
+        try:
+            data = json.loads(fields.get("json", ""))
+        except ValueError as exc:
+            return html(pages.import_page(session, f"Not valid JSON: {exc}"), 422)
+        if not isinstance(data, dict):
+            return html(
+                pages.import_page(session, "The file must hold one certificate (a JSON object)."), 422
+            )
+        return await clerk.editor(session, formdata.fields_from_data(data), None, "Imported: not saved yet.")
+
+
+def add_routes(web: FastAPI, clerk: Clerk) -> None:
+    add_page_routes(web, clerk)
+    add_certificate_routes(web, clerk)
+    add_static_routes(web, clerk)
+
+    @web.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        if exc.status == 401:
+            return RedirectResponse("/app", status_code=303, headers=HEADERS)
+        body = pages.page("Refused", f'<h1>Refused</h1><p class="alert" role="alert">{exc.message}</p>')
+        return html(body, exc.status)
+
+    @web.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return html(pages.page("Not found", "<h1>No such certificate</h1>"), 404)
+
+
+def add_certificate_routes(web: FastAPI, clerk: Clerk) -> None:
+    """One certificate: open, check live, edit, save, finalize, download, export."""
+    from eur1pdf.service.webapp.certificate_routes import add_record_routes
+
+    add_record_routes(web, clerk)
+
+
+def rule_message(exc: RuleErrors | Conflict) -> str:
+    if isinstance(exc, RuleErrors):
+        return "Not done: the certificate breaks rules (see the findings)."
+    return f"Not done: {exc}"
