@@ -141,6 +141,7 @@ def location_text(loc: Location, names: Mapping[str, str] | None = None) -> str:
             out += f"[{part}]"
         else:
             name = names.get(part, part) if names else str(part)
+            name = name if len(name) <= 60 else f"{name[:60]}…"  # an unknown key of any length
             out += f".{name}" if out else name
     return out
 
