@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 #: The most bytes each kind of file may take: many times the largest eur1pdf knows (the
@@ -26,6 +27,14 @@ FILE_LIMITS = {
 
 class FileRefused(Exception):
     """The file is not read: not there, not a regular file, or too large; says which, in words."""
+
+
+class NotToml(FileRefused):
+    """The file was read but is not TOML; ``detail`` says where and why."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"not valid TOML: {detail}")
+        self.detail = detail
 
 
 def _kind(mode: int) -> str:
@@ -79,3 +88,18 @@ def read_small_text(path: Path, kind: str) -> str:
         return read_small_file(path, kind).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileRefused(f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def read_small_toml(path: Path, kind: str) -> dict[str, object]:
+    """:func:`read_small_text` parsed as TOML. tomllib converts an integer of any length with
+    ``int()``, which refuses more than 4300 digits with a ValueError of its own: that is a
+    file's mistake like any other, not an error of eur1pdf."""
+    text = read_small_text(path, kind)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise NotToml(str(exc)) from None
+    except ValueError:
+        raise NotToml("a number is too long (more than 4300 digits)") from None
+    except RecursionError:
+        raise NotToml("nested too deeply") from None

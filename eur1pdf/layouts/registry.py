@@ -10,7 +10,6 @@ geometry: :mod:`eur1pdf.layouts.validation`) and prepared once
 from __future__ import annotations
 
 import copy
-import tomllib
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -30,7 +29,7 @@ from eur1pdf.layouts.geometry import box_rect, font_for
 from eur1pdf.layouts.prepared import prepare
 from eur1pdf.layouts.schema import LIMITS, Layout
 from eur1pdf.layouts.validation import check_geometry
-from eur1pdf.small_files import FileRefused, read_small_text
+from eur1pdf.small_files import FileRefused, NotToml, read_small_toml
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 
@@ -147,14 +146,12 @@ BASE_DEPTH = 8  # bases of bases: the built-ins use one
 def _read_toml(path: Path, source: str) -> dict[str, Any]:
     """A layout file's TOML: a regular file within the size limit (``source`` names it)."""
     try:
-        return tomllib.loads(read_small_text(path, "layout"))
+        return read_small_toml(path, "layout")
+    except NotToml as exc:
+        raise LayoutError(f"{source}: not a valid TOML layout: {exc.detail}") from None
     except FileRefused as exc:
         reason = "layout file not found" if str(exc) == "file not found" else str(exc)
         raise LayoutError(f"{source}: {reason}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LayoutError(f"{source}: not a valid TOML layout: {exc}") from None
-    except RecursionError:
-        raise LayoutError(f"{source}: not a valid TOML layout: nested too deeply") from None
 
 
 def read_raw(path: Path, chain: tuple[str, ...] = (), source: str | None = None) -> dict[str, Any]:
