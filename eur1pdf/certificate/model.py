@@ -282,6 +282,10 @@ def _box_for(loc: Location) -> str | None:
     return FIELD_BOXES.get(top)
 
 
+def _type_of(value: Any) -> str:
+    return repr(value) if isinstance(value, LongNumber) else type(value).__name__
+
+
 def _shown(value: Any) -> str:
     """A wrong value as the message quotes it: its type and its first 60 characters."""
     if isinstance(value, LongNumber):
@@ -302,9 +306,9 @@ def _message(err: ErrorDetails) -> str:
     if kind == "string_type":
         return f"must be text, got {_shown(err['input'])}"
     if kind == "list_type":
-        return f"must be a list, got {type(err['input']).__name__}"
+        return f"must be a list, got {_type_of(err['input'])}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be an object, got {type(err['input']).__name__}"
+        return f"must be an object, got {_type_of(err['input'])}"
     if kind == "too_short" and isinstance(err.get("input"), list):
         return "must contain at least one entry"
     if kind == "too_long" and isinstance(err.get("input"), list):

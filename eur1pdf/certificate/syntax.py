@@ -97,6 +97,17 @@ class CertificateLoader(yaml.SafeLoader):
                 node.value[position] = (text_key, value_node)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value its tag cannot make (``!!float x``, ``!!bool maybe``, ``!!timestamp now``) is a
+        syntax error at its line and column; PyYAML's constructors raise what they meet."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else node.tag
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.tag.rpartition(':')[2]} {shown!r} cannot be read ({exc})", node.start_mark
+            ) from None
+
     def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
         if len(node.value) > NUMBER_DIGITS:
             return LongNumber(len(node.value))

@@ -8,6 +8,7 @@ where a letter should be is worse than an error.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from bisect import bisect_right
@@ -127,6 +128,9 @@ def _user_font(path: Path) -> TTFont:
         data = read_small_file(path, "font")
     except FileRefused as exc:
         raise Eur1pdfError(f"font file {path}: {exc}") from None
+    quiet = logging.getLogger("fontTools")  # its warnings about a broken file: the error says it
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     try:
         tt = TTFont(BytesIO(data), lazy=False, recalcBBoxes=False, recalcTimestamp=False)
         missing = [tag for tag in USER_FONT_TABLES if tag not in tt]
@@ -145,6 +149,8 @@ def _user_font(path: Path) -> TTFont:
         raise Eur1pdfError(
             f"font file {path}: not a usable TrueType font ({type(exc).__name__}: {exc})"
         ) from None
+    finally:
+        quiet.setLevel(level)
     return tt
 
 
