@@ -68,6 +68,11 @@ ATTACKS = {
         ["--layout", "l.toml"],
         "style.data_size: Input should be greater than or equal to 2",
     ),
+    "layout item number {n:>99999999}": (
+        {"l.toml": _layout('[faces.certificate.goods]\nitem_number_format = "{n:>99999999}"\n')},
+        ["--layout", "l.toml"],
+        "item_number_format may only contain {n} where the value goes",
+    ),
     "layout 5000 boxes": (
         {"l.toml": _layout(_boxes(5000))},
         ["--layout", "l.toml"],

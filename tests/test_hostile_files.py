@@ -102,7 +102,21 @@ hostile = st.one_of(
     st.integers(-(10**40), 10**40),
     st.booleans(),
     plain_text,
-    st.sampled_from(["", "x" * 3000, "../../../etc/passwd", "/dev/zero", "eur1", "certificate", "copy"]),
+    st.sampled_from(
+        [
+            "",
+            "x" * 3000,
+            "../../../etc/passwd",
+            "/dev/zero",
+            "eur1",
+            "certificate",
+            "copy",
+            "{n:>99999999}",
+            "{}{0}",
+            "{",
+            "{m}",
+        ]
+    ),
     st.just(Raw("9" * 5000)),
     st.lists(st.sampled_from([*NUMBERS, "a", True]), max_size=4),
     st.dictionaries(plain_text, st.sampled_from([*NUMBERS, "a"]), max_size=3),

@@ -9,6 +9,7 @@ is drawn from it and the data is placed by it, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -209,7 +210,30 @@ class Goods(_LayoutModel):
         for key, fmt in value.items():
             if "{}" not in fmt:
                 raise ValueError(f"part_formats.{key} must contain '{{}}' where the value goes")
+            _plain_slots(f"part_formats.{key}", fmt, "")
         return value
+
+    @field_validator("item_number_format")
+    @classmethod
+    def _number_slot(cls, value: str) -> str:
+        _plain_slots("item_number_format", value, "n")
+        return value
+
+
+def _plain_slots(name: str, fmt: str, slot: str) -> None:
+    """A format of the layout fills in one value, as it is: ``{n:>99999999}`` would make a
+    100 MB string, ``{m}`` or ``{0}`` fail at the first certificate, ``{n.__class__}`` read
+    attributes. Literal braces are written ``{{`` and ``}}``."""
+    wanted = "{" + slot + "}"
+    try:
+        fields = [
+            (field, spec, conv) for _, field, spec, conv in string.Formatter().parse(fmt) if field is not None
+        ]
+    except ValueError as exc:
+        raise ValueError(f"{name} is not a format ({exc}); write a brace as {{{{ or }}}}") from None
+    for field, spec, conv in fields:
+        if field != slot or spec or conv:
+            raise ValueError(f"{name} may only contain {wanted} where the value goes, found {{{field}…}}")
 
 
 class QrPlacement(_LayoutModel):
