@@ -142,6 +142,8 @@ def location_text(loc: Location, names: Mapping[str, str] | None = None) -> str:
         else:
             name = names.get(part, part) if names else str(part)
             name = name if len(name) <= 60 else f"{name[:60]}…"  # an unknown key of any length
+            if not name.isprintable():  # a line break in a key would split the message's line
+                name = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in name)
             out += f".{name}" if out else name
     return out
 

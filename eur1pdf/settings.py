@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from eur1pdf.errors import Eur1pdfError, validation_lines
-from eur1pdf.small_files import FileRefused, NotToml, read_small_toml
+from eur1pdf.small_files import FileRefused, NotToml, check_small_file, read_small_toml
 
 CONFIG_VARIABLE = "EUR1PDF_CONFIG"
 
@@ -73,4 +73,10 @@ def load_settings(path: str | Path | None) -> Settings:
         if (value := getattr(settings, key)) is not None and not value.is_absolute()
     }
     trust = [value if value.is_absolute() else base / value for value in settings.trust]
+    printer = updates.get("printer", settings.printer)
+    if printer is not None:  # refused here, the error names this file too
+        try:
+            check_small_file(printer, "printer profile")
+        except FileRefused as exc:
+            raise Eur1pdfError(f"{path}: printer: {printer}: {exc}") from None
     return settings.model_copy(update={**updates, "trust": trust})

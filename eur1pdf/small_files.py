@@ -57,6 +57,16 @@ def _check(mode: int, size: int, kind: str) -> None:
         raise FileRefused(f"{size:,} bytes is more than the {limit:,} bytes a {kind} file may take")
 
 
+def check_small_file(path: Path, kind: str) -> None:
+    """Refuse now what :func:`read_small_file` would refuse later, except a file not (yet) there:
+    for a file named in another (a settings file's printer profile), so that the error names both."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return  # the reader says what is wrong, when the file is used
+    _check(found.st_mode, found.st_size, kind)
+
+
 def read_small_file(path: Path, kind: str) -> bytes:
     """The bytes of ``path``, a regular file of at most ``FILE_LIMITS[kind]`` bytes.
 

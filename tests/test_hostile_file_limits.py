@@ -195,7 +195,7 @@ ATTACKS = {
     "settings naming /dev/zero": (
         {"s.toml": 'printer = "/dev/zero"\n'},
         ["--config", "s.toml"],
-        "/dev/zero: is a device, not a printer profile file",
+        "s.toml: printer: /dev/zero: is a device, not a printer profile file",
     ),
     "settings 1e400": (
         {"s.toml": "verify_url = 1e400\n"},
