@@ -26,8 +26,9 @@ from eur1pdf.errors import (
     validation_lines,
 )
 from eur1pdf.layouts.geometry import box_rect, font_for
+from eur1pdf.layouts.limits import LIMITS
 from eur1pdf.layouts.prepared import prepare
-from eur1pdf.layouts.schema import LIMITS, Layout
+from eur1pdf.layouts.schema import Layout
 from eur1pdf.layouts.validation import check_geometry
 from eur1pdf.small_files import FileRefused, NotToml, read_small_toml
 

@@ -8,7 +8,6 @@ where a letter should be is worse than an error.
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from bisect import bisect_right
@@ -21,6 +20,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 
 from eur1pdf.errors import Eur1pdfError, MissingGlyphError
+from eur1pdf.placement.font_files import user_font
 from eur1pdf.resources import fonts_dir
 
 
@@ -96,7 +96,7 @@ def load_font(name: str, directory: Path | None = None) -> FontMetrics:
     path = folder / f"{name}.ttf"
     if directory is None and not path.is_file():
         raise Eur1pdfError(f"font {name!r} not found in {folder}")
-    tt = TTFont(str(path), lazy=True) if directory is None else _user_font(path)
+    tt = TTFont(str(path), lazy=True) if directory is None else user_font(path)
     upm = tt["head"].unitsPerEm
     hmtx = tt["hmtx"].metrics
     units = {cp: hmtx[glyph][0] for cp, glyph in tt.getBestCmap().items()}
@@ -110,48 +110,6 @@ def load_font(name: str, directory: Path | None = None) -> FontMetrics:
         descent=-hhea.descent / upm,
         units=units,
     )
-
-
-# What measuring, embedding and subsetting a font read: a TrueType font (glyf outlines, which
-# the PDF embeds as FontFile2) with its metrics, its character map and its names.
-USER_FONT_TABLES = ("head", "hhea", "hmtx", "maxp", "cmap", "OS/2", "post", "name", "loca", "glyf")
-
-
-def _user_font(path: Path) -> TTFont:
-    """A font file a layout brings, read within its size limit and decompiled whole, so that a
-    truncated or garbage file is refused here, naming it, not half-way through a PDF."""
-    from io import BytesIO
-
-    from eur1pdf.small_files import FileRefused, read_small_file
-
-    try:
-        data = read_small_file(path, "font")
-    except FileRefused as exc:
-        raise Eur1pdfError(f"font file {path}: {exc}") from None
-    quiet = logging.getLogger("fontTools")  # its warnings about a broken file: the error says it
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        tt = TTFont(BytesIO(data), lazy=False, recalcBBoxes=False, recalcTimestamp=False)
-        missing = [tag for tag in USER_FONT_TABLES if tag not in tt]
-        if missing:
-            raise ValueError(f"it has no {', '.join(missing)} table (a TrueType .ttf is needed)")
-        tt.ensureDecompiled()
-        if not 16 <= tt["head"].unitsPerEm <= 16384:
-            raise ValueError(f"unitsPerEm {tt['head'].unitsPerEm} is not from 16 to 16384")
-        cmap = tt.getBestCmap()
-        if not cmap:
-            raise ValueError("it has no Unicode character map")
-        hmtx = tt["hmtx"].metrics
-        if any(glyph not in hmtx for glyph in cmap.values()):
-            raise ValueError("its character map names glyphs it has no widths for")
-    except Exception as exc:  # fontTools raises what the bytes provoke: struct, key, assertion, ...
-        raise Eur1pdfError(
-            f"font file {path}: not a usable TrueType font ({type(exc).__name__}: {exc})"
-        ) from None
-    finally:
-        quiet.setLevel(level)
-    return tt
 
 
 def normalise(text: str) -> str:
