@@ -15,6 +15,7 @@ box a location belongs to, the names written for fields.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -140,6 +141,9 @@ def location_text(loc: Location, names: Mapping[str, str] | None = None) -> str:
             out += f"[{part}]"
         else:
             name = names.get(part, part) if names else str(part)
+            name = name if len(name) <= 60 else f"{name[:60]}…"  # an unknown key of any length
+            if not name.isprintable():  # a line break in a key would split the message's line
+                name = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in name)
             out += f".{name}" if out else name
     return out
 
@@ -177,6 +181,34 @@ def validation_lines(
         f"{head}{problem.field or ''}{f' (box {problem.box})' if problem.box else ''}: {problem.message}"
         for problem in validation_problems(exc, message=message, box_of=box_of)
     ]
+
+
+# --------------------------------------------------------------------------- errors of ours
+
+#: Set (to anything but empty or 0) to make every top-level catch re-raise what it caught. The
+#: test suite sets it (tests/conftest.py), so that an "internal error" reachable from input fails
+#: the test that reached it, in this process and in the subprocesses and workers it starts.
+FAIL_ON_INTERNAL = "EUR1PDF_FAIL_ON_INTERNAL"
+
+_internal_errors = [0]  # a list: the count is shared by every importer, never rebound
+
+
+def internal_error(exc: BaseException) -> None:
+    """Called by each top-level catch of an exception that is not an :class:`Eur1pdfError` (the
+    command line, render_many's per-record isolation, the service's 500 answer) before it answers
+    "internal error": counts it and, under ``EUR1PDF_FAIL_ON_INTERNAL``, raises it again.
+
+    Every input must end in a result or a clear error (README, "Reliability"), so an internal
+    error is a bug of ours; the count lets the tests see that none was reached.
+    """
+    _internal_errors[0] += 1
+    if os.environ.get(FAIL_ON_INTERNAL, "") not in ("", "0"):
+        raise exc
+
+
+def internal_error_count() -> int:
+    """How many internal errors the top-level catches of this process have seen."""
+    return _internal_errors[0]
 
 
 #: The optional parts of eur1pdf: a module a part imports, and the extra that installs it.

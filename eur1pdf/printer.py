@@ -21,7 +21,6 @@ offset_y) mm. ``eur1pdf calibrate`` prints the sheet to measure the values.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +30,7 @@ from pydantic_core import ErrorDetails
 from eur1pdf.errors import Eur1pdfError, validation_lines
 from eur1pdf.layouts.geometry import PT_PER_MM
 from eur1pdf.pdf.matrix import IDENTITY, Matrix
+from eur1pdf.small_files import FileRefused, NotToml, read_small_toml
 
 OFFSET_LIMIT_MM = 50.0
 SCALE_RANGE = (0.8, 1.2)
@@ -108,7 +108,7 @@ class LayoutOverride(_ProfileModel):
 class PrinterProfile(Adjustment):
     """A printer profile: top-level values, optionally overridden per layout."""
 
-    layouts: dict[str, LayoutOverride] = Field(default_factory=dict)
+    layouts: dict[str, LayoutOverride] = Field(default_factory=dict, max_length=100)  # one a layout
 
     def for_layout(self, name: str) -> Adjustment:
         """The values that apply to layout ``name`` (its override over the top level)."""
@@ -132,7 +132,8 @@ def _message(error: ErrorDetails) -> str:
     if kind == "finite_number":
         return "must be a finite number"
     if kind in ("float_type", "float_parsing"):
-        return f"must be a number, got {type(got).__name__} {got!r}"
+        shown = repr(got) if len(repr(got)) <= 40 else f"{repr(got)[:40]}…"
+        return f"must be a number, got {type(got).__name__} {shown}"
     if kind == "dict_type":
         return "must be a table, e.g. [layouts.eur1]"
     return str(error["msg"])
@@ -156,17 +157,12 @@ def load_profile(path: str | Path) -> PrinterProfile:
 
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PrinterProfileError(f"{path}: printer profile not found") from None
-    except IsADirectoryError:
-        raise PrinterProfileError(f"{path}: is a folder, not a printer profile") from None
-    except UnicodeDecodeError:
-        raise PrinterProfileError(f"{path}: not a printer profile (not UTF-8 text)") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PrinterProfileError(f"{path}: not valid TOML: {exc}") from None
+        raw = read_small_toml(path, "printer profile")
+    except NotToml as exc:
+        raise PrinterProfileError(f"{path}: {exc}") from None
+    except FileRefused as exc:
+        reason = "printer profile not found" if str(exc) == "file not found" else str(exc)
+        raise PrinterProfileError(f"{path}: {reason}") from None
     profile = parse_profile(raw, str(path))
     known = layout_names()
     unknown = [name for name in profile.layouts if name not in known]

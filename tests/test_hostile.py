@@ -449,7 +449,9 @@ def test_a_missing_or_unwritable_output_folder_is_refused_before_any_work(tmp_pa
     assert "not writable" in result.stderr
 
 
-def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(tmp_path, monkeypatch, capsys):
+def test_an_internal_error_is_one_line_and_the_traceback_needs_debug(
+    tmp_path, monkeypatch, capsys, internal_error_allowed
+):
     """Even a bug of ours: the command line says so in one line; --debug shows the traceback."""
     from eur1pdf import cli as cli_module
     from eur1pdf.cli import fill as fill_command

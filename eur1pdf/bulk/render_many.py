@@ -30,7 +30,7 @@ from eur1pdf.api import render
 from eur1pdf.bulk.crash_points import crash_point
 from eur1pdf.bulk.worker_life import OwnPool
 from eur1pdf.certificate.model import Certificate, certificate_from_data, parse_text
-from eur1pdf.errors import Eur1pdfError, InputError, Problem
+from eur1pdf.errors import Eur1pdfError, InputError, Problem, internal_error
 from eur1pdf.files import current_umask
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions
@@ -143,6 +143,7 @@ def render_one(
     except Eur1pdfError as exc:
         return RenderResult(index, None, findings, head + str(exc))
     except Exception as exc:  # a bug of ours must not cost the other records
+        internal_error(exc)  # counted; raised again under the test suite (EUR1PDF_FAIL_ON_INTERNAL)
         return RenderResult(index, None, findings, f"{head}internal error ({type(exc).__name__}: {exc})")
 
 

@@ -28,6 +28,13 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from eur1pdf.certificate.hints import json_words, unknown_field_hint
+from eur1pdf.certificate.syntax import (
+    CertificateLoader,
+    DuplicateKeyError,
+    LongNumber,
+    json_int,
+    no_duplicate_keys,
+)
 from eur1pdf.errors import InputError, InputFileError, Location, Problem, validation_problems
 
 # Which box of the form each top-level input field fills. ``None``: no box
@@ -143,7 +150,7 @@ def _parse_date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError(f"is not a valid date: {value!r}") from exc
-    raise ValueError(f"must be a date written YYYY-MM-DD, got {value!r}")
+    raise ValueError(f"must be a date written YYYY-MM-DD, got {_shown(value)}")
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_parse_date)]
@@ -275,6 +282,18 @@ def _box_for(loc: Location) -> str | None:
     return FIELD_BOXES.get(top)
 
 
+def _type_of(value: Any) -> str:
+    return repr(value) if isinstance(value, LongNumber) else type(value).__name__
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as the message quotes it: its type and its first 60 characters."""
+    if isinstance(value, LongNumber):
+        return repr(value)
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'…' if len(text) > 60 else ''}"
+
+
 def _message(err: ErrorDetails) -> str:
     """A certificate's errors in a clerk's words ("required field is missing")."""
     kind = err["type"]
@@ -285,11 +304,11 @@ def _message(err: ErrorDetails) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "string_type":
-        return f"must be text, got {type(err['input']).__name__} {err['input']!r}"
+        return f"must be text, got {_shown(err['input'])}"
     if kind == "list_type":
-        return f"must be a list, got {type(err['input']).__name__}"
+        return f"must be a list, got {_type_of(err['input'])}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be an object, got {type(err['input']).__name__}"
+        return f"must be an object, got {_type_of(err['input'])}"
     if kind == "too_short" and isinstance(err.get("input"), list):
         return "must contain at least one entry"
     if kind == "too_long" and isinstance(err.get("input"), list):
@@ -320,54 +339,13 @@ def certificate_from_data(data: Any, source: str | None = None) -> Certificate:
         raise InputError(problems_from_validation(exc), source) from None
 
 
-class DuplicateKeyError(ValueError):
-    pass
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """JSON object hook: a key given twice would silently keep only the last value."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise DuplicateKeyError(key)
-        out[key] = value
-    return out
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping, and aliases.
-
-    An alias (``*name``) repeats a node; a handful of nested ones (the
-    "billion laughs") stand for billions of values, which validation would
-    then walk. A certificate has no need for them.
-    """
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not accepted in a certificate; write the value out", mark
-            )
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                mark = key_node.start_mark
-                raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} is given twice", mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> Any:
     """Parse JSON or YAML text, reporting syntax errors with line and column."""
     if fmt is None:
         fmt = "yaml" if source.lower().endswith((".yaml", ".yml")) else "json"
     if fmt == "json":
         try:
-            return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+            return json.loads(text, object_pairs_hook=no_duplicate_keys, parse_int=json_int)
         except DuplicateKeyError as exc:
             raise InputError(
                 [Problem(str(exc), FIELD_BOXES.get(str(exc)), "the key is given twice in one object")],
@@ -387,7 +365,7 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
         except RecursionError:
             raise InputError([Problem(None, None, "invalid JSON: nested too deeply")], source) from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
+        return yaml.load(text, Loader=CertificateLoader)  # a SafeLoader subclass: safe
     except RecursionError:
         raise InputError([Problem(None, None, "invalid YAML: nested too deeply")], source) from None
     except yaml.MarkedYAMLError as exc:

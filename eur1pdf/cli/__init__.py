@@ -35,7 +35,7 @@ from eur1pdf.cli import (
     verify,
 )
 from eur1pdf.cli.shared import UsageError
-from eur1pdf.errors import Eur1pdfError, InputFileError, missing_extra
+from eur1pdf.errors import Eur1pdfError, InputFileError, internal_error, missing_extra
 from eur1pdf.options import OptionsError
 
 __all__ = ["UsageError", "build_parser", "main"]
@@ -130,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("eur1pdf: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug of ours: say so in one line, the traceback with --debug
+        internal_error(exc)  # counted; raised again under the test suite (EUR1PDF_FAIL_ON_INTERNAL)
         if args.debug:
             raise
         print(

@@ -66,7 +66,7 @@ def font_for(layout: Layout, role: str) -> FontMetrics:
     """The font of a role: the layout's own file beside it when there is one, else eur1pdf's."""
     name = getattr(layout.fonts, role)
     folder = layout.source_dir
-    if folder is not None and (folder / f"{name}.ttf").is_file():
+    if folder is not None and (folder / f"{name}.ttf").exists():  # not a regular file: refused there
         return load_font(name, folder)
     return load_font(name)
 

@@ -10,7 +10,6 @@ geometry: :mod:`eur1pdf.layouts.validation`) and prepared once
 from __future__ import annotations
 
 import copy
-import tomllib
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -18,11 +17,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from eur1pdf.errors import LayoutError, Location, UnknownLayoutError, did_you_mean, validation_lines
-from eur1pdf.layouts.geometry import box_rect
+from eur1pdf.errors import (
+    Eur1pdfError,
+    LayoutError,
+    Location,
+    UnknownLayoutError,
+    did_you_mean,
+    validation_lines,
+)
+from eur1pdf.layouts.geometry import box_rect, font_for
+from eur1pdf.layouts.limits import LIMITS
 from eur1pdf.layouts.prepared import prepare
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.layouts.validation import check_geometry
+from eur1pdf.small_files import FileRefused, NotToml, read_small_toml
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 
@@ -51,6 +59,8 @@ def _resolve_faces(raw: dict[str, Any], source: str) -> dict[str, Any]:
     faces = raw.get("faces")
     if not isinstance(faces, dict):
         return raw
+    if len(faces) > LIMITS["faces"]:  # before extends is followed face to face
+        raise LayoutError(f"{source}: faces: {len(faces)} faces; the limit is {LIMITS['faces']}")
     resolved: dict[str, Any] = {}
 
     def resolve(name: str, chain: tuple[str, ...]) -> dict[str, Any]:
@@ -66,13 +76,18 @@ def _resolve_faces(raw: dict[str, Any], source: str) -> dict[str, Any]:
         omit = face.pop("omit_boxes", [])
         omit_qr = face.pop("omit_qr", False)  # e.g. the application: no verification QR code
         additions = {key: face.pop(f"add_{key}", []) for key in ("texts", "shapes", "fields")}
+        _check_face_words(source, name, parent, omit, omit_qr, additions)
         if parent is not None:
             face = _deep_merge(resolve(parent, (*chain, parent)), face)
         for key, extra in additions.items():
             if extra:
+                if not isinstance(face.get(key, []), list):
+                    raise LayoutError(f"{source}: faces.{name}.{key}: must be a list to add_{key} to")
                 face[key] = [*face.get(key, []), *extra]
+        boxes = face.get("boxes")
         for number in omit:
-            face.get("boxes", {}).pop(str(number), None)
+            if isinstance(boxes, dict):
+                boxes.pop(str(number), None)
         if omit_qr is True:
             face.pop("qr", None)
         resolved[name] = face
@@ -81,6 +96,22 @@ def _resolve_faces(raw: dict[str, Any], source: str) -> dict[str, Any]:
     for name in faces:
         resolve(name, (name,))
     return {**raw, "faces": resolved}
+
+
+def _check_face_words(
+    source: str, name: str, parent: Any, omit: Any, omit_qr: Any, additions: dict[str, Any]
+) -> None:
+    """The words of a face made from another have their types (the schema never sees them)."""
+    where = f"{source}: faces.{name}"
+    if parent is not None and not isinstance(parent, str):
+        raise LayoutError(f"{where}.extends: must be the name of a face, got {parent!r}")
+    if not isinstance(omit, list) or not all(isinstance(n, str | int) for n in omit):
+        raise LayoutError(f"{where}.omit_boxes: must be a list of box numbers, got {omit!r}")
+    if not isinstance(omit_qr, bool):
+        raise LayoutError(f"{where}.omit_qr: must be true or false, got {omit_qr!r}")
+    for key, extra in additions.items():
+        if not isinstance(extra, list):
+            raise LayoutError(f"{where}.add_{key}: must be a list, got {type(extra).__name__}")
 
 
 def _box_of(loc: Location) -> str | None:
@@ -100,35 +131,50 @@ def parse_layout(raw: dict[str, Any], source: str, folder: Path | None = None) -
         raise LayoutError("\n".join(validation_lines(exc, source, box_of=_box_of))) from None
     if folder is not None:
         layout.set_source_dir(folder)
+        for role in ("regular", "bold", "italic", "data"):  # its own fonts, checked before they measure
+            try:
+                font_for(layout, role)
+            except Eur1pdfError as exc:
+                raise LayoutError(f"{source}: fonts.{role}: {exc}") from None
     check_geometry(layout, source)
     prepare(layout)
     return layout
 
 
-def read_raw(path: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+BASE_DEPTH = 8  # bases of bases: the built-ins use one
+
+
+def _read_toml(path: Path, source: str) -> dict[str, Any]:
+    """A layout file's TOML: a regular file within the size limit (``source`` names it)."""
+    try:
+        return read_small_toml(path, "layout")
+    except NotToml as exc:
+        raise LayoutError(f"{source}: not a valid TOML layout: {exc.detail}") from None
+    except FileRefused as exc:
+        reason = "layout file not found" if str(exc) == "file not found" else str(exc)
+        raise LayoutError(f"{source}: {reason}") from None
+
+
+def read_raw(path: Path, chain: tuple[str, ...] = (), source: str | None = None) -> dict[str, Any]:
     """A layout file's TOML, with its ``base`` layout merged under it.
 
-    ``base = "eur1"`` (a built-in) or ``base = "other.toml"`` (beside the
-    file) lets a form that differs from another in a few places say only
-    those: EUR-MED is the EUR.1 with another header and box 7.
+    ``base = "eur1"`` (a built-in) or ``base = "other.toml"`` (a path from the file's folder)
+    lets a form that differs from another in a few places say only those: EUR-MED is the
+    EUR.1 with another header and box 7. A base is a regular file like the layout itself, at
+    most ``BASE_DEPTH`` deep, and never one of the files that lead to it.
     """
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LayoutError(f"{path}: layout file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise LayoutError(f"{path}: not a valid TOML layout: {exc}") from None
+    raw = _read_toml(path, source or str(path))
     base = raw.pop("base", None)
     if base is None:
         return raw
-    if not isinstance(base, str):
-        raise LayoutError(f"{path}: base must be a layout name or a file name")
-    base_path = BUILTIN_DIR / f"{base}.toml" if "/" not in base and not base.endswith(".toml") else None
-    if base_path is None or not base_path.is_file():
-        base_path = path.parent / base
-    if str(base_path.resolve()) in chain:
+    if not isinstance(base, str) or not base or "\x00" in base:
+        raise LayoutError(f"{path}: base: must be a layout name or a file name, got {base!r}")
+    if len(chain) >= BASE_DEPTH:
+        raise LayoutError(f"{path}: base {base!r}: more than {BASE_DEPTH} layouts deep")
+    base_path = BUILTIN_DIR / f"{base}.toml" if base in builtin_names() else path.parent / base
+    if str(base_path.resolve()) in (*chain, str(path.resolve())):
         raise LayoutError(f"{path}: base {base!r} loops back to itself")
-    parent = read_raw(base_path, (*chain, str(path.resolve())))
+    parent = read_raw(base_path, (*chain, str(path.resolve())), f"{path}: base {base!r}: {base_path}")
     return _deep_merge(parent, raw)
 
 

@@ -10,17 +10,26 @@ is drawn from it and the data is placed by it, so the two cannot drift apart.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from eur1pdf.layouts.limits import (
+    LIMITS,
+    Colour,
+    FontStem,
+    Leading,
+    LineWidthPt,
+    MarkSize,
+    Mm,
+    PointSize,
+    PositiveMm,
+    plain_slots,
+)
 
 if TYPE_CHECKING:
     from eur1pdf.layouts.prepared import PreparedLayout
 
-Mm = Annotated[float, Field(ge=0, le=2000)]
-PositiveMm = Annotated[float, Field(gt=0, le=2000)]
-PointSize = Annotated[float, Field(gt=0, le=72)]
-Colour = tuple[float, float, float]
 FontRole = Literal["regular", "bold", "italic", "data"]
 Align = Literal["left", "center", "right"]
 
@@ -66,7 +75,9 @@ DEFAULT_TEXT_PARTS: tuple[ItemPart, ...] = ("marks", "packages", "description", 
 
 
 class _LayoutModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, str_max_length=LIMITS["chars"]
+    )
 
 
 class Placement(_LayoutModel):
@@ -78,7 +89,7 @@ class Placement(_LayoutModel):
     size: PointSize | None = None  # default: the style's label size
     font: FontRole = "regular"
     align: Align = "left"
-    leading: float | None = None
+    leading: Leading | None = None
 
 
 class TextElement(Placement):
@@ -97,7 +108,7 @@ class ShapeElement(_LayoutModel):
     h: Mm = 0.0  # rect/checkbox height
     r: Mm = 0.0  # circle radius (x, y is the centre)
     dashed: bool = False
-    width_pt: float | None = None
+    width_pt: LineWidthPt | None = None
 
 
 class FieldElement(_LayoutModel):
@@ -111,7 +122,7 @@ class FieldElement(_LayoutModel):
     align: Align = "left"
     size: PointSize | None = None
     min_size: PointSize | None = None
-    max_lines: int | None = Field(default=None, ge=1)
+    max_lines: int | None = Field(default=None, ge=1, le=LIMITS["max_lines"])
     font: FontRole = "data"
     # between the entries of a list (box 10's invoices): "rule", a thin line in a line of its
     # own, so that an entry that wraps is not read as two
@@ -127,9 +138,9 @@ class Box(_LayoutModel):
     label_font: FontRole = "regular"
     label_size: PointSize | None = None
     frame: bool = True
-    texts: list[TextElement] = Field(default_factory=list)
-    shapes: list[ShapeElement] = Field(default_factory=list)
-    fields: list[FieldElement] = Field(default_factory=list)
+    texts: list[TextElement] = Field(default_factory=list, max_length=LIMITS["texts"])
+    shapes: list[ShapeElement] = Field(default_factory=list, max_length=LIMITS["shapes"])
+    fields: list[FieldElement] = Field(default_factory=list, max_length=LIMITS["fields"])
 
     @property
     def x(self) -> float:
@@ -165,16 +176,16 @@ class Goods(_LayoutModel):
     top: Mm  # first line's top, from the top of the goods box (below the labels)
     size: PointSize = 8.5
     min_size: PointSize = 6.5
-    leading: float = Field(default=1.2, ge=1.0, le=3.0)
-    columns: list[GoodsColumn]
-    text_parts: list[ItemPart] = Field(default_factory=lambda: list(DEFAULT_TEXT_PARTS))
-    part_formats: dict[str, str] = Field(default_factory=dict)  # e.g. hs_code = "HS {}"
+    leading: Leading = 1.2
+    columns: list[GoodsColumn] = Field(max_length=LIMITS["columns"])
+    text_parts: list[ItemPart] = Field(default_factory=lambda: list(DEFAULT_TEXT_PARTS), max_length=12)
+    part_formats: dict[str, str] = Field(default_factory=dict, max_length=12)  # e.g. hs_code = "HS {}"
     separator: str = "; "
     item_number_format: str = "{n}"
     end_mark: Literal["line", "stars", "backslashes"] = "line"
     strike: Literal["diagonal", "z", "none"] = "diagonal"
-    max_items: int | None = Field(default=None, ge=1)
-    line_width_pt: float = 0.6
+    max_items: int | None = Field(default=None, ge=1, le=LIMITS["max_items"])
+    line_width_pt: LineWidthPt = 0.6
 
     @field_validator("part_formats")
     @classmethod
@@ -182,6 +193,13 @@ class Goods(_LayoutModel):
         for key, fmt in value.items():
             if "{}" not in fmt:
                 raise ValueError(f"part_formats.{key} must contain '{{}}' where the value goes")
+            plain_slots(f"part_formats.{key}", fmt, "")
+        return value
+
+    @field_validator("item_number_format")
+    @classmethod
+    def _number_slot(cls, value: str) -> str:
+        plain_slots("item_number_format", value, "n")
         return value
 
 
@@ -211,13 +229,13 @@ class Face(_LayoutModel):
 
     title: str = ""
     title_at: Placement | None = None
-    footnotes: list[str] = Field(default_factory=list)
+    footnotes: list[str] = Field(default_factory=list, max_length=LIMITS["footnotes"])
     footnotes_at: Placement | None = None
     guilloche: bool = False
-    boxes: dict[str, Box] = Field(default_factory=dict)
-    texts: list[TextElement] = Field(default_factory=list)
-    shapes: list[ShapeElement] = Field(default_factory=list)
-    fields: list[FieldElement] = Field(default_factory=list)
+    boxes: dict[str, Box] = Field(default_factory=dict, max_length=LIMITS["boxes"])
+    texts: list[TextElement] = Field(default_factory=list, max_length=LIMITS["texts"])
+    shapes: list[ShapeElement] = Field(default_factory=list, max_length=LIMITS["shapes"])
+    fields: list[FieldElement] = Field(default_factory=list, max_length=LIMITS["fields"])
     goods: Goods | None = None
     qr: QrPlacement | None = None
 
@@ -225,7 +243,7 @@ class Face(_LayoutModel):
 class Sheet(_LayoutModel):
     """A sheet of the set: its front face and, optionally, its reverse."""
 
-    number: int = Field(ge=1)
+    number: int = Field(ge=1, le=LIMITS["sheets"])
     name: str
     front: str
     reverse: str | None = None
@@ -235,20 +253,20 @@ class Fonts(_LayoutModel):
     """Font file stems for each role: ``NAME.ttf`` beside a user's or plug-in's layout file, else
     in eur1pdf's ``fonts/`` (a font with the scripts the certificates need, e.g. Georgian)."""
 
-    regular: str = "LiberationSans-Regular"
-    bold: str = "LiberationSans-Bold"
-    italic: str = "LiberationSans-Italic"
-    data: str = "LiberationSans-Regular"
+    regular: FontStem = "LiberationSans-Regular"
+    bold: FontStem = "LiberationSans-Bold"
+    italic: FontStem = "LiberationSans-Italic"
+    data: FontStem = "LiberationSans-Regular"
 
 
 class Style(_LayoutModel):
     label_size: PointSize = 6.5
-    label_leading: float = Field(default=1.15, ge=1.0, le=3.0)
+    label_leading: Leading = 1.15
     data_size: PointSize = 9.5
     data_min_size: PointSize = 6.5
-    leading: float = Field(default=1.2, ge=1.0, le=3.0)
+    leading: Leading = 1.2
     padding_mm: Mm = 1.5
-    frame_width_pt: float = Field(default=0.75, gt=0, le=5)
+    frame_width_pt: LineWidthPt = 0.75
     label_gap_mm: Mm = 0.8  # between a label's last line and the data below it
 
 
@@ -269,7 +287,7 @@ class DraftMarks(_LayoutModel):
     text: str = "DRAFT"
     color: Colour = (0.80, 0.10, 0.10)
     opacity: float = Field(default=0.18, gt=0, le=1)
-    size: PointSize = 72.0 * 2.2
+    size: MarkSize = 72.0 * 2.2
     angle: float = Field(default=55.0, ge=-90, le=90)
     margin_text: str = "PROVISIONAL — NOT VALID FOR CUSTOMS PURPOSES"
     margin_size: PointSize = 8.0
@@ -285,10 +303,12 @@ class FinalMarks(_LayoutModel):
     light blue came out near white (242) and vanished on many printers.
     """
 
-    sheets: dict[str, str] = Field(default_factory=lambda: {"1": "ORIGINAL", "2": "COPY"})
+    sheets: dict[str, str] = Field(
+        default_factory=lambda: {"1": "ORIGINAL", "2": "COPY"}, max_length=LIMITS["sheets"]
+    )
     color: Colour = (0.22, 0.32, 0.58)
     opacity: float = Field(default=0.24, gt=0, le=1)
-    size: PointSize = 72.0 * 1.5
+    size: MarkSize = 72.0 * 1.5
     angle: float = Field(default=55.0, ge=-90, le=90)
 
 
@@ -336,8 +356,8 @@ class Layout(_LayoutModel):
     style: Style = Field(default_factory=Style)
     guilloche: Guilloche = Field(default_factory=Guilloche)
     marks: Marks = Field(default_factory=Marks)
-    faces: dict[str, Face]
-    sheets: list[Sheet] = Field(min_length=1)
+    faces: dict[str, Face] = Field(max_length=LIMITS["faces"])
+    sheets: list[Sheet] = Field(min_length=1, max_length=LIMITS["sheets"])
 
     _source_dir: Path | None = PrivateAttr(default=None)
     _derived: _Derived = PrivateAttr(default_factory=_Derived)

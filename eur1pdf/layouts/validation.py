@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from eur1pdf.errors import LayoutError
 from eur1pdf.layouts.geometry import Rect, box_rect, field_rect, label_block, text_rect
-from eur1pdf.layouts.schema import Face, FieldElement, Layout, Placement, QrPlacement
+from eur1pdf.layouts.schema import Face, FieldElement, Layout, Placement, QrPlacement, ShapeElement
 
 # What customs write and stamp (11) and what the exporter signs (12): the verification QR
 # code and its link never go there (they covered the Stamp label and the stamp circle).
@@ -19,12 +19,13 @@ QR_FREE_BOXES = ("11", "12")
 
 def check_geometry(layout: Layout, source: str) -> None:
     """Refuse what would misprint: boxes off the page or on top of each other, etc."""
-    problems = _sheet_problems(layout) + _certificate_problems(layout)
+    problems = _sheet_problems(layout) + _certificate_problems(layout) + _page_wide_problems(layout)
     for face_name, face in layout.faces.items():
         where = f"faces.{face_name}"
         rects = {n: box_rect(b) for n, b in face.boxes.items()}
         problems += _box_placement_problems(layout, where, rects)
         problems += _label_and_field_problems(layout, where, face, rects)
+        problems += _off_page_problems(layout, where, face, rects)
         problems += _text_over_box_problems(layout, where, face, rects)
         problems += _face_field_problems(layout, where, face)
         problems += _goods_problems(layout, where, face, rects)
@@ -92,6 +93,54 @@ def _label_and_field_problems(layout: Layout, where: str, face: Face, rects: dic
                 problems.append(f"{where}: box {number}: field {field.source} lies outside the box")
             elif rect.y < label_bottom - 1e-6:
                 problems.append(f"{where}: box {number}: field {field.source} covers the label")
+    return problems
+
+
+def _page_wide_problems(layout: Layout) -> list[str]:
+    """The guilloche's margins leave it a band to fill, the draft's margin line is on the page."""
+    problems = []
+    if 2 * layout.guilloche.margin_mm >= min(layout.width_mm, layout.height_mm):
+        problems.append(
+            f"guilloche.margin_mm ({layout.guilloche.margin_mm:g} mm) leaves nothing of the "
+            f"{layout.width_mm:g}x{layout.height_mm:g} mm page to fill"
+        )
+    if layout.marks.draft.margin_y_mm >= layout.height_mm:
+        problems.append(f"marks.draft.margin_y_mm ({layout.marks.draft.margin_y_mm:g} mm) is off the page")
+    return problems
+
+
+def _shape_rect(shape: ShapeElement, origin: Rect) -> Rect:
+    """What a shape covers (mm, page top-left); a line's and the dots' width is not counted."""
+    x, y = origin.x + shape.x, origin.y + shape.y
+    if shape.kind == "circle":
+        return Rect(x - shape.r, y - shape.r, 2 * shape.r, 2 * shape.r)
+    return Rect(x, y, shape.w, shape.h)
+
+
+def _off_page_problems(layout: Layout, where: str, face: Face, rects: dict[str, Rect]) -> list[str]:
+    """The static shapes lie on the page, and the static texts start on it with room to wrap."""
+    page = _page(layout)
+    placed: list[tuple[str, Rect, list[ShapeElement], list[tuple[str, Placement]]]] = [
+        (f"box {n}: ", rects[n], box.shapes, [(e.text, e) for e in box.texts])
+        for n, box in face.boxes.items()
+    ]
+    texts: list[tuple[str, Placement]] = [(e.text, e) for e in face.texts]
+    texts += [(face.title, face.title_at)] if face.title and face.title_at else []
+    texts += [(face.footnotes[0], face.footnotes_at)] if face.footnotes and face.footnotes_at else []
+    placed.append(("", page, face.shapes, texts))
+    problems: list[str] = []
+    for prefix, origin, shapes, elements in placed:
+        problems += [
+            f"{where}: {prefix}the {shape.kind} at {shape.x:g},{shape.y:g} mm lies outside the page"
+            for shape in shapes
+            if not page.contains(_shape_rect(shape, origin))
+        ]
+        for text, at in elements:
+            rect = text_rect(layout, at, origin)
+            if rect.w <= 0 or not page.contains(rect):
+                problems.append(
+                    f"{where}: {prefix}the text {text[:40]!r} does not start on the page with room"
+                )
     return problems
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 
 from eur1pdf.errors import Eur1pdfError, MissingGlyphError
+from eur1pdf.placement.font_files import user_font
 from eur1pdf.resources import fonts_dir
 
 
@@ -89,12 +90,13 @@ def _width_units(font: FontMetrics, text: str) -> int:
 
 @cache
 def load_font(name: str, directory: Path | None = None) -> FontMetrics:
-    """Load a font by file stem (``LiberationSans-Regular``) from the fonts folder."""
+    """Load a font by file stem (``LiberationSans-Regular``) from the fonts folder, or from
+    ``directory`` (beside a user's or plug-in's layout: checked whole first, :func:`_user_font`)."""
     folder = directory or fonts_dir()
     path = folder / f"{name}.ttf"
-    if not path.is_file():
+    if directory is None and not path.is_file():
         raise Eur1pdfError(f"font {name!r} not found in {folder}")
-    tt = TTFont(str(path), lazy=True)
+    tt = TTFont(str(path), lazy=True) if directory is None else user_font(path)
     upm = tt["head"].unitsPerEm
     hmtx = tt["hmtx"].metrics
     units = {cp: hmtx[glyph][0] for cp, glyph in tt.getBestCmap().items()}

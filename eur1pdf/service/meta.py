@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from eur1pdf.certificate.model import Certificate
+from eur1pdf.errors import internal_error as count_internal_error
 from eur1pdf.service.auth import is_open
 
 log = logging.getLogger("eur1pdf.service.app")  # the name operators' logging configurations know
@@ -51,6 +52,7 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("internal error on %s", request.url.path)  # the details stay in the server's log
+        count_internal_error(exc)  # counted; raised again under the tests (EUR1PDF_FAIL_ON_INTERNAL)
         return refusal("internal error", 500)
 
     @app.exception_handler(HTTPException)  # Starlette's: also the 404 and 405 of the routing
