@@ -15,7 +15,6 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -334,33 +333,6 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping, and aliases.
-
-    An alias (``*name``) repeats a node; a handful of nested ones (the
-    "billion laughs") stand for billions of values, which validation would
-    then walk. A certificate has no need for them.
-    """
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not accepted in a certificate; write the value out", mark
-            )
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                mark = key_node.start_mark
-                raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} is given twice", mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> Any:
     """Parse JSON or YAML text, reporting syntax errors with line and column."""
     if fmt is None:
@@ -386,16 +358,9 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
             ) from None
         except RecursionError:
             raise InputError([Problem(None, None, "invalid JSON: nested too deeply")], source) from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
-    except RecursionError:
-        raise InputError([Problem(None, None, "invalid YAML: nested too deeply")], source) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputError([Problem(None, None, f"invalid YAML{where}: {exc.problem}")], source) from None
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(None, None, f"invalid YAML: {exc}")], source) from None
+    from eur1pdf.certificate.yaml_input import parse_yaml  # PyYAML: imported for YAML input only
+
+    return parse_yaml(text, source)
 
 
 def too_large(size: int) -> str:

@@ -1,6 +1,6 @@
 """Fonts, measuring, wrapping and fitting text into boxes.
 
-Widths come from the font files themselves (fontTools: cmap and hmtx), so a
+Widths come from the font files themselves (cmap and hmtx, :mod:`.font_tables`), so a
 line that is measured to fit is exactly the line that is drawn. Missing glyphs
 are found here, before anything is drawn: a customs form with an empty box
 where a letter should be is worse than an error.
@@ -17,9 +17,8 @@ from functools import cache, cached_property, lru_cache
 from itertools import accumulate
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
-
 from eur1pdf.errors import Eur1pdfError, MissingGlyphError
+from eur1pdf.placement.font_tables import font_tables
 from eur1pdf.resources import fonts_dir
 
 
@@ -94,19 +93,15 @@ def load_font(name: str, directory: Path | None = None) -> FontMetrics:
     path = folder / f"{name}.ttf"
     if not path.is_file():
         raise Eur1pdfError(f"font {name!r} not found in {folder}")
-    tt = TTFont(str(path), lazy=True)
-    upm = tt["head"].unitsPerEm
-    hmtx = tt["hmtx"].metrics
-    units = {cp: hmtx[glyph][0] for cp, glyph in tt.getBestCmap().items()}
-    hhea = tt["hhea"]
-    tt.close()
+    tables = font_tables(path)
+    upm = tables["units_per_em"]
     return FontMetrics(
         name=name,
         path=path,
         units_per_em=upm,
-        ascent=hhea.ascent / upm,
-        descent=-hhea.descent / upm,
-        units=units,
+        ascent=tables["hhea_ascent"] / upm,
+        descent=-tables["hhea_descent"] / upm,
+        units=tables["units"],
     )
 
 
