@@ -16,7 +16,9 @@ Safe by construction:
   does not match (a truncated or corrupt file, another version's entry) is
   ignored, made again and written over.
 * Only :mod:`marshal` data (numbers, strings, bytes, tuples, dicts) is
-  stored: loading an entry never runs code.
+  stored: loading an entry never runs code. (A built-in layout is kept as
+  pickle bytes, read back by an unpickler that makes nothing but the layout
+  schema's classes: :mod:`eur1pdf.layouts.cached`.)
 * Any error writing (a read-only home, a full disk) is ignored: the cache
   only ever saves time, it never changes what is made.
 
@@ -26,6 +28,7 @@ Where: ``$EUR1PDF_CACHE_DIR``, else ``$XDG_CACHE_HOME/eur1pdf``, else
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
@@ -96,10 +99,8 @@ def store(kind: str, key: tuple[Any, ...], value: Any) -> None:
         pass  # the cache saves time only: without it the same bytes are made again
     finally:
         if temporary is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(temporary)
-            except OSError:
-                pass
 
 
 def file_key(path: Path) -> tuple[str, int, int]:
@@ -107,3 +108,6 @@ def file_key(path: Path) -> tuple[str, int, int]:
     (as Python's own ``.pyc`` files do); a changed font file is read again."""
     stat = path.stat()
     return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+load_cached, store_cached = load, store  # the names a module importing them alone reads best with

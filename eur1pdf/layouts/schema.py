@@ -66,7 +66,9 @@ DEFAULT_TEXT_PARTS: tuple[ItemPart, ...] = ("marks", "packages", "description", 
 
 
 class _LayoutModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the validators are built when a layout file is first validated, not on import;
+    # a process that reads its built-in layouts from the user cache (layouts/cached.py) never needs them
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Placement(_LayoutModel):

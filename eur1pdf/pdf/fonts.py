@@ -18,18 +18,20 @@ written once and stays valid beside any subset.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
-from eur1pdf import user_cache
 from eur1pdf.errors import MissingGlyphError
 from eur1pdf.pdf.syntax import SMALL, Body, array, dictionary, name, num, ref, stream
 from eur1pdf.placement.font_tables import font_tables
 from eur1pdf.placement.text import FontMetrics
+from eur1pdf.user_cache import file_key, load_cached, store_cached
 
 BASE_CODEPOINTS = frozenset(range(0x20, 0x7F))
 BLOCK = 32  # characters outside the base bring their whole block with them (accented lower-case Latin-1 …)
@@ -136,15 +138,20 @@ _SUBSETS = _Subsets()
 def _cached_subset_file(font: FontMetrics, codepoints: frozenset[int]) -> tuple[bytes, frozenset[int]]:
     """:func:`_subset_file`, kept in the user cache: the same font file, glyph set and fontTools
     give the same subset, so a new process reads it back instead of cutting it again."""
-    import fontTools  # its version only (a small module): another fontTools may cut other bytes
-
-    key = (*user_cache.file_key(font.path), fontTools.version, tuple(sorted(codepoints)))
-    found = user_cache.load("subset", key)
+    key = (*file_key(font.path), *_subsetter_key(), tuple(sorted(codepoints)))
+    found = load_cached("subset", key)
     if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], bytes):
         return found[0], frozenset(found[1])
     data, glyphs = _subset_file(font, codepoints)
-    user_cache.store("subset", key, (data, tuple(sorted(glyphs))))
+    store_cached("subset", key, (data, tuple(sorted(glyphs))))
     return data, glyphs
+
+
+@cache
+def _subsetter_key() -> tuple[str, int, int]:
+    """The installed fontTools (another version may cut other bytes), found without importing it."""
+    spec = importlib.util.find_spec("fontTools")
+    return file_key(Path(spec.origin)) if spec and spec.origin else ("", 0, 0)
 
 
 def _subset_file(font: FontMetrics, codepoints: frozenset[int]) -> tuple[bytes, frozenset[int]]:
