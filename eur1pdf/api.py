@@ -19,6 +19,7 @@ from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions, OnOverflow, SigningKey, prints_marks, prints_serial, wants_pdfa
 from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
+from eur1pdf.placement.goods import fits_remembered
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
     Part,
@@ -92,9 +93,10 @@ def render(
     sheets = check_sheets(layout, options.sheets)
     canonical = canonical_bytes(cert)
     fingerprint = digest_of(canonical)
-    parts = plan_parts(cert, layout, options.on_overflow, options.final, options.verify_url, fingerprint)
-    parts = [_as_printed(part, options) for part in parts]
-    planned = plan_pages(parts, layout, sheets, canonical)
+    with fits_remembered():  # the goods fitted to decide a split are placed with that fit
+        parts = plan_parts(cert, layout, options.on_overflow, options.final, options.verify_url, fingerprint)
+        parts = [_as_printed(part, options) for part in parts]
+        planned = plan_pages(parts, layout, sheets, canonical)
     spec = _document_spec(cert, layout, options, blank, sheets, planned)
     metadata = _metadata(cert, options, fingerprint, parts)
     split: OnOverflow = "split" if len(parts) > 1 else "error"  # what was done, not what was allowed
