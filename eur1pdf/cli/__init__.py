@@ -11,6 +11,7 @@ the options ``fill``, ``preview`` and ``batch`` share are in :mod:`.fill_options
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 import traceback
@@ -94,7 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if words[:1] in (["-V"], ["--version"]):  # answered before the commands (and their imports) load
         print(f"eur1pdf {__version__}")
         return 0
-    parser = build_parser(_command_word(words))
+    gc.disable()  # importing the command's modules makes objects that live as long as the process:
+    try:  # collecting them while they are made finds nothing to free (a new `eur1pdf fill` starts sooner)
+        parser = build_parser(_command_word(words))
+    finally:
+        gc.freeze()  # and later collections do not walk them again
+        gc.enable()
     args = parser.parse_args(words)
     try:
         return args.func(args)
