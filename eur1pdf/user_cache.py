@@ -48,7 +48,12 @@ def cache_dir() -> Path | None:
     value = os.environ.get(CACHE_ENV)
     if value is not None:
         return None if value.strip().lower() in _OFF else Path(value)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home == "~":  # no home folder known: no cache (never a folder named "~" where we stand)
+            return None
+        base = os.path.join(home, ".cache")
     return Path(base) / "eur1pdf"
 
 
