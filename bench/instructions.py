@@ -1,6 +1,6 @@
 """Instructions per certificate under callgrind: a cost that does not move with the machine's load.
 
-    python bench/instructions.py             # eur1pdf and both peers (a few minutes)
+    python bench/instructions.py             # eur1pdf and the three peers (a few minutes)
     python bench/instructions.py --only eur1pdf -n 40
 
 ``bench/run.py`` measures seconds, and on a shared virtual machine the same
@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-CONTENDERS = ("eur1pdf", "classic", "pypdfform")
+CONTENDERS = ("eur1pdf", "classic", "pypdfform", "fpdf2")
 
 
 def _contender(name: str, cert):
@@ -48,6 +48,9 @@ def _contender(name: str, cert):
     if name == "classic":
         font = HERE.parent / "fonts" / "LiberationSans-Regular.ttf"
         return lambda i: peers.classic_recipe(peers.field_values(cert(i)), blank, font)
+    if name == "fpdf2":
+        font = HERE.parent / "fonts" / "LiberationSans-Regular.ttf"
+        return lambda i: peers.fpdf2_recipe(peers.field_values(cert(i)), blank, font)
     template = peers.acroform_template(blank, peers.boxes())
     return lambda i: peers.pypdfform_fill(template, peers.field_values(cert(i)))
 

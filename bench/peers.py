@@ -8,6 +8,8 @@ of work:
   with the text, merged onto the blank page with pypdf.
 * :func:`pypdfform_fill`: a fillable AcroForm version of the blank (built once by
   :func:`acroform_template`), filled with PyPDFForm.
+* :func:`fpdf2_recipe`: the classic recipe with fpdf2 drawing the overlay (the
+  TTF added and embedded as a subset by fpdf2), merged onto the blank with pypdf.
 
 Where the data goes comes from eur1pdf's own layout (:func:`field_boxes`), computed
 once per process: the peers get the same rectangles eur1pdf fills. What goes there
@@ -257,6 +259,49 @@ def classic_recipe(
     return out.getvalue()
 
 
+# ------------------------------------------------------------------ peer 3: fpdf2
+
+
+def fpdf2_recipe(
+    values: Mapping[str, str],
+    blank_pdf_path: str | Path = BLANK_PDF,
+    font_path: str | Path = FONT_TTF,
+    boxes: Mapping[str, FieldBox] | None = None,
+) -> bytes:
+    """The classic recipe with fpdf2 (issue 24): an overlay drawn with fpdf2, merged with pypdf.
+
+    fpdf2 cannot place its page on an existing PDF, so its users draw the text
+    on an overlay and merge it as with reportlab. The same values in the same
+    boxes: text lines at the top-left of each rectangle (first baseline one
+    size below its top, the box's leading), no fitting; the TTF is added to
+    each document (``add_font``: fpdf2 keeps fonts per document) and embedded
+    as a subset when it is written.
+    """
+    from fpdf import FPDF
+
+    boxes = boxes if boxes is not None else field_boxes()
+    page_height = A4[1]
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.add_font(FONT_NAME, fname=str(font_path))
+    for name, text in values.items():
+        if not text:
+            continue
+        box = boxes[name]
+        pdf.set_font(FONT_NAME, size=box.size)
+        baseline = page_height - (box.top - box.size)  # fpdf2 measures y from the top of the page
+        for n, line in enumerate(text.split("\n")):
+            if line.strip():  # trimmed as reportlab's textLines trims (the classic recipe's lines)
+                pdf.text(box.x, baseline + n * box.leading, line.strip())
+    writer = PdfWriter()
+    page = writer.add_page(PdfReader(io.BytesIO(_file_bytes(str(blank_pdf_path)))).pages[0])
+    page.merge_page(PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 # ------------------------------------------------------------------ peer 2: PyPDFForm
 
 
@@ -358,6 +403,7 @@ def main(n: int = 50) -> None:
     runs: list[tuple[str, Callable[[dict[str, Any]], bytes]]] = [
         ("classic recipe (reportlab + pypdf)", lambda c: classic_recipe(field_values(c))),
         ("PyPDFForm fill", lambda c: pypdfform_fill(template, field_values(c))),
+        ("fpdf2 overlay + pypdf", lambda c: fpdf2_recipe(field_values(c))),
     ]
     try:
         from eur1pdf import FillOptions, render

@@ -1,4 +1,4 @@
-"""The eur1pdf benchmark: certificates per second against two peers, size, memory, batch scaling.
+"""The eur1pdf benchmark: certificates per second against three peers, size, memory, batch scaling.
 
     python bench/run.py            # the whole benchmark (a few minutes)
     python bench/run.py --quick    # a smaller run to see that it works
@@ -8,8 +8,9 @@ What it measures, all on the same data (EUR.1 certificates with 20 items):
 1. One core: eur1pdf's full pipeline (validation, fitting, placement, the
    background form, a final certificate's QR code) against the classic
    recipe (reportlab overlay with an embedded TTF merged onto the blank with
-   pypdf) and PyPDFForm filling an equivalent AcroForm; certificates per
-   second, the ratio to each peer, bytes per certificate.
+   pypdf), PyPDFForm filling an equivalent AcroForm and fpdf2 drawing the
+   overlay (its TTF embedded) merged with pypdf; certificates per second,
+   the ratio to each peer, bytes per certificate.
 2. Peak memory (max RSS) while rendering many documents in one process, at
    several points, to show it stays flat.
 3. ``eur1pdf batch`` over a JSON Lines file with 1 and 2 worker processes.
@@ -84,6 +85,7 @@ def one_core(n: int, items: int, rounds: int = 3) -> dict:
             peers.field_values(cert(i)), blank, font
         ),
         "PyPDFForm (AcroForm fill)": lambda i: peers.pypdfform_fill(template, peers.field_values(cert(i))),
+        "fpdf2 overlay + pypdf": lambda i: peers.fpdf2_recipe(peers.field_values(cert(i)), blank, font),
     }
     # rounds taken in turn, the best of each kept: the machine's speed drifts during a run,
     # and taking turns exposes every contender to the same drift; each round has certificates

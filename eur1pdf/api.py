@@ -9,19 +9,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pikepdf
-
 from eur1pdf.artwork.blank import drawn_blank
 from eur1pdf.artwork.marks import draft_layer, final_layer
 from eur1pdf.certificate.digest import canonical_bytes, digest_of
 from eur1pdf.certificate.model import Certificate, certificate_from_data, load_certificate
 from eur1pdf.errors import Eur1pdfError, FitError, MissingGlyphError, UnknownLayoutError
 from eur1pdf.files import check_output_dir, write_atomic
-from eur1pdf.finish.lock import lock_and_sign
 from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions, OnOverflow, SigningKey, prints_marks, prints_serial, wants_pdfa
 from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
+from eur1pdf.placement.goods import fits_remembered
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
     Part,
@@ -65,6 +63,8 @@ def _read_blank(path: str, mtime_ns: int, size: int) -> bytes:
 @lru_cache(maxsize=8)
 def blank_page_count(data: bytes, source: str) -> int:
     """Check a blank PDF opens (not corrupt, not encrypted) and count its pages."""
+    import pikepdf  # here, not above: only a user's blank is read back (a cold `fill` starts sooner)
+
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             return len(pdf.pages)
@@ -93,15 +93,21 @@ def render(
     sheets = check_sheets(layout, options.sheets)
     canonical = canonical_bytes(cert)
     fingerprint = digest_of(canonical)
-    parts = plan_parts(cert, layout, options.on_overflow, options.final, options.verify_url, fingerprint)
-    parts = [_as_printed(part, options) for part in parts]
-    planned = plan_pages(parts, layout, sheets, canonical)
+    with fits_remembered():  # the goods fitted to decide a split are placed with that fit
+        parts = plan_parts(cert, layout, options.on_overflow, options.final, options.verify_url, fingerprint)
+        parts = [_as_printed(part, options) for part in parts]
+        planned = plan_pages(parts, layout, sheets, canonical)
     spec = _document_spec(cert, layout, options, blank, sheets, planned)
     metadata = _metadata(cert, options, fingerprint, parts)
     split: OnOverflow = "split" if len(parts) > 1 else "error"  # what was done, not what was allowed
     metadata["Eur1pdfOptions"] = RecordedOptions.of(layout.name, sheets, split, options, blank).to_json()
     spec = replace(spec, metadata=metadata, attachment=(CERTIFICATE_ATTACHMENT, canonical))
-    return lock_and_sign(compose(spec), cert, options.lock_password, options.signing)
+    pdf = compose(spec)
+    if not options.lock_password and options.signing is None:
+        return pdf
+    from eur1pdf.finish.lock import lock_and_sign  # pikepdf (and pyHanko): imported to lock or sign only
+
+    return lock_and_sign(pdf, cert, options.lock_password, options.signing)
 
 
 def _as_printed(part: Part, options: FillOptions) -> Part:

@@ -35,8 +35,8 @@ from eur1pdf.options import (
 )
 from eur1pdf.placement.drawables import Page
 from eur1pdf.placement.field_sources import Issuance
-from eur1pdf.placement.fields import place_certificate
-from eur1pdf.placement.goods import split_items
+from eur1pdf.placement.fields import all_drawable, place_certificate
+from eur1pdf.placement.goods import fits_unsplit, split_items
 from eur1pdf.printer import KEYS as PRINTER_KEYS
 
 CERTIFICATE_ATTACHMENT = "certificate.json"
@@ -217,7 +217,7 @@ def plan_certificates(
     alone where there is no serial, next to the pre-printed number) so the
     parts cannot be mistaken for one another.
     """
-    if on_overflow != "split":
+    if on_overflow != "split" or fits_unsplit(cert.items, layout, layout.certificate_face):
         return [cert]
     chunks = split_items(cert.items, layout, layout.certificate_face)
     if len(chunks) == 1:
@@ -300,8 +300,11 @@ def plan_pages(
     """The data pages of every part, in print order (``canonical``: the whole certificate's
     canonical JSON, when the caller has it: its glyphs are then checked once)."""
     pages: list[Page] = []
+    # the whole's texts checked once (the common case: all drawable); each part checking them all
+    # grew as parts x items. Else each part is checked, to name the field of the missing glyph.
+    checked = len(parts) > 1 and canonical is not None and all_drawable(layout, canonical)
     for part in parts:
-        pages += place_certificate(part.certificate, layout, sheets, part.issuance, canonical)
+        pages += place_certificate(part.certificate, layout, sheets, part.issuance, canonical, checked)
     return PlannedPages([part.certificate for part in parts], pages)
 
 

@@ -53,7 +53,8 @@ class PrinterProfileError(Eur1pdfError):
 
 class _ProfileModel(BaseModel):
     # strict: "2" is not a number here (TOML has real numbers); ints are fine for floats
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # defer_build: validators built when a profile is first read (--printer), not when filling imports this
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class Adjustment(_ProfileModel):

@@ -44,6 +44,8 @@ def test_the_pdf_writer_imports_no_user_facing_module():
         "eur1pdf.pdf",
         "eur1pdf.placement.drawables",
         "eur1pdf.placement.text",
+        "eur1pdf.placement.font_tables",  # the fonts' figures, read once (user cache)
+        "eur1pdf.user_cache",  # subset fonts kept between processes
         "eur1pdf.errors",
         "eur1pdf.resources",
     )

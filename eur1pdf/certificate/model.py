@@ -15,7 +15,6 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -29,7 +28,6 @@ from pydantic_core import ErrorDetails
 
 from eur1pdf.certificate.hints import json_words, unknown_field_hint
 from eur1pdf.certificate.syntax import (
-    CertificateLoader,
     DuplicateKeyError,
     LongNumber,
     json_int,
@@ -364,16 +362,9 @@ def parse_text(text: str, source: str = "<input>", fmt: str | None = None) -> An
             ) from None
         except RecursionError:
             raise InputError([Problem(None, None, "invalid JSON: nested too deeply")], source) from None
-    try:
-        return yaml.load(text, Loader=CertificateLoader)  # a SafeLoader subclass: safe
-    except RecursionError:
-        raise InputError([Problem(None, None, "invalid YAML: nested too deeply")], source) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputError([Problem(None, None, f"invalid YAML{where}: {exc.problem}")], source) from None
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(None, None, f"invalid YAML: {exc}")], source) from None
+    from eur1pdf.certificate.yaml_input import parse_yaml  # PyYAML: imported for YAML input only
+
+    return parse_yaml(text, source)
 
 
 def too_large(size: int) -> str:

@@ -11,65 +11,67 @@ the options ``fill``, ``preview`` and ``batch`` share are in :mod:`.fill_options
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import sys
 import traceback
 from collections.abc import Sequence
 
 from eur1pdf import __version__
-from eur1pdf.cli import (
-    agreements,
-    batch,
-    blank,
-    calibrate,
-    codes,
-    db,
-    declare,
-    fill,
-    golden,
-    layouts,
-    preview,
-    registry,
-    schema,
-    serve,
-    validate,
-    verify,
-)
 from eur1pdf.cli.shared import UsageError
 from eur1pdf.errors import Eur1pdfError, InputFileError, internal_error, missing_extra
 from eur1pdf.options import OptionsError
 
 __all__ = ["UsageError", "build_parser", "main"]
 
-COMMANDS = (
-    preview,
-    serve,
-    registry,
-    db,
-    fill,
-    declare,
-    batch,
-    validate,
-    verify,
-    golden,
-    codes,
-    schema,
-    agreements,
-    layouts,
-    blank,
-    calibrate,
-)  # help order
+COMMANDS = (  # each command is the module eur1pdf.cli.NAME; help order
+    "preview",
+    "serve",
+    "registry",
+    "db",
+    "fill",
+    "declare",
+    "batch",
+    "validate",
+    "verify",
+    "golden",
+    "codes",
+    "schema",
+    "agreements",
+    "layouts",
+    "blank",
+    "calibrate",
+)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``only``, that command's alone.
+
+    A command's module imports what it runs (``fill``: the whole renderer,
+    ``serve``: FastAPI …), so a process that runs one command imports only
+    that one's module: ``eur1pdf fill`` once per certificate starts sooner.
+    The usage line still names every command.
+    """
     parser = argparse.ArgumentParser(
         prog="eur1pdf", description="Proof-of-origin certificates (EUR.1 and family) as PDF."
     )
     parser.add_argument("-V", "--version", action="version", version=f"eur1pdf {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    for command in COMMANDS:
-        command.add_parser(subparsers)
+    every = "{" + ",".join(COMMANDS) + "}"  # the usage line, whichever commands are added
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar=None if only is None else every)
+    for command in COMMANDS if only is None else (only,):
+        importlib.import_module(f"eur1pdf.cli.{command}").add_parser(subparsers)
     return parser
+
+
+def _command_word(words: Sequence[str]) -> str | None:
+    """The command a command line runs, when it is plainly one (the options before it take no value)."""
+    for word in words:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+        if word not in ("--debug",):
+            return None  # -h, a misspelt option …: the whole parser answers
+    return None
 
 
 OPTION_FLAGS = {  # FillOptions' fields and the flags that set them
@@ -94,7 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if words[:1] in (["-V"], ["--version"]):  # answered before the commands (and their imports) load
         print(f"eur1pdf {__version__}")
         return 0
-    parser = build_parser()
+    gc.disable()  # importing the command's modules makes objects that live as long as the process:
+    try:  # collecting them while they are made finds nothing to free (a new `eur1pdf fill` starts sooner)
+        parser = build_parser(_command_word(words))
+    finally:
+        gc.freeze()  # and later collections do not walk them again
+        gc.enable()
     args = parser.parse_args(words)
     try:
         return args.func(args)

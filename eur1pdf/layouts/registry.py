@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -25,12 +24,16 @@ from eur1pdf.errors import (
     did_you_mean,
     validation_lines,
 )
+from eur1pdf.layouts.cached import cached_builtin
 from eur1pdf.layouts.geometry import box_rect, font_for
 from eur1pdf.layouts.limits import LIMITS
 from eur1pdf.layouts.prepared import prepare
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.layouts.validation import check_geometry
 from eur1pdf.small_files import FileRefused, NotToml, read_small_toml
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 
@@ -207,6 +210,8 @@ def _plugin_path(entry: EntryPoint) -> Path:
 @cache
 def plugin_entries() -> dict[str, EntryPoint]:
     """Layouts other packages register through the ``eur1pdf.layouts`` entry-point group."""
+    from importlib.metadata import entry_points  # scans the installed packages: asked for plug-ins only
+
     return {e.name: e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name not in builtin_names()}
 
 
@@ -222,8 +227,10 @@ def get_layout(name: str) -> Layout:
     Only registered names are looked up: the name comes from the input's
     ``form`` field and must never be taken as a path.
     """
-    if name in builtin_names():
-        return load_layout_file(BUILTIN_DIR / f"{name}.toml")
+    names = builtin_names()
+    if name in names:
+        files = [BUILTIN_DIR / f"{n}.toml" for n in names]  # a base is one of them
+        return cached_builtin(name, files, lambda: load_layout_file(BUILTIN_DIR / f"{name}.toml"))
     entry = plugin_entries().get(name)
     if entry is None:
         known = layout_names()

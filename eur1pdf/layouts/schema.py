@@ -75,8 +75,10 @@ DEFAULT_TEXT_PARTS: tuple[ItemPart, ...] = ("marks", "packages", "description", 
 
 
 class _LayoutModel(BaseModel):
+    # defer_build: the validators are built when a layout file is first validated, not on import;
+    # a process that reads its built-in layouts from the user cache (layouts/cached.py) never needs them
     model_config = ConfigDict(
-        extra="forbid", frozen=True, allow_inf_nan=False, str_max_length=LIMITS["chars"]
+        extra="forbid", frozen=True, allow_inf_nan=False, str_max_length=LIMITS["chars"], defer_build=True
     )
 
 

@@ -17,7 +17,6 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from eur1pdf.pdf.syntax import Body, array, dictionary, name, ref, stream, text_string
 
@@ -27,6 +26,12 @@ OUTPUT_CONDITION = "sRGB IEC61966-2.1"
 _PDF_DATE = re.compile(r"^D:(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(Z|[+-]\d{2}'\d{2}'?)?$")
 # document information keys and the XMP properties that stand for them (ISO 19005-3, 6.6.2.3.1)
 _STANDARD = {"Producer": "pdf:Producer", "Creator": "xmp:CreatorTool", "CreationDate": "xmp:CreateDate"}
+
+
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as XML entities: what xml.sax.saxutils.escape does, without importing
+    xml.sax (which brings urllib.request, http and ssl into every process that writes a PDF)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 @cache

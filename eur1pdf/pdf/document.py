@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from eur1pdf.pdf.archival import metadata_stream, write_output_intent
 from eur1pdf.pdf.content import ContentWriter, image_object
 from eur1pdf.pdf.fonts import OBJECTS_PER_FONT, font_objects
-from eur1pdf.pdf.imported import foreign_forms
 from eur1pdf.pdf.matrix import IDENTITY, Matrix, format_matrix
 from eur1pdf.pdf.syntax import (
     FAST,
@@ -120,6 +119,8 @@ def _build_template(
     body = Body(1 + OBJECTS_PER_FONT * len(fonts))
     face_forms: dict[int, int] = {}
     if isinstance(background, bytes):
+        from eur1pdf.pdf.imported import foreign_forms  # pikepdf: imported for a user's --blank only
+
         foreign, numbers = foreign_forms(background, body.first)
         body.extend(foreign)
         face_forms = {i: numbers[i] for i in faces}

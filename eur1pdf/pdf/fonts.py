@@ -6,7 +6,9 @@ far more than the rest of a certificate, so a subset is made for a *glyph
 set* and kept: the set is what the blank form and marks print and, for a
 font the data uses, a base (printable ASCII) plus, for any other
 character, its whole block of 32 code points. Certificates whose text stays inside the same blocks share one
-subset; a batch pays for a handful of subsets, not one per document.
+subset; a batch pays for a handful of subsets, not one per document, and
+each subset is kept in the user cache (:mod:`eur1pdf.user_cache`), so the
+next process reads it back instead of importing fontTools to cut it again.
 
 Glyph IDs are kept (``retain_gids``), so a content stream's text does not
 depend on which subset it is embedded with: the blank form's content is
@@ -16,19 +18,20 @@ written once and stays valid beside any subset.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-
-from fontTools import subset
-from fontTools.ttLib import TTFont
+from pathlib import Path
 
 from eur1pdf.errors import MissingGlyphError
 from eur1pdf.pdf.syntax import SMALL, Body, array, dictionary, name, num, ref, stream
+from eur1pdf.placement.font_tables import font_tables
 from eur1pdf.placement.text import FontMetrics
+from eur1pdf.user_cache import file_key, load_cached, store_cached
 
 BASE_CODEPOINTS = frozenset(range(0x20, 0x7F))
 BLOCK = 32  # characters outside the base bring their whole block with them (accented lower-case Latin-1 …)
@@ -54,29 +57,20 @@ class FontProgram:
 
 @cache
 def font_program(font: FontMetrics) -> FontProgram:
-    tt = TTFont(str(font.path), lazy=True)
-    scale = 1000 / tt["head"].unitsPerEm
-    order = tt.getGlyphOrder()
-    gid = {glyph: n for n, glyph in enumerate(order)}
-    glyph_of = {cp: gid[glyph] for cp, glyph in tt.getBestCmap().items()}
-    hmtx = tt["hmtx"].metrics
-    widths = {gid[glyph]: round(advance * scale) for glyph, (advance, _) in hmtx.items()}
-    os2, head = tt["OS/2"], tt["head"]
-    name_record = tt["name"].getDebugName(6) or font.name
-    program = FontProgram(
-        postscript_name=name_record,
+    tables = font_tables(font.path)  # read once per font file (user cache), shared with placement
+    glyph_of = tables["glyph_of"]
+    return FontProgram(
+        postscript_name=tables["postscript_name"] or font.name,
         glyph_of=glyph_of,
-        widths=widths,
-        ascent=os2.sTypoAscender * scale,
-        descent=os2.sTypoDescender * scale,
-        cap_height=getattr(os2, "sCapHeight", os2.sTypoAscender) * scale,
-        bbox=(head.xMin * scale, head.yMin * scale, head.xMax * scale, head.yMax * scale),
-        italic_angle=float(tt["post"].italicAngle),
-        stem_v=50 + int((os2.usWeightClass / 65) ** 2),
+        widths=tables["widths"],
+        ascent=tables["ascent"],
+        descent=tables["descent"],
+        cap_height=tables["cap_height"],
+        bbox=tables["bbox"],
+        italic_angle=tables["italic_angle"],
+        stem_v=tables["stem_v"],
         hex_of={cp: f"{g:04X}" for cp, g in glyph_of.items()},
     )
-    tt.close()
-    return program
 
 
 def encode(font: FontMetrics, text: str) -> bytes:
@@ -130,7 +124,7 @@ class _Subsets:
             if found is not None:
                 self._files.move_to_end(key)
                 return found
-        made = _subset_file(font, codepoints)  # slow: made outside the lock (twice at worst)
+        made = _cached_subset_file(font, codepoints)  # slow: made outside the lock (twice at worst)
         with self._lock:
             self._files[key] = made
             if len(self._files) > SUBSET_CACHE_SIZE:
@@ -141,8 +135,30 @@ class _Subsets:
 _SUBSETS = _Subsets()
 
 
+def _cached_subset_file(font: FontMetrics, codepoints: frozenset[int]) -> tuple[bytes, frozenset[int]]:
+    """:func:`_subset_file`, kept in the user cache: the same font file, glyph set and fontTools
+    give the same subset, so a new process reads it back instead of cutting it again."""
+    key = (*file_key(font.path), *_subsetter_key(), tuple(sorted(codepoints)))
+    found = load_cached("subset", key)
+    if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], bytes):
+        return found[0], frozenset(found[1])
+    data, glyphs = _subset_file(font, codepoints)
+    store_cached("subset", key, (data, tuple(sorted(glyphs))))
+    return data, glyphs
+
+
+@cache
+def _subsetter_key() -> tuple[str, int, int]:
+    """The installed fontTools (another version may cut other bytes), found without importing it."""
+    spec = importlib.util.find_spec("fontTools")
+    return file_key(Path(spec.origin)) if spec and spec.origin else ("", 0, 0)
+
+
 def _subset_file(font: FontMetrics, codepoints: frozenset[int]) -> tuple[bytes, frozenset[int]]:
     """The TrueType file cut down to ``codepoints`` (outlines only, no hinting) and its glyph IDs."""
+    from fontTools import subset  # only for a glyph set the user cache has not got
+    from fontTools.ttLib import TTFont
+
     options = subset.Options()
     options.hinting = False  # printing and screens at any zoom do well without; halves the size
     options.retain_gids = True  # the content streams' glyph IDs stay valid (module docstring)

@@ -178,6 +178,11 @@ def check_certificate_glyphs(cert: Certificate, layout: Layout, canonical: bytes
         check_glyphs(font, text, path, _item_box(path) or field_box(path))
 
 
+def all_drawable(layout: Layout, canonical: bytes) -> bool:
+    """Whether the data font draws every character of a certificate's canonical JSON (one pass)."""
+    return font_for(layout, "data").characters.issuperset(canonical.decode("utf-8"))
+
+
 def _item_box(path: str) -> str | None:
     return ITEM_FIELD_BOXES.get(path.rsplit(".", 1)[-1]) if path.startswith("items[") else None
 
@@ -188,12 +193,16 @@ def place_certificate(
     sheets: list[int] | None = None,
     issuance: Issuance | None = None,
     canonical: bytes | None = None,
+    glyphs_checked: bool = False,
 ) -> list[Page]:
     """One page of data per face of the requested sheets, in print order.
 
     ``canonical``: the canonical JSON of the certificate (or of the whole it is a part of).
+    ``glyphs_checked``: the caller has checked the glyphs of the whole this certificate is a part
+    of (:func:`check_certificate_glyphs`): the parts of a split are not checked again each.
     """
-    check_certificate_glyphs(cert, layout, canonical)
+    if not glyphs_checked:
+        check_certificate_glyphs(cert, layout, canonical)
     return [
         place_face(cert, layout, name, face, sheet.number, issuance)
         for sheet, name, face in layout.pages(sheets)

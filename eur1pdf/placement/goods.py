@@ -11,7 +11,9 @@ are split over several certificates.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from eur1pdf.certificate.model import Item
@@ -128,8 +130,39 @@ class GoodsFit:
     capacity: int
 
 
+_REMEMBERED: ContextVar[dict[tuple[int, int, int], tuple[object, ...]] | None] = ContextVar(
+    "eur1pdf_goods_fits", default=None
+)
+
+
+@contextmanager
+def fits_remembered() -> Iterator[None]:
+    """Within this block, :func:`fit_goods` answers a second time from memory, for the same items
+    object on the same face: a render asked to split first fits the goods to see whether they
+    need splitting, and placing them then uses that fit (asking for split costs nothing when
+    nothing splits). Kept for the block only: no answer outlives the render that made it."""
+    token = _REMEMBERED.set({})
+    try:
+        yield
+    finally:
+        _REMEMBERED.reset(token)
+
+
 def fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
     """The largest size at which all items fit, or an overflow error saying how many fit."""
+    memory = _REMEMBERED.get()
+    if memory is None:
+        return _fit_goods(items, layout, face)
+    key = (id(items), id(layout), id(face))
+    found = memory.get(key)
+    if found is not None and found[0] is items and found[1] is layout and found[2] is face:
+        return found[3]  # type: ignore[return-value]
+    fitted = _fit_goods(items, layout, face)
+    memory[key] = (items, layout, face, fitted)  # the objects kept alive: their ids stay theirs
+    return fitted
+
+
+def _fit_goods(items: Sequence[Item], layout: Layout, face: Face) -> GoodsFit:
     goods = face.goods
     assert goods is not None
     font = font_for(layout, "data")
@@ -249,6 +282,20 @@ def _prefix_that_fits(rows: Sequence[dict[str, list[str]]], cap: int) -> int:
     return len(rows)
 
 
+def fits_unsplit(items: Sequence[Item], layout: Layout, face: Face) -> bool:
+    """Whether the items fit one certificate as they are: a split asked for then changes nothing.
+
+    Their glyphs are checked first, as :func:`split_items` does; within
+    :func:`fits_remembered` the fit made here is the one the placement uses.
+    """
+    check_item_glyphs(items, font_for(layout, "data"), prepared_goods(layout, face))
+    try:
+        fit_goods(items, layout, face)
+    except GoodsOverflowError:
+        return False
+    return True
+
+
 def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[Item]]:
     """Items packed into as few certificates as possible (at the minimum size)."""
     goods = face.goods
@@ -265,8 +312,11 @@ def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[
     used = 0
     for i, item in enumerate(items):
         # numbering restarts on each certificate, so wrap with the number it will carry
-        cells = [item_cells(item, 1, goods, prepared.cells)]
-        height = row_height(wrap_rows([item], goods, geom, font, size, cells)[0])
+        cells = item_cells(item, 1, goods, prepared.cells)
+        # the lines wrap_rows would make, counted without making them (Measured.lines_at)
+        height = max(
+            1, *(measure(font, cells[cg.column.source]).lines_at(font, size, cg.width) for cg in geom.columns)
+        )
         if height > cap:
             raise GoodsOverflowError(
                 f"items[{i}] (box 8): item {i + 1} alone needs {height} lines at {size:g} pt, more "

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import zxingcpp
-
 from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import QrPlacement
 from eur1pdf.placement.drawables import Picture
@@ -23,6 +21,8 @@ from eur1pdf.placement.drawables import Picture
 @lru_cache(maxsize=256)
 def qr_pixels(text: str) -> tuple[bytes, int]:
     """The symbol with its quiet zone: 8-bit grey pixels (one per module) and the side in modules."""
+    import zxingcpp  # a final's QR code only: a draft imports no QR library
+
     symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     image = zxingcpp.write_barcode_to_image(symbol, scale=1, add_quiet_zones=True)
     view = memoryview(image)  # type: ignore[arg-type]  # zxing-cpp's Image has the buffer protocol; its stub omits it

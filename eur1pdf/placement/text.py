@@ -1,6 +1,6 @@
 """Fonts, measuring, wrapping and fitting text into boxes.
 
-Widths come from the font files themselves (fontTools: cmap and hmtx), so a
+Widths come from the font files themselves (cmap and hmtx, :mod:`.font_tables`), so a
 line that is measured to fit is exactly the line that is drawn. Missing glyphs
 are found here, before anything is drawn: a customs form with an empty box
 where a letter should be is worse than an error.
@@ -17,10 +17,8 @@ from functools import cache, cached_property, lru_cache
 from itertools import accumulate
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
-
 from eur1pdf.errors import Eur1pdfError, MissingGlyphError
-from eur1pdf.placement.font_files import user_font
+from eur1pdf.placement.font_tables import font_tables
 from eur1pdf.resources import fonts_dir
 
 
@@ -91,24 +89,25 @@ def _width_units(font: FontMetrics, text: str) -> int:
 @cache
 def load_font(name: str, directory: Path | None = None) -> FontMetrics:
     """Load a font by file stem (``LiberationSans-Regular``) from the fonts folder, or from
-    ``directory`` (beside a user's or plug-in's layout: checked whole first, :func:`_user_font`)."""
+    ``directory`` (beside a user's or plug-in's layout: checked whole first by
+    :func:`~eur1pdf.placement.font_files.user_font`)."""
     folder = directory or fonts_dir()
     path = folder / f"{name}.ttf"
     if directory is None and not path.is_file():
         raise Eur1pdfError(f"font {name!r} not found in {folder}")
-    tt = TTFont(str(path), lazy=True) if directory is None else user_font(path)
-    upm = tt["head"].unitsPerEm
-    hmtx = tt["hmtx"].metrics
-    units = {cp: hmtx[glyph][0] for cp, glyph in tt.getBestCmap().items()}
-    hhea = tt["hhea"]
-    tt.close()
+    if directory is not None:  # a user's font: read whole and checked before its figures are used
+        from eur1pdf.placement.font_files import user_font  # fontTools: only for a user's font
+
+        user_font(path).close()
+    tables = font_tables(path)
+    upm = tables["units_per_em"]
     return FontMetrics(
         name=name,
         path=path,
         units_per_em=upm,
-        ascent=hhea.ascent / upm,
-        descent=-hhea.descent / upm,
-        units=units,
+        ascent=tables["hhea_ascent"] / upm,
+        descent=-tables["hhea_descent"] / upm,
+        units=tables["units"],
     )
 
 

@@ -1,0 +1,118 @@
+"""A cache on disk of what eur1pdf makes from its own files and would otherwise make in every process.
+
+A back-office that runs ``eur1pdf fill`` once per certificate starts a new
+process each time; reading the fonts' tables and cutting the subset fonts
+with fontTools cost far more than placing the certificate. Those results
+depend on the font files alone (and on fontTools), never on a certificate,
+so they are kept here and the next process reads them back in microseconds.
+
+Safe by construction:
+
+* Each entry is one file written to a temporary name and moved into place
+  with ``os.replace``: a reader sees a whole entry or none, and processes
+  writing the same entry at once each move a whole file (the last one wins;
+  both hold the same bytes).
+* An entry holds its own key and the SHA-256 of its payload; anything that
+  does not match (a truncated or corrupt file, another version's entry) is
+  ignored, made again and written over.
+* Only :mod:`marshal` data (numbers, strings, bytes, tuples, dicts) is
+  stored: loading an entry never runs code. (A built-in layout is kept as
+  pickle bytes, read back by an unpickler that makes nothing but the layout
+  schema's classes: :mod:`eur1pdf.layouts.cached`.)
+* Any error writing (a read-only home, a full disk) is ignored: the cache
+  only ever saves time, it never changes what is made.
+
+Where: ``$EUR1PDF_CACHE_DIR``, else ``$XDG_CACHE_HOME/eur1pdf``, else
+``~/.cache/eur1pdf``. ``EUR1PDF_CACHE_DIR=off`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from eur1pdf import __version__
+
+CACHE_ENV = "EUR1PDF_CACHE_DIR"
+_MAGIC = b"eur1pdf cache 1\n"
+_OFF = ("", "off", "0", "no", "false")
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when the cache is off."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return None if value.strip().lower() in _OFF else Path(value)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home == "~":  # no home folder known: no cache (never a folder named "~" where we stand)
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "eur1pdf"
+
+
+def _entry(kind: str, key: tuple[Any, ...]) -> tuple[Path, bytes] | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    marshalled = marshal.dumps((__version__, kind, key))
+    return folder / f"{kind}-{hashlib.sha256(marshalled).hexdigest()[:40]}", marshalled
+
+
+def load(kind: str, key: tuple[Any, ...]) -> Any | None:
+    """The value stored for ``key``, or None (no entry, cache off, or an entry that does not check)."""
+    entry = _entry(kind, key)
+    if entry is None:
+        return None
+    path, marshalled = entry
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC) + 32
+    if not data.startswith(_MAGIC) or hashlib.sha256(data[head:]).digest() != data[len(_MAGIC) : head]:
+        return None
+    try:
+        stored_key, value = marshal.loads(data[head:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return value if stored_key == marshalled else None
+
+
+def store(kind: str, key: tuple[Any, ...], value: Any) -> None:
+    """Keep ``value`` (marshal data) for ``key``: written whole or not at all, errors ignored."""
+    entry = _entry(kind, key)
+    if entry is None:
+        return
+    path, marshalled = entry
+    payload = marshal.dumps((marshalled, value))
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(temporary, path)
+        temporary = None
+    except OSError:
+        pass  # the cache saves time only: without it the same bytes are made again
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def file_key(path: Path) -> tuple[str, int, int]:
+    """What identifies a file's content for the cache: its path, size and modification time
+    (as Python's own ``.pyc`` files do); a changed font file is read again."""
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+load_cached, store_cached = load, store  # the names a module importing them alone reads best with

@@ -1,0 +1,117 @@
+"""The user cache (eur1pdf/user_cache.py, layouts/cached.py): it saves time and never changes a byte.
+
+Real files and real processes: a cold ``eur1pdf fill`` with the cache off,
+empty, filled, corrupted and written by two processes at once must all write
+the same PDF.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from eur1pdf import user_cache
+from eur1pdf.layouts import cached
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "eur1-ch-mx.json"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(user_cache.CACHE_ENV, str(folder))
+    return folder
+
+
+def _fill(cache: Path | str, output: Path) -> bytes:
+    """``eur1pdf fill`` in a new process (no in-process memory: only the disk cache carries over)."""
+    env = {**os.environ, user_cache.CACHE_ENV: str(cache), "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "eur1pdf", "fill", str(EXAMPLE), "-o", str(output)]
+    subprocess.run(argv, check=True, capture_output=True, env=env)
+    return output.read_bytes()
+
+
+def test_a_stored_value_comes_back(cache):
+    user_cache.store("test", ("key", 1), {"a": (1, 2.5, b"x")})
+    assert user_cache.load("test", ("key", 1)) == {"a": (1, 2.5, b"x")}
+    assert user_cache.load("test", ("key", 2)) is None  # another key: nothing
+
+
+def test_a_damaged_entry_is_ignored_and_written_again(cache):
+    user_cache.store("test", ("key",), [1, 2, 3])
+    (entry,) = cache.iterdir()
+    good = entry.read_bytes()
+    for damaged in (good[:-5], good[:10], b"", good[:-1] + bytes([good[-1] ^ 1]), b"x" * len(good)):
+        entry.write_bytes(damaged)
+        assert user_cache.load("test", ("key",)) is None
+    user_cache.store("test", ("key",), [1, 2, 3])
+    assert user_cache.load("test", ("key",)) == [1, 2, 3]
+
+
+def test_the_cache_can_be_turned_off_and_an_unwritable_one_is_no_error(tmp_path, monkeypatch):
+    monkeypatch.setenv(user_cache.CACHE_ENV, "off")
+    user_cache.store("test", ("key",), 1)
+    assert user_cache.load("test", ("key",)) is None
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(user_cache.CACHE_ENV, str(blocker / "cache"))
+    user_cache.store("test", ("key",), 1)  # cannot be written: ignored
+    assert user_cache.load("test", ("key",)) is None
+
+
+def test_writers_at_once_leave_a_whole_entry(cache):
+    value = {n: bytes(range(256)) * 40 for n in range(50)}
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: user_cache.store("test", ("same",), value), range(64)))
+    assert user_cache.load("test", ("same",)) == value
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".tmp-")] == []  # no leftovers
+
+
+def test_a_layout_entry_makes_nothing_but_layout_classes():
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo owned",))
+
+    assert cached._unpickled(pickle.dumps(Evil())) is None
+    assert cached._unpickled(b"not a pickle") is None
+
+
+@pytest.mark.slow
+def test_fill_is_the_same_with_the_cache_off_empty_filled_corrupted_and_shared(tmp_path):
+    expected = _fill("off", tmp_path / "off.pdf")
+    folder = tmp_path / "cache"
+    assert _fill(folder, tmp_path / "empty.pdf") == expected  # fills the cache
+    kinds = {p.name.split("-")[0] for p in folder.iterdir()}
+    assert {"font", "subset", "layout"} <= kinds
+    assert _fill(folder, tmp_path / "filled.pdf") == expected  # reads it
+    for entry in folder.iterdir():  # every entry damaged: each is made again, the bytes are the same
+        data = entry.read_bytes()
+        entry.write_bytes(data[: len(data) // 2])
+    assert _fill(folder, tmp_path / "corrupted.pdf") == expected
+    assert _fill(folder, tmp_path / "rewritten.pdf") == expected
+    shared = tmp_path / "shared"  # empty, two processes filling it at once
+    with ThreadPoolExecutor(2) as pool:
+        outputs = list(pool.map(lambda n: _fill(shared, tmp_path / f"shared{n}.pdf"), range(2)))
+    assert outputs == [expected, expected]
+    assert _fill(shared, tmp_path / "after.pdf") == expected
+
+
+@pytest.mark.slow
+def test_a_cold_fill_with_the_cache_filled_imports_no_font_or_pdf_library(tmp_path):
+    folder = tmp_path / "cache"
+    _fill(folder, tmp_path / "first.pdf")
+    code = (
+        "import sys; from eur1pdf.cli import main; "
+        f"rc = main(['fill', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'x.pdf')!r}]); "
+        "print(rc, sorted(m for m in ('fontTools', 'pikepdf', 'yaml', 'zxingcpp') if m in sys.modules))"
+    )
+    env = {**os.environ, user_cache.CACHE_ENV: str(folder), "PYTHONPATH": str(ROOT)}
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert answer.stdout.strip().splitlines()[-1] == "0 []", answer.stderr
