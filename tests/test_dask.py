@@ -130,7 +130,7 @@ def test_a_worker_with_another_eur1pdf_is_refused(client):
 
     client.run(set_version, "0.0.0-other")
     try:
-        with pytest.raises(ClusterError, match="0.0.0-other"):
+        with pytest.raises(ClusterError, match=r"0\.0\.0-other"):
             list(render_many([cert(1)], ONE_SHEET, client))
     finally:
         client.run(set_version, eur1pdf.__version__)

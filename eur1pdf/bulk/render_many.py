@@ -213,11 +213,10 @@ def render_many(
 
     client = dask_client_of(executor)
     if client is not None:  # a Dask cluster: its own way of sending work (eur1pdf.bulk.dask_runner)
-        extra = submit_options_of(executor)
         yield from render_on_dask(
             certs, options, client, layout=layout, blank=blank, chunk_size=chunk_size, spool=spool,
-            submit_options=extra,
-        )
+            submit_options=submit_options_of(executor),
+        )  # fmt: skip
         return
     chunk_size = chunk_size or 8
     chunks = _chunks(certs, chunk_size)

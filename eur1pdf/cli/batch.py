@@ -101,7 +101,6 @@ def run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-
 def _connect(address: str) -> Any:
     """A client of the Dask scheduler at ``address`` (a ClusterError when it does not answer)."""
     from eur1pdf.bulk.dask_runner import connect_scheduler
