@@ -4,7 +4,7 @@ Each test uses one LocalCluster of 2 worker processes, started here (as a user
 would start theirs), and compares what it makes with a local run byte for
 byte: the PDFs, the errors and findings of bad records, the files and the
 manifest of a batch, and a batch interrupted and resumed on the cluster.
-Speed is the benchmark's business (bench/dask.py), not asserted here.
+Speed is the benchmark's business (bench/cluster.py), not asserted here.
 """
 
 from __future__ import annotations
