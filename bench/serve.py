@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -104,10 +105,8 @@ def server_cpu(pid: int | None) -> tuple[float, float]:
         return 0.0, 0.0
     workers = 0.0
     for child in _children(pid):
-        try:
+        with contextlib.suppress(OSError):  # a worker that just ended
             workers += _process_cpu(child)
-        except OSError:
-            pass
     return _process_cpu(pid), workers
 
 
@@ -183,7 +182,8 @@ class Level:
         return (
             f"  {self.clients:>2} clients: {self.per_second:7.1f} requests/s   p50 {self.p50_ms:7.1f} ms   "
             f"p95 {self.p95_ms:7.1f} ms   CPU cores: server {self.server_main:.2f} + workers "
-            f"{self.server_workers:.2f}, load generator {self.generator:.2f}   ({self.requests} requests){busy}"
+            f"{self.server_workers:.2f}, load generator {self.generator:.2f}   ({self.requests} requests)"
+            + busy
         )
 
 
@@ -214,7 +214,9 @@ async def _level(url: str, prepared: list[bytes], clients: int, seconds: float) 
     return latencies, time.perf_counter() - began
 
 
-def level(url: str, headers: dict, clients: int, requests: int, seconds: float, first: int, pid: int | None) -> Level:
+def level(
+    url: str, headers: dict, clients: int, requests: int, seconds: float, first: int, pid: int | None
+) -> Level:
     """``clients`` concurrent clients, each sending one request after the other."""
     prepared = requests_for(url, headers, first, requests)
     main0, workers0 = server_cpu(pid)

@@ -193,6 +193,8 @@ EXTRA_OF_MODULE = {
     "asn1crypto": "sign",
     "pdfplumber": "golden",
     "pdfminer": "golden",
+    "distributed": "dask",
+    "dask": "dask",
 }
 
 
