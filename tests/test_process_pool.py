@@ -60,6 +60,26 @@ def test_results_and_errors_reach_their_callers():
     asyncio.run(main())
 
 
+def remember(value: str) -> None:
+    os.environ["EUR1PDF_TEST_STARTED"] = value
+
+
+def started() -> str:
+    return os.environ.get("EUR1PDF_TEST_STARTED", "")
+
+
+def test_each_worker_runs_the_initializer_with_its_arguments():
+    async def main() -> None:
+        pool = AsyncProcessPool(2, initializer=remember, initargs=("yes",))
+        try:
+            assert await asyncio.wrap_future(pool.submit(started)) == "yes"
+            assert sorted(pool._processes) == sorted(w.process.pid for w in pool.workers)
+        finally:
+            pool.shutdown(wait=True)
+
+    asyncio.run(main())
+
+
 def test_both_workers_work_and_each_holds_at_most_depth_jobs():
     async def main() -> None:
         pool = AsyncProcessPool(2, depth=2)

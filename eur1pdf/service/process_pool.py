@@ -105,7 +105,13 @@ class _Worker:
 class AsyncProcessPool:
     """``workers`` processes, each started with ``initializer()``; created inside the running loop."""
 
-    def __init__(self, workers: int, initializer: Callable[[], None] | None = None, depth: int = 2):
+    def __init__(
+        self,
+        workers: int,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+        depth: int = 2,
+    ):
         if workers < 1 or depth < 1:
             raise ValueError("a pool needs at least one worker and one job per worker")
         self.loop = asyncio.get_running_loop()
@@ -117,17 +123,22 @@ class AsyncProcessPool:
         self.workers: list[_Worker] = []
         context = multiprocessing.get_context()  # the platform's default, as ProcessPoolExecutor's
         for _ in range(workers):
-            self.workers.append(self._start(context, initializer))
+            self.workers.append(self._start(context, initializer, initargs))
+        # under the name ProcessPoolExecutor uses, for code that lists a pool's processes
+        self._processes = {worker.process.pid: worker.process for worker in self.workers}
 
     # ------------------------------------------------------------------------- starting
 
-    def _start(self, context: Any, initializer: Callable[[], None] | None) -> _Worker:
+    def _start(
+        self, context: Any, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]
+    ) -> _Worker:
         job_read, job_write = os.pipe()
         result_read, result_write = os.pipe()
         # a forked child holds every descriptor of this process: it closes the pool's other ends,
         # or a worker would never see its job pipe close
         ours = [job_write, result_read] + [fd for w in self.workers for fd in (w.jobs.fd, w.results_fd)]
-        process = context.Process(target=_worker_main, args=(job_read, result_write, initializer, ours))
+        start = (initializer, initargs)
+        process = context.Process(target=_worker_main, args=(job_read, result_write, start, ours))
         process.daemon = True
         process.start()
         os.close(job_read)
@@ -251,7 +262,10 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _worker_main(
-    jobs: int, results: int, initializer: Callable[[], None] | None, parents_ends: list[int]
+    jobs: int,
+    results: int,
+    start: tuple[Callable[..., None] | None, tuple[Any, ...]],
+    parents_ends: list[int],
 ) -> None:
     """A worker: read a job, run it, write the result; until the job pipe closes."""
     for fd in parents_ends:  # the pool's ends, held by a forked child too: closed, or no EOF ever comes
@@ -259,8 +273,9 @@ def _worker_main(
             os.close(fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which closes the pipes
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the server's handler, inherited by the fork
+    initializer, initargs = start
     if initializer is not None:
-        initializer()
+        initializer(*initargs)
     while True:
         header = _read_exactly(jobs, HEADER.size)
         if header is None:
