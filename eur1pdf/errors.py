@@ -225,6 +225,8 @@ EXTRA_OF_MODULE = {
     "asn1crypto": "sign",
     "pdfplumber": "golden",
     "pdfminer": "golden",
+    "distributed": "dask",
+    "dask": "dask",
 }
 
 

@@ -49,3 +49,10 @@ def test_a_plain_install_is_slim_and_names_the_missing_extras(tmp_path):
     assert serve.returncode == 1
     assert "eur1pdf serve needs the [serve] extra" in serve.stderr
     assert "pip install 'eur1pdf[serve]'" in serve.stderr
+    scheduler = ["--scheduler", "tcp://127.0.0.1:8786"]
+    on_cluster = subprocess.run(
+        [str(eur1pdf), "batch", str(example), "-o", str(tmp_path / "out"), *scheduler],
+        capture_output=True,
+        text=True,
+    )
+    assert on_cluster.returncode == 1 and "pip install 'eur1pdf[dask]'" in on_cluster.stderr

@@ -35,6 +35,7 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -225,8 +226,13 @@ def run_batch(
     blank: str | Path | None = None,
     progress: Progress | None = None,
     manifest_name: str = MANIFEST,
+    executor: Executor | None = None,
 ) -> Summary:
     """Render every record of ``source`` into ``outdir``; see the module docstring.
+
+    ``executor``: where to render instead of a pool of ``jobs`` processes, e.g. a Dask
+    ``Client`` (``eur1pdf batch --scheduler``); the PDFs come back to this process, which
+    writes them and the manifest as always, so its workers need not see ``outdir``.
 
     Ctrl-C (SIGINT) stops the run after the record being written: the
     summary says ``interrupted`` and the manifest is ready for ``resume``.
@@ -241,7 +247,10 @@ def run_batch(
     to_render = _to_render(records, kept, names, summary, pending)
     with _interrupts_deferred() as stop, manifest_log(manifest, resume) as log:
         output = Output(outdir, name_template, names, log)
-        results = render_many(to_render, options, jobs=jobs, layout=layout, blank=blank, spool=outdir)
+        spool = outdir if executor is None else None  # another executor's workers may not see outdir
+        results = render_many(
+            to_render, options, executor, jobs=jobs, layout=layout, blank=blank, spool=spool
+        )
         try:
             _store_all(results, pending, output, summary, progress, stop)
         finally:

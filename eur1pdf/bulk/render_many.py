@@ -185,7 +185,7 @@ def render_many(
     jobs: int | None = None,
     layout: Layout | None = None,
     blank: str | Path | None = None,
-    chunk_size: int = 8,
+    chunk_size: int | None = None,
     spool: str | Path | None = None,
 ) -> Generator[RenderResult, None, None]:
     """Render every certificate; yields one :class:`RenderResult` per input, in input order.
@@ -200,11 +200,24 @@ def render_many(
     workers; the caller renames or removes the files (:func:`spool_files`).
     In its own pool a worker that dies (the OOM killer, a crash) costs no
     record: see :func:`_first_done`.
+    ``chunk_size``: records per task (default 8; on a Dask cluster, sized to it).
+    A Dask ``Client`` (or its ``get_executor()``) runs the work as
+    :mod:`eur1pdf.bulk.dask_runner` does: the shared state sent once, chunks opaque.
     """
     spool = str(spool) if spool is not None else None
     options = options or FillOptions()
-    if chunk_size < 1:
+    if chunk_size is not None and chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
+    from eur1pdf.bulk.dask_runner import dask_client_of, render_on_dask, submit_options_of
+
+    client = dask_client_of(executor)
+    if client is not None:  # a Dask cluster: its own way of sending work (eur1pdf.bulk.dask_runner)
+        yield from render_on_dask(
+            certs, options, client, layout=layout, blank=blank, chunk_size=chunk_size, spool=spool,
+            submit_options=submit_options_of(executor),
+        )  # fmt: skip
+        return
+    chunk_size = chunk_size or 8
     chunks = _chunks(certs, chunk_size)
     if executor is None and (jobs or default_jobs()) == 1:
         for chunk in chunks:

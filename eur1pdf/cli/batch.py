@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from eur1pdf.cli.fill_options import add_fill_options, fill_options
 from eur1pdf.cli.shared import Subparsers, UsageError
+from eur1pdf.errors import Eur1pdfError
 from eur1pdf.layouts import load_layout_file
 
 
@@ -27,6 +29,12 @@ def add_parser(subparsers: Subparsers) -> None:
         "{index} {serial} {form} {agreement} {issue_date} {exporter.name} {consignee.name} {stem})",
     )
     batch.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="render on the Dask cluster of this scheduler (tcp://host:8786) instead of local processes; "
+        "the PDFs and the manifest are written here (needs the [dask] extra)",
+    )
     again = batch.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="carry on an interrupted batch in OUTDIR")
     again.add_argument("--overwrite", action="store_true", help="start the batch in OUTDIR again")
@@ -47,12 +55,19 @@ def run(args: argparse.Namespace) -> int:
     options = fill_options(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs: give 1 or more processes")
+    if args.jobs is not None and args.scheduler:
+        raise UsageError("--jobs and --scheduler: the cluster has its own workers, give one or the other")
     layout = load_layout_file(args.layout) if args.layout else None
     source = Path(args.input)
     try:
         total = count_records(source)
     except OSError as exc:
         print(f"eur1pdf: error: {args.input}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    try:
+        cluster = _connect(args.scheduler) if args.scheduler else None  # before anything is written
+    except Eur1pdfError as exc:  # the scheduler does not answer: nothing read or written
+        print(f"eur1pdf: error: {exc}", file=sys.stderr)
         return 2
     progress = None if args.quiet else progress_for(total)
     try:
@@ -67,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
             layout=layout,
             blank=args.blank,
             progress=progress,
+            executor=cluster,
         )
     except BatchRefused as exc:
         print(f"eur1pdf: error: {exc}", file=sys.stderr)
@@ -74,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()
+        if cluster is not None:
+            cluster.close()
     for entry in summary.failures:
         print(f"eur1pdf: record {entry.record} failed: {entry.error}", file=sys.stderr)
     done = f"{summary.written} written, {summary.skipped} already there, {summary.failed} failed"
@@ -88,3 +106,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{summary.total} records: {done}; manifest {summary.manifest}")
     return summary.exit_code
+
+
+def _connect(address: str) -> Any:
+    """A client of the Dask scheduler at ``address`` (a ClusterError when it does not answer)."""
+    from eur1pdf.bulk.dask_runner import connect_scheduler
+
+    return connect_scheduler(address)

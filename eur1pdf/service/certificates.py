@@ -3,7 +3,7 @@ a page as PNG, or its findings out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
@@ -47,10 +47,10 @@ def _sheets(text: str | None) -> tuple[int, ...] | None:
     return sheets
 
 
-def fill_options_reader(config: ServerConfig) -> Callable[..., FillOptions]:
+def fill_options_reader(config: ServerConfig) -> Callable[..., Awaitable[FillOptions]]:
     """A FastAPI dependency: the request's query parameters joined with the server's settings."""
 
-    def fill_options(
+    async def fill_options(  # async: FastAPI would run a plain function in a thread, per request
         mode: QueryMode = None,
         overlay_only: QueryOverlay = False,
         sheets: QuerySheets = None,

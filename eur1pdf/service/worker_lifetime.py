@@ -25,7 +25,6 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger("eur1pdf.service.app")
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -82,9 +81,9 @@ def _watch(server_pid: int, parent: int) -> None:
     os._exit(1)
 
 
-def pool_processes(pool: ProcessPoolExecutor) -> list[multiprocessing.Process]:
-    """The pool's processes now (``ProcessPoolExecutor`` keeps them in ``_processes``, and forgets
-    them on shutdown: take them before)."""
+def pool_processes(pool: object) -> list[multiprocessing.Process]:
+    """The pool's processes now (``ProcessPoolExecutor`` and ``AsyncProcessPool`` keep them in
+    ``_processes`` and forget them on shutdown: take them before)."""
     processes = getattr(pool, "_processes", None) or {}
     return list(processes.values())
 

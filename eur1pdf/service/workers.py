@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -35,6 +34,7 @@ from eur1pdf.resources import examples_dir
 from eur1pdf.rules import Finding, RuleViolation, findings_from_input_error, findings_from_render_error
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.previews import page_png
+from eur1pdf.service.process_pool import AsyncProcessPool
 from eur1pdf.service.worker_lifetime import bind_to_parent, kill_workers, lifeline, pool_processes
 
 log = logging.getLogger("eur1pdf.service.app")  # the name operators' logging configurations know
@@ -139,13 +139,13 @@ class RenderingPool:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: AsyncProcessPool | None = None
         self.slots: asyncio.Semaphore | None = None
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.config.workers, initializer=_start_worker, initargs=lifeline()
-        )
+    def _new_pool(self) -> AsyncProcessPool:
+        # fed by the event loop itself, not through threads that wait for the GIL (see process_pool);
+        # each worker is bound to the server's life (worker_lifetime)
+        return AsyncProcessPool(self.config.workers, initializer=_start_worker, initargs=lifeline())
 
     def start(self) -> None:
         """Called in the app's lifespan, inside the event loop the slots belong to."""
@@ -158,7 +158,7 @@ class RenderingPool:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)  # workers finish and exit with the server
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
+    def _replace(self, broken: AsyncProcessPool) -> None:
         if self.pool is broken:  # once, however many requests noticed
             self.pool = self._new_pool()
             survivors = pool_processes(broken)
