@@ -22,6 +22,7 @@ from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions, OnOverflow, SigningKey, prints_marks, prints_serial, wants_pdfa
 from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
+from eur1pdf.pdf.foreign_limits import check_blank, check_blank_size
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
     Part,
@@ -49,6 +50,7 @@ def background_for(layout: Layout, blank: str | Path | None = None) -> tuple[Bac
         return drawn_blank(layout), None
     try:
         stat = Path(blank).stat()
+        check_blank_size(stat.st_size, str(blank))
         data = _read_blank(str(blank), stat.st_mtime_ns, stat.st_size)
     except OSError as exc:
         raise Eur1pdfError(f"--blank {blank}: cannot read ({exc.strerror})") from None
@@ -67,6 +69,7 @@ def blank_page_count(data: bytes, source: str) -> int:
     """Check a blank PDF opens (not corrupt, not encrypted) and count its pages."""
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
+            check_blank(pdf, source)  # limits: nothing of it is decoded or imported beyond them
             return len(pdf.pages)
     except pikepdf.PasswordError:
         raise Eur1pdfError(f"--blank {source}: the PDF is encrypted; give an unprotected copy") from None
