@@ -179,7 +179,7 @@ def _document_spec(
         pages=planned.pages,
         title=f"{layout.title} {cert.serial}" if cert.serial else layout.title,
         background=background,
-        face_index=face_index(layout, count, sheets),
+        face_index=_faces_of_blank(layout, count, sheets, blank),
         issue_date=cert.issue_date,
         data_matrix=matrix,
         marks=marks,
@@ -189,6 +189,16 @@ def _document_spec(
         template_key=(background_key, marks_kind),
         pdfa=wants_pdfa(options),
     )
+
+
+def _faces_of_blank(
+    layout: Layout, count: int | None, sheets: list[int] | None, blank: str | Path | None
+) -> dict[str, int]:
+    """Which page of the blank is which face; a page count that fits neither way names the blank."""
+    try:
+        return face_index(layout, count, sheets)
+    except Eur1pdfError as exc:
+        raise Eur1pdfError(f"--blank {blank}: {exc}") from None
 
 
 def fill_file(

@@ -82,6 +82,7 @@ def check_blank(pdf: pikepdf.Pdf, source: str) -> None:
         resources = _inherited(page.obj, "/Resources")
         walk.objects([resources])
         walk.forms_in(resources)
+        _check_decodes(page, walk)
 
 
 @dataclass
@@ -242,6 +243,15 @@ class _Walk:
             if child_key is not None:
                 path.add(child_key)
             stack.append((child_key, iter(_drawn_in(_resources_of(child))), 0))
+
+
+def _check_decodes(page: pikepdf.Page, walk: _Walk) -> None:
+    """The page's contents as the form they become (decoded within the limits just checked): a
+    stream qpdf cannot decode (a filter parameter it refuses, damaged data) is refused here."""
+    try:
+        page.as_form_xobject().read_raw_bytes()
+    except pikepdf.PdfError as exc:
+        raise walk.refuse(f"its contents cannot be decoded ({exc})", walk.page_object) from None
 
 
 def _inherited(page: pikepdf.Dictionary, name: str) -> object:
