@@ -279,3 +279,30 @@ def test_any_blank_gives_a_certificate_or_an_error_naming_it(tmp_path_factory, s
         with pikepdf.open(io.BytesIO(made)) as out:
             assert len(out.pages) == 5
     assert time.monotonic() - start < SECONDS
+
+
+def test_a_final_on_a_blank_at_the_limits_verifies(tmp_path):
+    """Whatever a blank may hold, verify takes the certificate made on it: a chain of 20,000
+    indirect objects and forms 16 deep (verify once refused it as nested more than 64 deep)."""
+    pdf = b.blank()
+    b.draw_xobject(pdf, 0, b.nested_forms(pdf, 16))
+    chain = pdf.make_indirect(pikepdf.Array([]))
+    for _ in range(20_000):
+        chain = pdf.make_indirect(pikepdf.Array([chain]))
+    pdf.pages[0].Resources.Chain = chain
+    blank_path, certificate = tmp_path / "blank.pdf", tmp_path / "final.pdf"
+    blank_path.write_bytes(b.saved(pdf))
+    data = json.loads((EXAMPLE.parent / "eur1-ch-mx-final.json").read_text(encoding="utf-8"))
+    options = FillOptions(final=True, verify_url="https://verify.example.org/{serial}?d={digest}")
+    certificate.write_bytes(render(data, options, blank=blank_path))
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "eur1pdf.cli", "verify", str(certificate), "--blank", str(blank_path)],
+        capture_output=True,
+        text=True,
+        timeout=SECONDS,
+        preexec_fn=_limited,
+    )
+    assert "UNSIGNED" in result.stdout, (result.stdout, result.stderr)
+    assert "every object equals" in result.stdout
+    assert time.monotonic() - start < SECONDS
