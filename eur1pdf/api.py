@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
@@ -74,7 +75,8 @@ def blank_page_count(data: bytes, source: str) -> int:
     except pikepdf.PasswordError:
         raise Eur1pdfError(f"--blank {source}: the PDF is encrypted; give an unprotected copy") from None
     except pikepdf.PdfError as exc:
-        raise Eur1pdfError(f"--blank {source}: not a readable PDF ({exc})") from None
+        problem = re.sub(r"^stream <[^>]*>:? ", "", str(exc))  # pikepdf names the in-memory copy
+        raise Eur1pdfError(f"--blank {source}: not a readable PDF ({problem})") from None
 
 
 def render(
