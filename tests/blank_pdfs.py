@@ -239,6 +239,14 @@ def blank_specs(draw) -> dict:
         "form_depth": draw(mostly(st.integers(0, 16), st.integers(17, 24))),
         "form_loop": draw(mostly(st.just(False), st.just(True))),
         "chain": draw(st.integers(0, 3000)),
+        "image": draw(
+            st.none()
+            | st.tuples(
+                mostly(st.integers(1, 64), st.sampled_from([0, -1, 100_000, 2**31 - 1])),
+                mostly(st.integers(1, 64), st.sampled_from([0, -1, 100_000, 2**31 - 1])),
+                filter_chains(),
+            )
+        ),
     }
 
 
@@ -275,6 +283,19 @@ def _content(pdf: pikepdf.Pdf, spec: dict) -> pikepdf.Stream:
     return stream
 
 
+def _add_image(pdf: pikepdf.Pdf, width: int, height: int, filters: tuple[list[str], dict | None]) -> None:
+    """An image on the second page: its pixels (grey) encoded through the chain, or any bytes when
+    the chain holds a filter the encoders do not write (an image codec, an unknown name)."""
+    chain, parms = filters
+    size = width * height if 0 < width * height < 10**5 else 16  # a huge image: its header is enough
+    pixels = (bytes(range(256)) * (size // 256 + 1))[:size]
+    data = encoded(pixels, chain) if all(name in ENCODERS for name in chain) else b"\xff\xd8 any bytes"
+    picture = image(pdf, width, height, data, chain)
+    if parms is not None and len(chain) == 1:
+        picture.DecodeParms = pikepdf.Dictionary(parms)
+    draw_xobject(pdf, 1, picture)
+
+
 def _under_an_intermediate_node(pdf: pikepdf.Pdf) -> None:
     root = pdf.Root.Pages
     node = pikepdf.Dictionary(Type=Name.Pages, Kids=root.Kids, Count=root.Count, Parent=root)
@@ -307,6 +328,8 @@ def build(spec: dict) -> bytes:
                     innermost = innermost.Resources.XObject.X
                 innermost.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(X=outer))
             page.Resources.XObject = pikepdf.Dictionary(X=outer)
+        if spec["image"] is not None and spec["pages"] > 1:
+            _add_image(pdf, *spec["image"])
         if spec["inherited"]:
             pdf.Root.Pages.Resources = page.Resources
             for each in pdf.pages:
