@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
@@ -45,8 +46,11 @@ def background_for(layout: Layout, blank: str | Path | None = None) -> tuple[Bac
     """
     if blank is None:
         return drawn_blank(layout), None
+    from eur1pdf.pdf.foreign_limits import check_blank_size  # pikepdf: only for a user's blank
+
     try:
         stat = Path(blank).stat()
+        check_blank_size(stat.st_size, str(blank))
         data = _read_blank(str(blank), stat.st_mtime_ns, stat.st_size)
     except OSError as exc:
         raise Eur1pdfError(f"--blank {blank}: cannot read ({exc.strerror})") from None
@@ -65,13 +69,17 @@ def blank_page_count(data: bytes, source: str) -> int:
     """Check a blank PDF opens (not corrupt, not encrypted) and count its pages."""
     import pikepdf  # here, not above: only a user's blank is read back (a cold `fill` starts sooner)
 
+    from eur1pdf.pdf.foreign_limits import check_blank
+
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
+            check_blank(pdf, source)  # limits: nothing of it is decoded or imported beyond them
             return len(pdf.pages)
     except pikepdf.PasswordError:
         raise Eur1pdfError(f"--blank {source}: the PDF is encrypted; give an unprotected copy") from None
     except pikepdf.PdfError as exc:
-        raise Eur1pdfError(f"--blank {source}: not a readable PDF ({exc})") from None
+        problem = re.sub(r"^stream <[^>]*>:? ", "", str(exc))  # pikepdf names the in-memory copy
+        raise Eur1pdfError(f"--blank {source}: not a readable PDF ({problem})") from None
 
 
 def render(
@@ -182,7 +190,7 @@ def _document_spec(
         pages=planned.pages,
         title=f"{layout.title} {cert.serial}" if cert.serial else layout.title,
         background=background,
-        face_index=face_index(layout, count, sheets),
+        face_index=_faces_of_blank(layout, count, sheets, blank),
         issue_date=cert.issue_date,
         data_matrix=matrix,
         marks=marks,
@@ -192,6 +200,16 @@ def _document_spec(
         template_key=(background_key, marks_kind),
         pdfa=wants_pdfa(options),
     )
+
+
+def _faces_of_blank(
+    layout: Layout, count: int | None, sheets: list[int] | None, blank: str | Path | None
+) -> dict[str, int]:
+    """Which page of the blank is which face; a page count that fits neither way names the blank."""
+    try:
+        return face_index(layout, count, sheets)
+    except Eur1pdfError as exc:
+        raise Eur1pdfError(f"--blank {blank}: {exc}") from None
 
 
 def fill_file(

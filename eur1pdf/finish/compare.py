@@ -169,6 +169,9 @@ def xmp_shape(metadata: pikepdf.Stream) -> list[str]:
     return sorted(shape)  # the order of properties says nothing (a locked file's information is re-sorted)
 
 
+MAX_WHERE = 400  # characters of the path that names a difference (a chain of objects is shortened)
+
+
 class _Walk:
     """The parallel walk; ``signed``: the file carries a signature (its stamps are allowed)."""
 
@@ -198,6 +201,11 @@ class _Walk:
             self.seen.add(pair)
             if len(self.seen) > 2 * MAX_OBJECTS:
                 raise LimitExceeded("the comparison met more objects than the file may hold")
+            # nesting is counted inside one object: a user's blank may hold long chains of
+            # indirect objects (its own limits bound them), walked here without recursion
+            depth = 0
+            if len(where) > MAX_WHERE:
+                where = f"{where[: MAX_WHERE // 2]}…{where[-MAX_WHERE // 4 :]}"
             if pair[0] in self.pages:
                 page = self.pages[pair[0]]
                 if self.made_pages.get(pair[1]) != page:

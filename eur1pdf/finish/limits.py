@@ -20,7 +20,7 @@ MAX_PAGE_SIDE_PT = 4 * 1191  # four times the long side of A3 (420 mm)
 MAX_OBJECTS = 100_000
 MAX_ATTACHMENT_BYTES = 1_000_000  # as the certificate file itself (the input limit)
 MAX_METADATA_BYTES = 1_000_000  # the XMP packet, and each entry of the document information
-MAX_DEPTH = 64  # nesting of arrays and dictionaries walked in the comparison
+MAX_DEPTH = 64  # nesting of arrays and dictionaries inside one object, walked in the comparison
 MAX_PAGE_CONTENT_FACTOR = 1  # content a page may hold, inflated, beyond the re-made page's, before
 # the box of a difference is looked for (a text extraction of the file)
 CONTENT_SLACK_BYTES = 64_000
