@@ -30,7 +30,7 @@ import pytest
 
 from eur1pdf.bulk.batch import count_records, run_batch
 from eur1pdf.bulk.manifest import Entry, ManifestLog, read_manifest
-from eur1pdf.bulk.worker_life import lifeline
+from eur1pdf.lifeline import lifeline
 
 from .conftest import cli
 from .test_batch import ONE_SHEET, cert, short_hs, write_jsonl

@@ -351,11 +351,10 @@ def test_a_server_fault_is_a_5xx_never_the_clients(tmp_path, signing_key):
 
 WATCHED = """
 import multiprocessing, sys, time
-from eur1pdf.service import worker_lifetime
+from eur1pdf import lifeline
 
 def worker(server_pid):
-    worker_lifetime._die_with_parent = lambda: None  # where the kernel does not do it: the watchdog
-    worker_lifetime.bind_to_parent(server_pid)
+    lifeline.bind_to_owner(server_pid, True, False)  # no parent-death signal: the watchdog alone
     time.sleep(600)
 
 if __name__ == "__main__":

@@ -29,13 +29,13 @@ from eur1pdf.errors import (
     OutputError,
     UnknownLayoutError,
 )
+from eur1pdf.lifeline import bind_to_owner, kill_workers, lifeline, pool_processes
 from eur1pdf.options import FillOptions, OptionsError
 from eur1pdf.resources import examples_dir
 from eur1pdf.rules import Finding, RuleViolation, findings_from_input_error, findings_from_render_error
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.previews import page_png
 from eur1pdf.service.process_pool import AsyncProcessPool
-from eur1pdf.service.worker_lifetime import bind_to_parent, kill_workers, lifeline, pool_processes
 
 log = logging.getLogger("eur1pdf.service.app")  # the name operators' logging configurations know
 T = TypeVar("T")
@@ -117,9 +117,9 @@ def render_for_registry(data: Any, options: FillOptions) -> RegistryRender:
         return None, None, body["message"], status
 
 
-def _start_worker(server_pid: int, deathsig: bool) -> None:
-    """A worker's initializer: bound to the server's life, then warmed up."""
-    bind_to_parent(server_pid, deathsig)
+def _start_worker(server_pid: int, direct: bool, deathsig: bool) -> None:
+    """A worker's initializer: bound to the server's life (:mod:`eur1pdf.lifeline`), then warmed up."""
+    bind_to_owner(server_pid, direct, deathsig)
     _warm_up()
 
 
@@ -144,7 +144,7 @@ class RenderingPool:
 
     def _new_pool(self) -> AsyncProcessPool:
         # fed by the event loop itself, not through threads that wait for the GIL (see process_pool);
-        # each worker is bound to the server's life (worker_lifetime)
+        # each worker is bound to the server's life (eur1pdf.lifeline)
         return AsyncProcessPool(self.config.workers, initializer=_start_worker, initargs=lifeline())
 
     def start(self) -> None:
