@@ -37,6 +37,7 @@ import os
 import pickle
 import signal
 import struct
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
@@ -214,6 +215,7 @@ class AsyncProcessPool:
             job = self.waiting.popleft()
             if job.future.set_running_or_notify_cancel():
                 job.future.set_exception(error)
+        _reap([worker.process for worker in self.workers])
 
     # ------------------------------------------------------------------------- the end
 
@@ -232,6 +234,8 @@ class AsyncProcessPool:
         if wait:
             for worker in self.workers:
                 worker.process.join()
+        else:
+            _reap([worker.process for worker in self.workers])
         for worker in self.workers:
             if worker.reader is not None:
                 worker.reader.cancel()
@@ -239,6 +243,13 @@ class AsyncProcessPool:
                 if not future.done():
                     future.set_exception(BrokenProcessPool("the pool was shut down"))
             worker.in_hand.clear()
+
+
+def _reap(processes: list[Any]) -> None:
+    """Wait for ended workers in a thread: a dead child not waited for stays a zombie (with its pid
+    and its entry in the process table) until the server ends; ProcessPoolExecutor's management
+    thread did this."""
+    threading.Thread(target=lambda: [p.join() for p in processes], name="reaper", daemon=True).start()
 
 
 # ----------------------------------------------------------------------------- worker side
