@@ -236,8 +236,9 @@ def editor_page(
     alert = f"<p class={kind}>{escape(message)}</p>" if message else ""
     note = ""
     if read_only and record is not None:
+        tone = "alert cancelled" if record.status == "cancelled" else "alert info"  # withdrawn: red
         note = (
-            f'<p class="alert info" role="note">This certificate is {escape(record.status)}: '
+            f'<p class="{tone}" role="note">This certificate is {escape(record.status)}: '
             "it can no longer be changed."
         )
         if record.cancel_reason:

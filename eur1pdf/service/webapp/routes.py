@@ -117,10 +117,14 @@ class Clerk:
         summary = (state, checking.summary_text(checked))
         src: str | None
         if record is not None and record.status != "provisional":
-            issued = f"issued {record.finalized_at:%Y-%m-%d %H:%M} UTC"
-            if record.cancelled_at is not None:
-                issued = f"cancelled {record.cancelled_at:%Y-%m-%d %H:%M} UTC, {issued}"
-            summary = (state, f"{record.status.capitalize()}: {issued}.")
+            text = f"{record.status.capitalize()}: issued {record.finalized_at:%Y-%m-%d %H:%M} UTC."
+            if record.cancelled_at is not None:  # shown as an error: the certificate is void
+                state = "errors"
+                text = (
+                    f"Cancelled {record.cancelled_at:%Y-%m-%d %H:%M} UTC "
+                    f"(issued {record.finalized_at:%Y-%m-%d %H:%M} UTC)."
+                )
+            summary = (state, text)
             src = await self.final_preview(session, record)
         else:
             src = await self.preview(session, data) if checked.certificate is not None else None
