@@ -77,7 +77,7 @@ def _records_table(session: Session, records: Sequence[Record], everyone: bool, 
         f"<td>{escape(r.agreement)}</td>"
         f'<td><span class="status status-{escape(r.status)}">'
         f"{STATUS_TEXT.get(r.status, r.status)}</span></td>"
-        + (f"<td>{escape(r.created_by or '(unknown)')}</td>" if everyone else "")
+        + (f'<td class="by">{escape(r.created_by or "(unknown)")}</td>' if everyone else "")
         + f"<td>{_when(r)}</td></tr>"
         for r in records
     )
