@@ -79,3 +79,18 @@ def test_created_by_is_back_filled_from_the_audit_trail(db_url, example):
         with registry.engine.connect() as connection:
             indexes = {index["name"] for index in sa.inspect(connection).get_indexes("certificates")}
         assert "ix_certificates_created_by" in indexes
+
+
+def test_0002_goes_down_and_up_again(db_url, example):
+    """The downgrade drops the column (no table rebuild under the foreign keys); upgrading again
+    back-fills it from the audit trail, which kept who created each certificate."""
+    with Registry(db_url) as registry:
+        made = registry.create(example, "anna")
+        with write_transaction(registry.engine) as connection:
+            command.downgrade(_config(connection), "0001")
+        assert current_revision(registry.engine) == "0001"
+        with registry.engine.connect() as connection:
+            columns = {column["name"] for column in sa.inspect(connection).get_columns("certificates")}
+        assert "created_by" not in columns
+        _migrate_to(registry.engine, "head")
+        assert registry.get(made.id).created_by == "anna"
