@@ -226,8 +226,11 @@ def test_each_key_lists_its_own_certificates_and_may_ask_for_all(app, example):
     everyone = clerk.get("/app?who=all").text
     assert {by_clerk, by_officer} <= listed_ids(clerk, "all") and "Every key&#x27;s certificates" in everyone
     assert '<th scope="col">Created by</th>' in everyone and '<td class="by">officer</td>' in everyone
-    assert listed_ids(reader) == set() and "The key reader made none yet." in reader.get("/app").text
-    assert {by_clerk, by_officer} <= listed_ids(reader, "all")
+    assert (
+        listed_ids(reader, "mine") == set()
+        and "The key reader made none yet." in reader.get("/app?who=mine").text
+    )
+    assert {by_clerk, by_officer} <= listed_ids(reader)  # it issues nothing: every key's by default
     assert listed_ids(clerk, "nonsense") == listed_ids(clerk)  # anything else: the key's own
 
 

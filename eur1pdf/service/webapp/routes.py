@@ -138,15 +138,16 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
     """Sign-in and out, the list, new, import."""
 
     @web.get("/app")
-    async def home(request: Request, who: str = "mine") -> Response:
+    async def home(request: Request, who: str = "") -> Response:
         """The key's own certificates (those it created), or with ``?who=all`` every key's: both need
-        the scope read, which over ``GET /v1/registry`` lists every certificate anyway."""
+        the scope read, which over ``GET /v1/registry`` lists every certificate anyway. The default:
+        its own for a key that issues, every key's for one that only reads (it made none)."""
         session = clerk.sessions.of(request)
         if session is None:
             return html(pages.sign_in_page())
         if not session.allows("read"):
             return html(pages.list_page(session, None))
-        view = "all" if who == "all" else "mine"
+        view = who if who in pages.LIST_VIEWS else "mine" if session.allows("issue") else "all"
         created_by = None if view == "all" else session.key.name
         registry = clerk.opened()
         records = await blocking(registry.records, created_by=created_by, limit=LIST_LENGTH)
