@@ -111,6 +111,12 @@ def test_life_cycle(client, example):
     ]
     listed = client.get("/v1/registry", params={"status": "cancelled"}, headers=AS_AUDITOR).json()
     assert [entry["id"] for entry in listed] == [record_id] and "data" not in listed[0]
+    assert listed[0]["created_by"] == "clerk"  # who created it, not who changed it last
+    mine = client.get("/v1/registry", params={"created_by": "clerk"}, headers=AS_AUDITOR).json()
+    assert [entry["id"] for entry in mine] == [record_id]
+    assert client.get("/v1/registry", params={"created_by": "officer"}, headers=AS_AUDITOR).json() == []
+    nul = client.get("/v1/registry", params={"created_by": "a\x00b"}, headers=AS_AUDITOR)
+    assert nul.status_code == 422  # refused before PostgreSQL sees a NUL
 
 
 def test_rule_errors_stop_the_final_with_422_and_the_findings(client, example):

@@ -1,5 +1,6 @@
 """The clerk's page (/app) over HTTP, without a browser: sign-in and the session cookie's flags,
-CSRF refusals, scopes, every form and agreement, the read-only final, JSON import and export."""
+CSRF refusals, scopes, every form and agreement, the read-only final, JSON import and export,
+each key's own list, and cancelling a final with a reason."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from eur1pdf.service.webapp.session import COOKIE
 pytestmark = pytest.mark.slow  # the service with its worker processes; previews rendered
 
 CLERK, READER = "webapp-clerk-key-0123", "webapp-reader-key-0123"
-KEYS = f"clerk:issue,finalize,read:{CLERK};reader:read:{READER}"
+OFFICER = "webapp-officer-key-0123"
+KEYS = f"clerk:issue,finalize,read:{CLERK};reader:read:{READER};officer:issue,finalize,cancel,read:{OFFICER}"
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +203,77 @@ def test_rule_errors_keep_it_provisional_and_a_reader_cannot_save(app, example):
         == 403
     )
     assert "Save as provisional" not in reader.get(f"/app/c/{certificate_id}").text
+
+
+def listed_ids(client: TestClient, who: str = "") -> set[str]:
+    page = client.get("/app" + (f"?who={who}" if who else "")).text
+    return set(re.findall(r'<a href="/app/c/([A-Za-z0-9_-]+)">', page))
+
+
+def test_each_key_lists_its_own_certificates_and_may_ask_for_all(app, example):
+    clerk, officer, reader = signed_in(app), signed_in(app, OFFICER), signed_in(app, READER)
+    example["serial"] = "W 200.001"
+    by_clerk = save(clerk, example)
+    example["serial"] = "W 200.002"
+    by_officer = save(officer, example)
+    assert by_clerk in listed_ids(clerk) and by_officer not in listed_ids(clerk)
+    assert by_officer in listed_ids(officer) and by_clerk not in listed_ids(officer)
+    mine = clerk.get("/app").text
+    assert (
+        "Certificates made with the key clerk" in mine and 'aria-current="page" class="current">Mine<' in mine
+    )
+    assert '<th scope="col">Created by</th>' not in mine
+    everyone = clerk.get("/app?who=all").text
+    assert {by_clerk, by_officer} <= listed_ids(clerk, "all") and "Every key&#x27;s certificates" in everyone
+    assert '<th scope="col">Created by</th>' in everyone and '<td class="by">officer</td>' in everyone
+    assert (
+        listed_ids(reader, "mine") == set()
+        and "The key reader made none yet." in reader.get("/app?who=mine").text
+    )
+    assert {by_clerk, by_officer} <= listed_ids(reader)  # it issues nothing: every key's by default
+    assert listed_ids(clerk, "nonsense") == listed_ids(clerk)  # anything else: the key's own
+
+
+def test_cancel_needs_the_reason_the_scope_and_the_csrf_token(app, example):
+    clerk, officer = signed_in(app), signed_in(app, OFFICER)
+    example["serial"] = "W 200.003"
+    certificate_id = save(officer, example, "finalize")
+    page = officer.get(f"/app/c/{certificate_id}").text
+    assert "Cancel certificate" in page and f'action="/app/c/{certificate_id}/cancel"' in page
+    assert "Cancel certificate" not in clerk.get(f"/app/c/{certificate_id}").text  # no scope cancel
+    url, reason = f"/app/c/{certificate_id}/cancel", "Goods not originating: wrong supplier declaration"
+    assert officer.post(url, data={"reason": reason}).status_code == 403  # no CSRF token
+    assert (
+        officer.post(url, data={"reason": reason, "csrf": csrf_of(clerk.get("/app").text)}).status_code == 403
+    )
+    refused = clerk.post(url, data={"reason": reason, "csrf": csrf_of(clerk.get("/app").text)})
+    assert refused.status_code == 403 and "does not have the scope 'cancel'" in refused.text
+    token = csrf_of(page)
+    blank = officer.post(url, data={"reason": "  \n ", "csrf": token})
+    assert blank.status_code == 422 and "give the reason" in blank.text and "<details" in blank.text
+    assert "status-final" in officer.get(f"/app/c/{certificate_id}").text  # still final
+
+    example["serial"] = "W 200.004"
+    provisional = save(officer, example)
+    not_final = officer.post(f"/app/c/{provisional}/cancel", data={"reason": reason, "csrf": token})
+    assert not_final.status_code == 409 and "only a final is cancelled" in not_final.text
+
+    done = officer.post(url, data={"reason": reason, "csrf": token}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == f"/app/c/{certificate_id}?done=cancelled"
+    page = officer.get(done.headers["location"]).text
+    assert "status-cancelled" in page and "verification page now says CANCELLED" in page
+    assert f"Reason: {reason}." in page and '<fieldset class="certificate" disabled>' in page
+    assert "Cancel certificate" not in page and "Save as provisional" not in page and "Finalize" not in page
+    again = officer.post(url, data={"reason": "again", "csrf": token})
+    assert again.status_code == 409 and "was cancelled" in again.text
+    fields = fields_from_data(example) | {"csrf": token, "action": "save", "id": certificate_id}
+    assert officer.post("/app/edit", data=fields).status_code == 409  # read-only for good
+    stored = app.get(f"/v1/registry/{certificate_id}", headers={"X-API-Key": READER}).json()
+    assert [(entry["action"], entry["key_name"]) for entry in stored["audit"]][-1] == ("cancelled", "officer")
+    verify = f"/verify/W%20200.003?d={stored['digest']}"
+    verified = app.get(verify, headers={"Accept": "application/json"}).json()
+    assert verified["status"] == "cancelled" and verified["cancel_reason"] == reason
+    assert "CANCELLED" in app.get(verify).text
 
 
 def test_form_fields_and_data_round_trip(example):

@@ -4,7 +4,8 @@ browser download), against a real ``eur1pdf serve`` with a SQLite registry.
 The scenario of issue 23: sign in, create an EUR.1 CN with three items, see the finding for a
 4-digit HS code next to box 8, correct it, see the preview change, save, finalize, download the
 final PDF and check it with ``eur1pdf verify``, open its QR code's verification page and see
-VALID. Also: a keyboard-only pass, axe-core (vendored, tests/vendor) with no critical or serious
+VALID; then cancel it with a reason, see it read-only with the reason, and its verification page
+say CANCELLED. Also: a keyboard-only pass, axe-core (vendored, tests/vendor) with no critical or serious
 violation, and every request the page makes goes to the service. Screenshots at desk and phone
 widths go to tests/artifacts/ (and, with EUR1PDF_DOC_SCREENSHOTS=1, to docs/ for the README).
 """
@@ -27,7 +28,7 @@ from .test_verify_page_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, qr_lin
 pytestmark = pytest.mark.slow
 
 KEY = "desk-clerk-key-0123456789"
-KEYS = f"desk:issue,finalize,read:{KEY}"
+KEYS = f"desk:issue,finalize,cancel,read:{KEY}"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 DOCS = Path(__file__).parent.parent / "docs"
 DESK, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
@@ -81,7 +82,7 @@ def server(tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-DOC_SHOTS = {"finding-desk", "finding-phone-box8", "list-phone"}  # the README's pictures
+DOC_SHOTS = {"finding-desk", "finding-phone-box8", "list-phone", "cancelled-desk"}  # the README's pictures
 
 
 def shot(page, name: str, full_page: bool = True) -> None:
@@ -136,6 +137,26 @@ def fill_certificate(page) -> None:
 
 def preview_src(page) -> str:
     return page.locator("#preview img").get_attribute("src") or ""
+
+
+REASON = "Wrong consignee: issued again as CN 777.002"
+
+
+def cancel_it(page, link: str) -> None:
+    """Cancel the final open on ``page`` with a reason; it is read-only after, its QR code's page
+    says CANCELLED."""
+    page.get_by_text("Cancel certificate…").click()  # the disclosure: never cancelled by one click
+    page.get_by_label("Reason (shown on the verification page)").fill(REASON)
+    page.get_by_role("button", name="Cancel certificate", exact=True).click()
+    page.wait_for_url("**done=cancelled")
+    assert "Cancelled" in page.locator("h1").inner_text()
+    assert REASON in page.locator("p[role=note]").inner_text()
+    assert page.locator("#editor input[name='serial']").is_disabled()
+    assert page.get_by_role("button", name="Cancel certificate", exact=True).count() == 0
+    shot(page, "cancelled-phone")
+    page.goto(link)
+    assert "CANCELLED" in page.locator("header.banner").inner_text()
+    page.go_back()
 
 
 def test_clerk_issues_an_eur1_cn(browser, server, tmp_path):
@@ -204,10 +225,22 @@ def test_clerk_issues_an_eur1_cn(browser, server, tmp_path):
             shot(listing, "list-phone")
             listing.goto(f"{server}/app/c/{record_id}")
             shot(listing, "final-phone")
+            cancel_it(listing, link)
             # axe last: once injected, headless chromium was seen to hold the page's later requests
             assert not axe_violations(listing)
         finally:
             phone.close()
+        desk = browser.new_context(viewport=DESK, storage_state=context.storage_state())
+        try:
+            again = desk.new_page()
+            again.on("request", lambda request: requests.append(request.url))
+            again.goto(f"{server}/app")
+            assert "Cancelled" in again.locator("table.records").inner_text()
+            shot(again, "list-desk")
+            again.goto(f"{server}/app/c/{record_id}")
+            shot(again, "cancelled-desk")
+        finally:
+            desk.close()
     finally:
         context.close()
     service = urlsplit(server).netloc

@@ -37,6 +37,10 @@ QueryEndMark = Annotated[str | None, Query(description="how box 8 is closed (def
 QueryStatus = Annotated[
     Literal["provisional", "final", "cancelled"] | None, Query(description="only certificates of this status")
 ]
+QueryCreatedBy = Annotated[
+    str | None,
+    Query(max_length=200, pattern=r"^[^\x00-\x1f]+$", description="only the certificates this actor created"),
+]
 QueryLimit = Annotated[int, Query(ge=1, le=1000, description="how many, newest first")]
 QueryOffset = Annotated[int, Query(ge=0, le=1_000_000, description="how many to skip")]
 CancelBody = Annotated[
@@ -118,10 +122,16 @@ def add_registry_routes(app: FastAPI, config: ServerConfig, opened: Callable[[],
 
     @app.get("/v1/registry", tags=["registry"])
     async def listing(
-        status: QueryStatus = None, limit: QueryLimit = 100, offset: QueryOffset = 0, key: ApiKey = read
+        status: QueryStatus = None,
+        created_by: QueryCreatedBy = None,
+        limit: QueryLimit = 100,
+        offset: QueryOffset = 0,
+        key: ApiKey = read,
     ) -> list[dict[str, Any]]:
-        """Certificates, newest first (without their data)."""
-        records = await _blocking(opened().records, status=status, limit=limit, offset=offset)
+        """Certificates, newest first (without their data); ``created_by``: only one key's own."""
+        records = await _blocking(
+            opened().records, status=status, created_by=created_by, limit=limit, offset=offset
+        )
         return [record.to_dict(with_data=False) for record in records]
 
     @app.put("/v1/registry/{certificate_id}", tags=["registry"])

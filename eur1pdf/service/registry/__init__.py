@@ -13,6 +13,7 @@ Use::
         registry.by_serial(final.serial)                         # what /verify/{serial} shows
         registry.cancel(record.id, "wrong consignee", actor="clerk")
         registry.audit(record.id)                                # every change: who, when, what
+        registry.records(created_by="clerk")                     # the certificates "clerk" created
 
 Errors: :class:`NotFound` (404), :class:`Conflict` (409, ``reason``),
 :class:`RuleErrors` (422, ``findings``), :class:`InvalidRequest` (400); all

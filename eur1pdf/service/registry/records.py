@@ -41,6 +41,7 @@ class Record:
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     verify_link: str | None = None  # final: the link its QR code encodes
+    created_by: str = ""  # the actor (API key's or operator's name) who created it
     canonical: str = field(default="", repr=False)  # the stored canonical JSON text itself
 
     @property
@@ -65,6 +66,7 @@ class Record:
             "cancelled_at": _iso(self.cancelled_at),
             "cancel_reason": self.cancel_reason,
             "verify_link": self.verify_link,
+            "created_by": self.created_by,
         }
         if with_data:
             out["data"] = self.data
@@ -118,6 +120,7 @@ def record_from_row(row: sa.Row[Any]) -> Record:
         cancelled_at=values["cancelled_at"],
         cancel_reason=values["cancel_reason"],
         verify_link=values["verify_link"],
+        created_by=values["created_by"],
         canonical=values["data"],
     )
 

@@ -2,7 +2,9 @@
 
 * ``certificates``: one row per certificate, its current data (the canonical
   JSON text of :func:`eur1pdf.certificate.digest.canonical_bytes`) and digest,
-  its status and, once final, the final PDF's bytes;
+  its status, who created it (``created_by``: the clerk's page lists a key's
+  own certificates by it, without reading the audit trail) and, once final,
+  the final PDF's bytes;
 * ``issued_serials``: one row per serial ever made final. Its primary key is
   what makes a serial unique among final and cancelled certificates: the
   finalization inserts here in its own transaction, so two finalizations of
@@ -61,6 +63,8 @@ certificates = sa.Table(
     sa.Column("final_pdf", sa.LargeBinary(), nullable=True),  # the final's bytes, stored once
     sa.Column("verify_link", sa.Text(), nullable=True),  # what the final's QR code encodes
     sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
+    # the actor who created it ('' only for a row migrated without a "created" audit row)
+    sa.Column("created_by", sa.String(), nullable=False, index=True, server_default=sa.text("''")),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("finalized_at", UTCDateTime(), nullable=True),
     sa.Column("cancelled_at", UTCDateTime(), nullable=True),

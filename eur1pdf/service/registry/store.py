@@ -71,6 +71,11 @@ def _audit(
     )
 
 
+def _filters(**equal: str | None) -> list[sa.ColumnElement[bool]]:
+    """``column = value`` for each filter given (None: any)."""
+    return [certificates.c[name] == value for name, value in equal.items() if value is not None]
+
+
 def _actor(actor: str) -> str:
     if not actor or not actor.strip():
         raise InvalidRequest("every change names its actor (an API key's or operator's name)")
@@ -138,23 +143,26 @@ class Registry:
         return None if row is None else record_from_row(row)
 
     def records(
-        self, *, status: str | None = None, serial: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        status: str | None = None,
+        serial: str | None = None,
+        created_by: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[Record]:
-        """Records, newest first, optionally only of one status or one serial (any status)."""
+        """Records, newest first, optionally only of one status, one serial (any status) or one
+        creator (the actor who created them: a clerk's own certificates)."""
         query = sa.select(*RECORD_COLUMNS).order_by(certificates.c.created_at.desc(), certificates.c.id)
-        if status is not None:
-            query = query.where(certificates.c.status == status)
-        if serial is not None:
-            query = query.where(certificates.c.serial == serial)
+        query = query.where(*_filters(status=status, serial=serial, created_by=created_by))
         with self.engine.connect() as connection:
             rows = connection.execute(query.limit(limit).offset(offset)).all()
         return [record_from_row(row) for row in rows]
 
-    def count(self, *, status: str | None = None) -> int:
-        """How many records (of one status)."""
+    def count(self, *, status: str | None = None, created_by: str | None = None) -> int:
+        """How many records (of one status, by one creator)."""
         query = sa.select(sa.func.count()).select_from(certificates)
-        if status is not None:
-            query = query.where(certificates.c.status == status)
+        query = query.where(*_filters(status=status, created_by=created_by))
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
@@ -212,7 +220,9 @@ class Registry:
         values = self._content_values(content, now)
         with write_transaction(self.engine) as connection:
             connection.execute(
-                certificates.insert().values(id=certificate_id, status=PROVISIONAL, created_at=now, **values)
+                certificates.insert().values(
+                    id=certificate_id, status=PROVISIONAL, created_at=now, created_by=actor, **values
+                )
             )
             _audit(
                 connection, certificate_id, now, actor, "created", content.digest, content.certificate.serial

@@ -1,5 +1,5 @@
 """One certificate on the clerk's page: open it, check it while typing, edit box 8's rows,
-save it as provisional, finalize it, download its PDF, export its JSON."""
+save it as provisional, finalize it, cancel a final with a reason, download its PDF, export its JSON."""
 
 from __future__ import annotations
 
@@ -12,11 +12,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from eur1pdf.service.registry import Conflict, Record, RuleErrors
 from eur1pdf.service.webapp import checking, formdata
+from eur1pdf.service.webapp.pages import CANCEL_REASON_MAX
 from eur1pdf.service.webapp.routes import HEADERS, Clerk, Refused, blocking, html, rule_message
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _ITEM_ACTION = re.compile(r"add_item|(remove|up|down):\d{1,4}")
+DONE = {
+    "saved": "Saved as provisional.",
+    "finalized": "Finalized: the final PDF is ready.",
+    "cancelled": "Cancelled: its verification page now says CANCELLED, with the reason.",
+}
 
 
 def _known(certificate_id: str) -> str:
@@ -74,6 +80,29 @@ async def _issue(clerk: Clerk, request: Request, action: str) -> Response:
     return RedirectResponse(f"/app/c/{record.id}?done={done}", status_code=303, headers=HEADERS)
 
 
+async def _cancel(clerk: Clerk, request: Request, certificate_id: str) -> Response:
+    """Cancel a final with the reason typed (scope cancel, as over HTTP): a redirect to the now
+    read-only certificate, or the certificate again saying why not (no reason, not final)."""
+    session, fields = await clerk.posted(request, "cancel")
+    registry = clerk.opened()
+    record = await blocking(registry.get, _known(certificate_id))
+    reason = " ".join(fields.get("reason", "").split())
+    problem, status = "", 422
+    if not reason:
+        problem = "Not done: give the reason for cancelling (it is shown on the verification page)."
+    elif len(reason) > CANCEL_REASON_MAX:
+        problem = f"Not done: the reason is too long (at most {CANCEL_REASON_MAX} characters)."
+    else:
+        try:
+            await blocking(registry.cancel, record.id, reason, session.key.name)
+        except Conflict as exc:
+            record = await blocking(registry.get, record.id)
+            problem, status = rule_message(exc), 409
+        else:
+            return RedirectResponse(f"/app/c/{record.id}?done=cancelled", status_code=303, headers=HEADERS)
+    return await clerk.editor(session, formdata.fields_from_data(record.data), record, problem, status)
+
+
 def add_record_routes(web: FastAPI, clerk: Clerk) -> None:
     @web.get("/app/c/{certificate_id}")
     async def show(request: Request, certificate_id: str, done: str | None = None) -> Response:
@@ -81,10 +110,12 @@ def add_record_routes(web: FastAPI, clerk: Clerk) -> None:
         if not session.allows("read"):
             raise Refused(403, f"the key {session.key.name!r} does not have the scope 'read'")
         record = await blocking(clerk.opened().get, _known(certificate_id))
-        message = {"saved": "Saved as provisional.", "finalized": "Finalized: the final PDF is ready."}.get(
-            done or "", ""
-        )
+        message = DONE.get(done or "", "")
         return await clerk.editor(session, formdata.fields_from_data(record.data), record, message)
+
+    @web.post("/app/c/{certificate_id}/cancel")
+    async def cancel(request: Request, certificate_id: str) -> Response:
+        return await _cancel(clerk, request, certificate_id)
 
     @web.get("/app/c/{certificate_id}/pdf")
     async def pdf(request: Request, certificate_id: str) -> Response:

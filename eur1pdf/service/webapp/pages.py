@@ -57,31 +57,56 @@ def _when(record: Record) -> str:
     return record.updated_at.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def list_page(session: Session, records: Sequence[Record] | None) -> str:
+LIST_VIEWS = {"mine": "Mine", "all": "Every key's"}
+
+
+def _list_views(view: str) -> str:
+    """The two views of the list: the signed-in key's own certificates (the default), or everyone's."""
+    current = ' aria-current="page" class="current"'
+    links = " ".join(
+        f'<a href="/app?who={name}"{current if name == view else ""}>{text}</a>'
+        for name, text in LIST_VIEWS.items()
+    )
+    return f'<nav class="views" aria-label="Whose certificates">{links}</nav>'
+
+
+def _records_table(session: Session, records: Sequence[Record], everyone: bool, total: int) -> str:
+    rows = "".join(
+        f'<tr><td><a href="/app/c/{quote(r.id)}">{escape(r.serial or "(no serial)")}</a></td>'
+        f"<td>{escape(get_layout(r.form).title if r.form in layout_names() else r.form)}</td>"
+        f"<td>{escape(r.agreement)}</td>"
+        f'<td><span class="status status-{escape(r.status)}">'
+        f"{STATUS_TEXT.get(r.status, r.status)}</span></td>"
+        + (f'<td class="by">{escape(r.created_by or "(unknown)")}</td>' if everyone else "")
+        + f"<td>{_when(r)}</td></tr>"
+        for r in records
+    )
+    whose = "Every key's certificates" if everyone else f"Certificates made with the key {session.key.name}"
+    shown = f"{total}" if total <= len(records) else f"the {len(records)} newest of {total}"
+    return (
+        f'<div class="scroll"><table class="records"><caption>{escape(whose)} ({shown}), newest first'
+        '</caption><thead><tr><th scope="col">Serial</th><th scope="col">Form</th>'
+        '<th scope="col">Agreement</th><th scope="col">Status</th>'
+        + ('<th scope="col">Created by</th>' if everyone else "")
+        + f'<th scope="col">Changed</th></tr></thead><tbody>{rows}</tbody></table></div>'
+    )
+
+
+def list_page(session: Session, records: Sequence[Record] | None, view: str = "mine", total: int = 0) -> str:
+    """The certificates the key created (``view="mine"``), or every key's (``"all"``, with who)."""
+    everyone = view == "all"
     if records is None:
         table = f"<p>The key {escape(session.key.name)!s} may not read the registry (scope read).</p>"
     elif not records:
-        table = '<p>No certificates yet. <a href="/app/new">Start a new certificate</a>.</p>'
+        none = "No certificates yet." if everyone else f"The key {escape(session.key.name)} made none yet."
+        table = f'<p>{none} <a href="/app/new">Start a new certificate</a>.</p>'
     else:
-        rows = "".join(
-            f'<tr><td><a href="/app/c/{quote(r.id)}">{escape(r.serial or "(no serial)")}</a></td>'
-            f"<td>{escape(get_layout(r.form).title if r.form in layout_names() else r.form)}</td>"
-            f"<td>{escape(r.agreement)}</td>"
-            f'<td><span class="status status-{escape(r.status)}">'
-            f"{STATUS_TEXT.get(r.status, r.status)}</span></td>"
-            f"<td>{_when(r)}</td></tr>"
-            for r in records
-        )
-        table = (
-            '<div class="scroll"><table class="records"><caption>Certificates, newest first</caption>'
-            '<thead><tr><th scope="col">Serial</th><th scope="col">Form</th><th scope="col">Agreement</th>'
-            '<th scope="col">Status</th><th scope="col">Changed</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></div>"
-        )
+        table = _records_table(session, records, everyone, total)
     body = (
         '<h1>Certificates</h1><p class="actions">'
         '<a class="button primary" href="/app/new">New certificate</a> '
-        f'<a class="button" href="/app/import">Import a JSON file</a></p>{table}'
+        f'<a class="button" href="/app/import">Import a JSON file</a></p>'
+        f"{_list_views(view) if records is not None else ''}{table}"
     )
     return page("Certificates", body, session)
 
@@ -166,6 +191,26 @@ def _actions(session: Session, record: Record | None, read_only: bool, errors: b
     return '<div class="actions" id="actions">' + " ".join(out) + "</div>"
 
 
+CANCEL_REASON_MAX = 500  # characters: it is shown on the verification page
+
+
+def _cancel_form(session: Session, record: Record | None, open_: bool) -> str:
+    """Cancel a final certificate, with its reason (the only change a final allows); a form of its
+    own after the editor's (forms do not nest), behind a disclosure so it is never clicked by chance."""
+    if record is None or record.status != "final" or not session.allows("cancel"):
+        return ""
+    return (
+        f'<details class="cancel" id="cancel"{" open" if open_ else ""}>'
+        "<summary>Cancel certificate…</summary>"
+        f'<form method="post" action="/app/c/{quote(record.id)}/cancel" class="narrow">{csrf_input(session)}'
+        "<p>Cancelling withdraws the issued certificate for good: its verification page then says "
+        "CANCELLED, with the reason. Its PDF and serial stay; the serial is never issued again.</p>"
+        '<div class="field"><label for="cancel-reason">Reason (shown on the verification page)</label>'
+        f'<textarea id="cancel-reason" name="reason" rows="2" required maxlength="{CANCEL_REASON_MAX}">'
+        '</textarea></div><button type="submit" class="danger">Cancel certificate</button></form></details>'
+    )
+
+
 def editor_page(
     session: Session,
     fields: Mapping[str, str],
@@ -191,8 +236,9 @@ def editor_page(
     alert = f"<p class={kind}>{escape(message)}</p>" if message else ""
     note = ""
     if read_only and record is not None:
+        tone = "alert cancelled" if record.status == "cancelled" else "alert info"  # withdrawn: red
         note = (
-            f'<p class="alert info" role="note">This certificate is {escape(record.status)}: '
+            f'<p class="{tone}" role="note">This certificate is {escape(record.status)}: '
             "it can no longer be changed."
         )
         if record.cancel_reason:
@@ -217,6 +263,7 @@ def editor_page(
         '<aside class="side" aria-label="Preview and capacity"><h2>Preview</h2>'
         f'<p id="capacity">{escape(capacity)}</p>{preview_html(preview_src)}</aside></div>'
         f"{_actions(session, record, read_only, errors)}</form>"
+        f"{_cancel_form(session, record, failed)}"
     )
     head = f'<link rel="stylesheet" href="/app/static/form/{quote(form)}.css">'
     filled = page(form, _fill_findings(body, findings_html), session, head)

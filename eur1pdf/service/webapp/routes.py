@@ -32,6 +32,7 @@ from eur1pdf.service.webapp.session import Session, Sessions, is_https
 from eur1pdf.service.workers import RenderingPool
 
 T = TypeVar("T")
+LIST_LENGTH = 200  # certificates on the list page, newest first
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -116,10 +117,14 @@ class Clerk:
         summary = (state, checking.summary_text(checked))
         src: str | None
         if record is not None and record.status != "provisional":
-            summary = (
-                state,
-                f"{record.status.capitalize()}: issued {record.finalized_at:%Y-%m-%d %H:%M} UTC.",
-            )
+            text = f"{record.status.capitalize()}: issued {record.finalized_at:%Y-%m-%d %H:%M} UTC."
+            if record.cancelled_at is not None:  # shown as an error: the certificate is void
+                state = "errors"
+                text = (
+                    f"Cancelled {record.cancelled_at:%Y-%m-%d %H:%M} UTC "
+                    f"(issued {record.finalized_at:%Y-%m-%d %H:%M} UTC)."
+                )
+            summary = (state, text)
             src = await self.final_preview(session, record)
         else:
             src = await self.preview(session, data) if checked.certificate is not None else None
@@ -133,12 +138,21 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
     """Sign-in and out, the list, new, import."""
 
     @web.get("/app")
-    async def home(request: Request) -> Response:
+    async def home(request: Request, who: str = "") -> Response:
+        """The key's own certificates (those it created), or with ``?who=all`` every key's: both need
+        the scope read, which over ``GET /v1/registry`` lists every certificate anyway. The default:
+        its own for a key that issues, every key's for one that only reads (it made none)."""
         session = clerk.sessions.of(request)
         if session is None:
             return html(pages.sign_in_page())
-        records = await blocking(clerk.opened().records, limit=200) if session.allows("read") else None
-        return html(pages.list_page(session, records))
+        if not session.allows("read"):
+            return html(pages.list_page(session, None))
+        view = who if who in pages.LIST_VIEWS else "mine" if session.allows("issue") else "all"
+        created_by = None if view == "all" else session.key.name
+        registry = clerk.opened()
+        records = await blocking(registry.records, created_by=created_by, limit=LIST_LENGTH)
+        total = await blocking(registry.count, created_by=created_by)
+        return html(pages.list_page(session, records, view, total))
 
     @web.post("/app/sign-in")
     async def sign_in(request: Request) -> Response:
