@@ -13,6 +13,7 @@ import functools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from html import escape
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -211,7 +212,8 @@ def add_routes(web: FastAPI, clerk: Clerk) -> None:
     async def refused(request: Request, exc: Refused) -> Response:
         if exc.status == 401:
             return RedirectResponse("/app", status_code=303, headers=HEADERS)
-        body = pages.page("Refused", f'<h1>Refused</h1><p class="alert" role="alert">{exc.message}</p>')
+        message = escape(exc.message)  # it may quote a name or a value: never markup
+        body = pages.page("Refused", f'<h1>Refused</h1><p class="alert" role="alert">{message}</p>')
         return html(body, exc.status)
 
     @web.exception_handler(NotFound)
