@@ -126,3 +126,26 @@ def test_http_refusals_are_findings():
         client.post("/v1/declarations", content=b"x", headers={"content-type": "text/plain"}).status_code
         == 415
     )
+
+
+def test_http_bodies_are_read_as_certificates_are():
+    """A key given twice, a 5000-digit number, bytes that are not UTF-8: each a 422 naming the
+    problem (a plain json.loads kept the last key, and raised on the number: a 500)."""
+    client = _client()
+    declaration = json.dumps(example("canada"))
+    assert '"agreement"' in declaration
+    twice = declaration[:-1] + ', "agreement": "EFTA-CA"}'
+    long_number = declaration[:-1] + ', "x": ' + "9" * 5000 + "}"
+    pdf = base64.b64encode(invoice()).decode()
+    for text in (twice, long_number):
+        envelope = f'{{"invoice_pdf_base64": "{pdf}", "declaration": {text}}}'
+        for path, body in (("/v1/declarations/text", text), ("/v1/declarations", envelope)):
+            answer = client.post(path, content=body.encode(), headers={"Content-Type": "application/json"})
+            assert answer.status_code == 422, (path, answer.status_code, answer.text[:300])
+            assert answer.json()["findings"], answer.text[:300]
+    for path in ("/v1/declarations/text", "/v1/declarations"):
+        answer = client.post(path, content=b"\xff\xfe{}", headers={"Content-Type": "application/json"})
+        assert answer.status_code == 422 and "UTF-8" in answer.text, answer.text[:300]
+    files = {"invoice": ("invoice.pdf", invoice(), "application/pdf")}
+    answer = client.post("/v1/declarations", files=files, data={"declaration": twice})
+    assert answer.status_code == 422 and "twice" in answer.text

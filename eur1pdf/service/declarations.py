@@ -20,7 +20,8 @@ import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from eur1pdf.errors import Eur1pdfError, InputError
+from eur1pdf.certificate.model import parse_text
+from eur1pdf.errors import Eur1pdfError, InputError, Problem
 from eur1pdf.rules import RuleViolation, findings_from_input_error
 from eur1pdf.service.config import ServerConfig
 
@@ -67,6 +68,14 @@ def _refused(exc: Eur1pdfError) -> JSONResponse:
     return JSONResponse({"message": str(exc), "findings": []}, 400)
 
 
+def _text(body: bytes) -> str:
+    """The body as text: JSON is UTF-8 (RFC 8259); anything else is refused, not guessed at."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError([Problem(None, None, "the body is not UTF-8 text")], "request body") from None
+
+
 async def _read_request(request: Request) -> tuple[bytes, Any]:
     """(invoice PDF, declaration data) from a multipart or a JSON body."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -76,15 +85,9 @@ async def _read_request(request: Request) -> tuple[bytes, Any]:
         if invoice is None or isinstance(invoice, str) or not isinstance(text, str):
             raise HTTPException(422, "multipart: a file part 'invoice' and a text part 'declaration' (JSON)")
         pdf = await invoice.read()
-        try:
-            return pdf, json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise HTTPException(422, f"declaration: not JSON ({exc.msg}, line {exc.lineno})") from None
+        return pdf, parse_text(text, "declaration", "json")
     if kind == "application/json":
-        try:
-            body = json.loads(await request.body())
-        except json.JSONDecodeError as exc:
-            raise HTTPException(422, f"not JSON ({exc.msg}, line {exc.lineno})") from None
+        body = parse_text(_text(await request.body()), "request body", "json")
         if not isinstance(body, dict) or not isinstance(body.get("invoice_pdf_base64"), str):
             raise HTTPException(422, "JSON: an object with 'invoice_pdf_base64' and 'declaration'")
         try:
@@ -111,7 +114,10 @@ def add_declaration_routes(app: FastAPI, config: ServerConfig) -> None:
         """The invoice with the declaration stamped on it; warnings in the X-Eur1pdf-Findings header."""
         from eur1pdf.declaration.api import declare
 
-        pdf, data = await _read_request(request)
+        try:
+            pdf, data = await _read_request(request)
+        except Eur1pdfError as exc:
+            return _refused(exc)
         try:
             with anyio.fail_after(config.timeout_s):
                 result = await anyio.to_thread.run_sync(lambda: declare(pdf, data))
@@ -132,9 +138,7 @@ def add_declaration_routes(app: FastAPI, config: ServerConfig) -> None:
         from eur1pdf.declaration.api import text_of
 
         try:
-            data = json.loads(await request.body())
+            data = parse_text(_text(await request.body()), "request body", "json")
             return PlainTextResponse(text_of(data).plain())
-        except json.JSONDecodeError as exc:
-            raise HTTPException(422, f"not JSON ({exc.msg}, line {exc.lineno})") from None
         except Eur1pdfError as exc:
             return _refused(exc)
