@@ -158,6 +158,8 @@ def test_import_export_and_the_read_only_final(app, example):
     opened = client.post("/app/import", data={"csrf": csrf, "json": json.dumps(example)})
     assert opened.status_code == 200 and "Präzisionsteile Müller AG" in opened.text
     assert client.post("/app/import", data={"csrf": csrf, "json": "{oops"}).status_code == 422
+    wrong = client.post("/app/import", data={"csrf": csrf, "json": '{"exporter": "Acme <b>"}'})
+    assert wrong.status_code == 422 and "exporter: an object" in wrong.text  # not a 500
     exported = client.post("/app/edit", data=fields_from_data(example) | {"csrf": csrf, "action": "export"})
     digest = digest_of(canonical_bytes(certificate_from_data(example)))
     assert digest_of(canonical_bytes(certificate_from_data(exported.json()))) == digest

@@ -200,6 +200,9 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
             return html(
                 pages.import_page(session, "The file must hold one certificate (a JSON object)."), 422
             )
+        problem = formdata.shape_problem(data)
+        if problem is not None:
+            return html(pages.import_page(session, f"The file cannot be shown in the form: {problem}."), 422)
         return await clerk.editor(session, formdata.fields_from_data(data), None, "Imported: not saved yet.")
 
 
