@@ -160,6 +160,10 @@ def test_import_export_and_the_read_only_final(app, example):
     assert client.post("/app/import", data={"csrf": csrf, "json": "{oops"}).status_code == 422
     wrong = client.post("/app/import", data={"csrf": csrf, "json": '{"exporter": "Acme <b>"}'})
     assert wrong.status_code == 422 and "exporter: an object" in wrong.text  # not a 500
+    unknown = fields_from_data({**example, "form": "<zz>"}) | {"csrf": csrf}
+    for path, fields in (("/app/check", unknown), ("/app/edit", unknown | {"action": "add_item"})):
+        answer = client.post(path, data=fields)  # the page was laid out from no layout: a 500
+        assert answer.status_code == 422 and "unknown form &#x27;&lt;zz&gt;&#x27;" in answer.text
     exported = client.post("/app/edit", data=fields_from_data(example) | {"csrf": csrf, "action": "export"})
     digest = digest_of(canonical_bytes(certificate_from_data(example)))
     assert digest_of(canonical_bytes(certificate_from_data(exported.json()))) == digest

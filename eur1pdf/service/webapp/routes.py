@@ -21,6 +21,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from eur1pdf.layouts import layout_names
 from eur1pdf.options import FillOptions
 from eur1pdf.rules.agreements import agreements
 from eur1pdf.service.config import ServerConfig
@@ -110,6 +111,7 @@ class Clerk:
         message: str = "",
         status: int = 200,
     ) -> HTMLResponse:
+        known_form(fields)
         data = formdata.data_from_fields(fields)
         checked = checking.check(data)
         by_region = checking.findings_by_region(checked, fields.get("form", "eur1"))
@@ -133,6 +135,14 @@ class Clerk:
             session, fields, record, rendered, summary, checking.capacity_text(data, checked), src, message
         )
         return html(body, status)
+
+
+def known_form(fields: dict[str, str]) -> None:
+    """The page is laid out from the form's layout: an imported file or a hand-made post naming
+    no known form is refused (422) rather than failing the page with an internal error."""
+    form = fields.get("form", "eur1")
+    if form not in layout_names():
+        raise Refused(422, f"unknown form {form!r}: one of {', '.join(layout_names())}")
 
 
 def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
