@@ -343,3 +343,20 @@ def test_contents_that_decode_to_megabytes_are_refused_before_pdfium_reads_them(
     """26 kB of flate holding a million rectangles took 34 s and 630 MB in the server's process."""
     with pytest.raises(StampError, match=r"over 2,000,000 bytes decoded"):
         declare(_one_page_pdf(595, 842, b"0 0 1 1 re f\n" * 1_000_000), load("uk"))
+
+
+def test_only_the_page_read_is_measured_and_a_given_placement_page_is_too():
+    """Only the page searched (the last) is measured: page 1, 2.6 MB decoded, is never read;
+    the page a placement names is measured before pdfium reads it."""
+    pdf = pikepdf.new()
+    for _ in range(3):
+        pdf.add_blank_page(page_size=(595, 842))
+    heavy = pikepdf.Stream(pdf, zlib.compress(b"0 0 1 1 re f\n" * 200_000, 9))
+    heavy.Filter = pikepdf.Name.FlateDecode
+    pdf.pages[0].Contents = heavy
+    out = io.BytesIO()
+    pdf.save(out)
+    assert declare(out.getvalue(), load("uk")).placement["page"] == 3  # page 1 is never read
+    placed = {**load("uk"), "placement": {"page": 1, "x_mm": 20, "y_mm": 20, "width_mm": 120}}
+    with pytest.raises(StampError, match="page 1: its contents are over"):
+        declare(out.getvalue(), placed)

@@ -77,18 +77,19 @@ def _check_invoice_limits(pdf: pikepdf.Pdf) -> None:
             raise StampError(message) from None
         if not (math.isfinite(width) and math.isfinite(height) and rotate % 90 == 0):
             raise StampError(f"the invoice's page {number} has an unreadable page box or /Rotate")
-        _check_content_size(page, number)
         if max(width, height) > LIMITS["max_page_side_pt"]:
             raise StampError(
                 f"the invoice's page {number} is {width / MM:.0f} x {height / MM:.0f} mm, larger than "
                 f"an invoice page may be ({LIMITS['max_page_side_pt'] / MM:.0f} mm a side)"
             )
+    _check_content_size(pdf.pages[-1], len(pdf.pages))  # the page searched for free space
 
 
 def _check_content_size(page: pikepdf.Page, number: int) -> None:
-    """The page's contents decode to at most ``max_content_bytes`` (counted a chunk at a time, as a
-    blank's are, :mod:`eur1pdf.pdf.decoding`): pdfium reads every operator of the page before eur1pdf
-    sees the first, so a small flate stream of a million paths would cost seconds and gigabytes."""
+    """The contents of a page pdfium will read decode to at most ``max_content_bytes`` (counted a
+    chunk at a time, as a blank's are, :mod:`eur1pdf.pdf.decoding`): pdfium reads every operator of
+    the page before eur1pdf sees the first, so a small flate stream of a million paths would cost
+    seconds and gigabytes. (Form XObjects the page draws are not measured yet.)"""
     contents = page.obj.get("/Contents")
     streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
     left = LIMITS["max_content_bytes"]
@@ -96,7 +97,9 @@ def _check_content_size(page: pikepdf.Page, number: int) -> None:
         if not isinstance(stream, pikepdf.Stream):
             continue
         given = stream.get("/Filter")
-        names = [] if given is None else [given] if isinstance(given, pikepdf.Name) else list(given)
+        names = [] if given is None else [given] if isinstance(given, pikepdf.Name) else given
+        if not isinstance(names, list | pikepdf.Array) or len(names) > 4:
+            raise StampError(f"the invoice's page {number}: its contents' /Filter is not one to four names")
         filters = [(str(name)[1:], 1) for name in names]
         if any(name not in DECODERS for name, _ in filters):
             raise StampError(f"the invoice's page {number}: its contents use a filter eur1pdf does not read")
@@ -128,6 +131,7 @@ def choose_place(data: bytes, pdf: pikepdf.Pdf, text: DeclarationText, placement
             raise StampError(
                 f"placement.page: the invoice has {len(pdf.pages)} page(s), not {placement.page}"
             )
+        _check_content_size(pdf.pages[index], index + 1)  # read to warn of what the stamp covers
         block = layout(text, placement.width_mm * MM, 9.0)
         x, y = placement.x_mm * MM, placement.y_mm * MM
         _, _, page_width, page_height = _page_box(pdf.pages[index])
