@@ -20,11 +20,14 @@ from urllib.parse import urlsplit
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
 
+from eur1pdf.errors import internal_error as count_internal_error
 from eur1pdf.layouts import layout_names
 from eur1pdf.options import FillOptions
 from eur1pdf.rules.agreements import agreements
 from eur1pdf.service.config import ServerConfig
+from eur1pdf.service.meta import log
 from eur1pdf.service.previews import page_png
 from eur1pdf.service.registry import Conflict, NotFound, Record, Registry, RuleErrors
 from eur1pdf.service.registry import verify_url_template as link_template
@@ -232,6 +235,18 @@ def add_routes(web: FastAPI, clerk: Clerk) -> None:
     @web.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return html(pages.page("Not found", "<h1>No such certificate</h1>"), 404)
+
+    @web.exception_handler(HTTPException)  # the workers' 503 (busy, too slow), routing's 404 and 405
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = escape(str(exc.detail))
+        body = pages.page("Not done", f'<h1>Not done</h1><p class="alert" role="alert">{message}</p>')
+        return HTMLResponse(body, exc.status_code, headers=HEADERS | dict(exc.headers or {}))
+
+    @web.exception_handler(Exception)  # as the API's: logged, counted (the tests fail on it), no trace
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s", request.url.path)
+        count_internal_error(exc)
+        return html(pages.page("Internal error", "<h1>Internal error</h1><p>It is logged.</p>"), 500)
 
 
 def add_certificate_routes(web: FastAPI, clerk: Clerk) -> None:
