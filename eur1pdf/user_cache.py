@@ -21,6 +21,10 @@ Safe by construction:
   schema's classes: :mod:`eur1pdf.layouts.cached`.)
 * Any error writing (a read-only home, a full disk) is ignored: the cache
   only ever saves time, it never changes what is made.
+* Only a folder of the user's own, that no other user may write to, is used
+  (it is made so, mode 0700): the checksum tells a damaged entry, not a
+  planted one, and an entry becomes the fonts embedded in every certificate.
+  ``EUR1PDF_CACHE_DIR=/tmp/shared`` made by someone else is no cache at all.
 
 Where: ``$EUR1PDF_CACHE_DIR``, else ``$XDG_CACHE_HOME/eur1pdf``, else
 ``~/.cache/eur1pdf``. ``EUR1PDF_CACHE_DIR=off`` turns the cache off.
@@ -32,6 +36,7 @@ import contextlib
 import hashlib
 import marshal
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -57,6 +62,16 @@ def cache_dir() -> Path | None:
     return Path(base) / "eur1pdf"
 
 
+def _trusted(folder: Path) -> bool:
+    """The folder is a real folder of this user's, that nobody else may write to."""
+    try:
+        found = os.lstat(folder)
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or found.st_uid == os.getuid()
+    return stat.S_ISDIR(found.st_mode) and mine and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
 def _entry(kind: str, key: tuple[Any, ...]) -> tuple[Path, bytes] | None:
     folder = cache_dir()
     if folder is None:
@@ -71,6 +86,8 @@ def load(kind: str, key: tuple[Any, ...]) -> Any | None:
     if entry is None:
         return None
     path, marshalled = entry
+    if not _trusted(path.parent):
+        return None
     try:
         data = path.read_bytes()
     except OSError:
@@ -94,7 +111,9 @@ def store(kind: str, key: tuple[Any, ...], value: Any) -> None:
     payload = marshal.dumps((marshalled, value))
     temporary = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _trusted(path.parent):
+            return
         descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         with os.fdopen(descriptor, "wb") as out:
             out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)

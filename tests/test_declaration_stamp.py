@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import zlib
 from pathlib import Path
 
 import pikepdf
@@ -17,6 +18,7 @@ import pytest
 
 from eur1pdf.declaration.api import declare
 from eur1pdf.declaration.stamp import StampError
+from eur1pdf.errors import Eur1pdfError
 from eur1pdf.rules.findings import RuleViolation
 from tests.declaration_samples import (
     A4_LANDSCAPE,
@@ -298,3 +300,63 @@ def test_annotations_are_kept_free():
         pdf.save(out)
     again = declare(out.getvalue(), load("canada")).placement
     assert again["y_mm"] * MM >= first["y_mm"] * MM + 120
+
+
+def _one_page_pdf(width: float, height: float, content: bytes = b"") -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(width, height))
+    if content:
+        stream = pikepdf.Stream(pdf, zlib.compress(content, 9))
+        stream.Filter = pikepdf.Name.FlateDecode
+        pdf.pages[0].Contents = stream
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_a_page_too_large_for_an_invoice_is_refused_before_it_is_read():
+    """A 600-byte PDF with one 5 m page held the server's thread for minutes (a 5000 x 5000 grid)."""
+    with pytest.raises(StampError, match=r"page 1 is 5080 x 5080 mm, larger than an invoice page"):
+        declare(_one_page_pdf(14400, 14400), load("uk"))
+
+
+def test_a_page_box_that_is_not_numbers_is_a_clear_error():
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(invoice())) as pdf:
+        pdf.pages[0].obj.Rotate = pikepdf.Name.Ninety
+        pdf.save(out)
+    with pytest.raises(StampError, match="page box or /Rotate"):
+        declare(out.getvalue(), load("uk"))
+
+
+def test_a_page_with_too_many_objects_is_refused_not_read_for_minutes():
+    """A 6 kB flate stream of 25,000 tiny rectangles: refused at the limit, not placed by a slow walk."""
+    bomb = _one_page_pdf(595, 842, b"0 0 1 1 re f\n" * 25_000)
+    with pytest.raises(Eur1pdfError, match="more than 20,000 objects"):
+        declare(bomb, load("uk"))
+    # with the user's own placement the stamp stands, with a warning that it was not checked
+    result = declare(bomb, {**load("uk"), "placement": {"page": 1, "x_mm": 20, "y_mm": 20, "width_mm": 120}})
+    assert any("not checked" in finding.message for finding in result.findings)
+
+
+def test_contents_that_decode_to_megabytes_are_refused_before_pdfium_reads_them():
+    """26 kB of flate holding a million rectangles took 34 s and 630 MB in the server's process."""
+    with pytest.raises(StampError, match=r"over 2,000,000 bytes decoded"):
+        declare(_one_page_pdf(595, 842, b"0 0 1 1 re f\n" * 1_000_000), load("uk"))
+
+
+def test_only_the_page_read_is_measured_and_a_given_placement_page_is_too():
+    """Only the page searched (the last) is measured: page 1, 2.6 MB decoded, is never read;
+    the page a placement names is measured before pdfium reads it."""
+    pdf = pikepdf.new()
+    for _ in range(3):
+        pdf.add_blank_page(page_size=(595, 842))
+    heavy = pikepdf.Stream(pdf, zlib.compress(b"0 0 1 1 re f\n" * 200_000, 9))
+    heavy.Filter = pikepdf.Name.FlateDecode
+    pdf.pages[0].Contents = heavy
+    out = io.BytesIO()
+    pdf.save(out)
+    assert declare(out.getvalue(), load("uk")).placement["page"] == 3  # page 1 is never read
+    placed = {**load("uk"), "placement": {"page": 1, "x_mm": 20, "y_mm": 20, "width_mm": 120}}
+    with pytest.raises(StampError, match="page 1: its contents are over"):
+        declare(out.getvalue(), placed)

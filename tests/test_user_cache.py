@@ -115,3 +115,20 @@ def test_a_cold_fill_with_the_cache_filled_imports_no_font_or_pdf_library(tmp_pa
     env = {**os.environ, user_cache.CACHE_ENV: str(folder), "PYTHONPATH": str(ROOT)}
     answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert answer.stdout.strip().splitlines()[-1] == "0 []", answer.stderr
+
+
+def test_a_folder_others_may_write_to_is_no_cache(cache):
+    """An entry planted by another user would become the fonts of every certificate: the checksum
+    only tells a damaged entry, so a folder others may write to (or a link to one) is not used."""
+    user_cache.store("test", ("k",), b"ours")
+    assert user_cache.load("test", ("k",)) == b"ours"
+    assert cache.stat().st_mode & 0o777 == 0o700  # made for this user alone
+    cache.chmod(0o777)
+    assert user_cache.load("test", ("k",)) is None
+    user_cache.store("test", ("other",), b"x")  # nor written to
+    assert not any(p.name.startswith("test-") and p.read_bytes().endswith(b"x") for p in cache.iterdir())
+    cache.chmod(0o700)
+    link = cache.parent / "link"
+    link.symlink_to(cache, target_is_directory=True)
+    os.environ[user_cache.CACHE_ENV] = str(link)  # the fixture's monkeypatch restores it
+    assert user_cache.load("test", ("k",)) is None

@@ -158,6 +158,12 @@ def test_import_export_and_the_read_only_final(app, example):
     opened = client.post("/app/import", data={"csrf": csrf, "json": json.dumps(example)})
     assert opened.status_code == 200 and "Präzisionsteile Müller AG" in opened.text
     assert client.post("/app/import", data={"csrf": csrf, "json": "{oops"}).status_code == 422
+    wrong = client.post("/app/import", data={"csrf": csrf, "json": '{"exporter": "Acme <b>"}'})
+    assert wrong.status_code == 422 and "exporter: an object" in wrong.text  # not a 500
+    unknown = fields_from_data({**example, "form": "<zz>"}) | {"csrf": csrf}
+    for path, fields in (("/app/check", unknown), ("/app/edit", unknown | {"action": "add_item"})):
+        answer = client.post(path, data=fields)  # the page was laid out from no layout: a 500
+        assert answer.status_code == 422 and "unknown form &#x27;&lt;zz&gt;&#x27;" in answer.text
     exported = client.post("/app/edit", data=fields_from_data(example) | {"csrf": csrf, "action": "export"})
     digest = digest_of(canonical_bytes(certificate_from_data(example)))
     assert digest_of(canonical_bytes(certificate_from_data(exported.json()))) == digest
@@ -247,7 +253,7 @@ def test_cancel_needs_the_reason_the_scope_and_the_csrf_token(app, example):
         officer.post(url, data={"reason": reason, "csrf": csrf_of(clerk.get("/app").text)}).status_code == 403
     )
     refused = clerk.post(url, data={"reason": reason, "csrf": csrf_of(clerk.get("/app").text)})
-    assert refused.status_code == 403 and "does not have the scope 'cancel'" in refused.text
+    assert refused.status_code == 403 and "does not have the scope &#x27;cancel&#x27;" in refused.text
     token = csrf_of(page)
     blank = officer.post(url, data={"reason": "  \n ", "csrf": token})
     assert blank.status_code == 422 and "give the reason" in blank.text and "<details" in blank.text
@@ -296,3 +302,29 @@ def test_box_8_capacity_says_when_the_items_split(example):
     checked = check(example)
     assert "will split into" in capacity_text(example, checked)
     assert "fit.overflow" in {f.code for f in checked.findings}
+
+
+def test_a_fault_of_ours_is_an_html_page_logged_and_counted(
+    app, example, monkeypatch, internal_error_allowed
+):
+    """The page's own application had no catch-all: a bug answered Starlette's bare text, missed the
+    service's log and the internal-error count the tests watch; a busy worker's 503 answered JSON."""
+    from eur1pdf.errors import internal_error_count
+    from eur1pdf.service.webapp import checking
+
+    client = signed_in(app)
+    client = TestClient(
+        app.app, base_url="http://testserver", raise_server_exceptions=False, cookies=client.cookies
+    )
+    csrf = csrf_of(client.get("/app/import").text)
+
+    def broken(data):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(checking, "check", broken)
+    before = internal_error_count()
+    answer = client.post("/app/check", data=fields_from_data(example) | {"csrf": csrf})
+    assert (
+        answer.status_code == 500 and "<h1>Internal error</h1>" in answer.text and "a bug" not in answer.text
+    )
+    assert internal_error_count() == before + 1

@@ -81,11 +81,15 @@ def _check_glyphs(text: DeclarationText) -> None:
 
 def covered(original: bytes, stamped: Stamped) -> list[Finding]:
     """A warning when a declaration placed by the user covers what the page shows."""
-    from eur1pdf.declaration.free_area import MM, Rect, read_page
+    from eur1pdf.declaration.free_area import MM, Rect, TooManyObjects, read_page
 
     x, y = stamped.x_mm * MM, stamped.y_mm * MM
     rect = Rect(x, y, x + stamped.width_mm * MM, y + stamped.height_mm * MM)
-    hits = [box for box in read_page(original, stamped.page - 1).taken if box.overlaps(rect)]
+    try:
+        taken = read_page(original, stamped.page - 1).taken
+    except TooManyObjects as exc:  # the user's own placement stands: say it was not checked
+        return [DECL_PLACEMENT("placement", f"not checked for what it covers: {exc}")]
+    hits = [box for box in taken if box.overlaps(rect)]
     if not hits:
         return []
     return [

@@ -10,13 +10,23 @@ candidates, largest first.
 from __future__ import annotations
 
 import math
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
+
+from eur1pdf.errors import Eur1pdfError
 
 MM = 72 / 25.4
 CELL = 1.0 * MM  # the grid's resolution
 CLEARANCE = 1.5 * MM  # kept free around what the page shows
 EDGE = 10 * MM  # kept free along the paper's edges
 MIN_SIDE = 15 * MM  # smaller rectangles are no candidates
+# pages, page sizes and objects an invoice may have: checked before its pages are read
+LIMITS = tomllib.loads((Path(__file__).with_name("data") / "invoice_limits.toml").read_text("utf-8"))
+
+
+class TooManyObjects(Eur1pdfError):
+    """A page too busy to be read for its free space (data/invoice_limits.toml)."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +76,13 @@ def read_page(pdf: bytes, index: int) -> PageContent:
     try:
         page = doc[index]
         left, bottom, right, top = page.get_cropbox()
-        taken = []
+        taken: list[Rect] = []
         for obj in page.get_objects(max_depth=1):
+            if len(taken) >= LIMITS["max_page_objects"]:
+                raise TooManyObjects(
+                    f"the invoice's page {index + 1} shows more than {LIMITS['max_page_objects']:,} "
+                    "objects: too many to find its free space; give the declaration's placement"
+                )
             x0, y0, x1, y1 = obj.get_bounds()
             taken.append(Rect(x0 - left, top - y1, x1 - left, top - y0))
         return PageContent(right - left, top - bottom, tuple(taken))

@@ -11,16 +11,18 @@ made from the content, so the same input gives the same bytes.
 from __future__ import annotations
 
 import io
+import math
 import zlib
 from dataclasses import dataclass
 
 import pikepdf
 
-from eur1pdf.declaration.free_area import MM, PageContent, Rect, free_rectangles, read_page
+from eur1pdf.declaration.free_area import LIMITS, MM, PageContent, Rect, free_rectangles, read_page
 from eur1pdf.declaration.layout import MIN_WIDTH, Block, fitting_block, fonts, layout
 from eur1pdf.declaration.model import Placement
 from eur1pdf.declaration.wording import DeclarationText
 from eur1pdf.errors import Eur1pdfError
+from eur1pdf.pdf.decoding import DECODERS, TooLarge, decoded_size
 from eur1pdf.pdf.fonts import embeddable, encode, font_program
 from eur1pdf.placement.text import FontMetrics
 
@@ -57,7 +59,57 @@ def open_invoice(data: bytes) -> pikepdf.Pdf:
         raise StampError(f"the invoice is not a readable PDF ({exc})") from None
     if len(pdf.pages) == 0:
         raise StampError("the invoice PDF has no pages")
+    _check_invoice_limits(pdf)
     return pdf
+
+
+def _check_invoice_limits(pdf: pikepdf.Pdf) -> None:
+    """Pages and page sizes within data/invoice_limits.toml, before any page is read (a huge page
+    makes a huge grid of free cells); a box that is not four numbers is a clear error too."""
+    if len(pdf.pages) > LIMITS["max_pages"]:
+        raise StampError(f"the invoice has {len(pdf.pages):,} pages, more than {LIMITS['max_pages']:,}")
+    for number, page in enumerate(pdf.pages, start=1):
+        try:
+            _, _, width, height = _page_box(page)
+            rotate = int(page.obj.get("/Rotate", 0))
+        except (TypeError, ValueError, pikepdf.PdfError):
+            message = f"the invoice's page {number} has a page box or /Rotate that is not numbers"
+            raise StampError(message) from None
+        if not (math.isfinite(width) and math.isfinite(height) and rotate % 90 == 0):
+            raise StampError(f"the invoice's page {number} has an unreadable page box or /Rotate")
+        if max(width, height) > LIMITS["max_page_side_pt"]:
+            raise StampError(
+                f"the invoice's page {number} is {width / MM:.0f} x {height / MM:.0f} mm, larger than "
+                f"an invoice page may be ({LIMITS['max_page_side_pt'] / MM:.0f} mm a side)"
+            )
+    _check_content_size(pdf.pages[-1], len(pdf.pages))  # the page searched for free space
+
+
+def _check_content_size(page: pikepdf.Page, number: int) -> None:
+    """The contents of a page pdfium will read decode to at most ``max_content_bytes`` (counted a
+    chunk at a time, as a blank's are, :mod:`eur1pdf.pdf.decoding`): pdfium reads every operator of
+    the page before eur1pdf sees the first, so a small flate stream of a million paths would cost
+    seconds and gigabytes. (Form XObjects the page draws are not measured yet.)"""
+    contents = page.obj.get("/Contents")
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    left = LIMITS["max_content_bytes"]
+    for stream in streams:
+        if not isinstance(stream, pikepdf.Stream):
+            continue
+        given = stream.get("/Filter")
+        names = [] if given is None else [given] if isinstance(given, pikepdf.Name) else given
+        if not isinstance(names, list | pikepdf.Array) or len(names) > 4:
+            raise StampError(f"the invoice's page {number}: its contents' /Filter is not one to four names")
+        filters = [(str(name)[1:], 1) for name in names]
+        if any(name not in DECODERS for name, _ in filters):
+            raise StampError(f"the invoice's page {number}: its contents use a filter eur1pdf does not read")
+        try:
+            left -= decoded_size(stream.read_raw_bytes(), filters, left)
+        except (TooLarge, ValueError, zlib.error):
+            raise StampError(
+                f"the invoice's page {number}: its contents are over {LIMITS['max_content_bytes']:,} bytes "
+                "decoded, or do not decode"
+            ) from None
 
 
 def _page_box(page: pikepdf.Page) -> tuple[float, float, float, float]:
@@ -79,6 +131,7 @@ def choose_place(data: bytes, pdf: pikepdf.Pdf, text: DeclarationText, placement
             raise StampError(
                 f"placement.page: the invoice has {len(pdf.pages)} page(s), not {placement.page}"
             )
+        _check_content_size(pdf.pages[index], index + 1)  # read to warn of what the stamp covers
         block = layout(text, placement.width_mm * MM, 9.0)
         x, y = placement.x_mm * MM, placement.y_mm * MM
         _, _, page_width, page_height = _page_box(pdf.pages[index])

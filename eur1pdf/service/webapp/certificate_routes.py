@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from eur1pdf.service.registry import Conflict, Record, RuleErrors
 from eur1pdf.service.webapp import checking, formdata
 from eur1pdf.service.webapp.pages import CANCEL_REASON_MAX
-from eur1pdf.service.webapp.routes import HEADERS, Clerk, Refused, blocking, html, rule_message
+from eur1pdf.service.webapp.routes import HEADERS, Clerk, Refused, blocking, html, known_form, rule_message
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -160,6 +160,7 @@ def add_record_routes(web: FastAPI, clerk: Clerk) -> None:
     async def check(request: Request) -> HTMLResponse:
         """The live check (htmx): out-of-band swaps of findings, capacity, preview, finalize."""
         session, fields = await clerk.posted(request)
+        known_form(fields)
         data = formdata.data_from_fields(fields)
         checked = checking.check(data)
         preview = await clerk.preview(session, data) if checked.certificate is not None else None

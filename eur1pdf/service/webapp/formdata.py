@@ -111,11 +111,33 @@ def data_from_fields(fields: Mapping[str, str]) -> dict[str, Any]:
         values = {name: fields.get(f"{part}.{name}", "").strip() for name in names}
         if any(values.values()):
             data[part] = {name: value for name, value in values.items() if value}
-    application = dict(rest.pop("application", None) or {})
+    kept = rest.pop("application", None)  # a hand-made _rest may hold anything: only an object is kept
+    application = dict(kept) if isinstance(kept, Mapping) else {}
     for name in APPLICATION:
         application[name] = fields.get(f"application.{name}", "").strip() or None
     data["application"] = application
     return data | rest
+
+
+def shape_problem(data: Mapping[str, Any]) -> str | None:
+    """What in an imported file the form cannot hold (a part that is not an object, a list that is
+    not a list of texts), named; None when every part has its shape. Without it a party given as a
+    text failed the page with an internal error, and an address given as one text became a line
+    per character."""
+    objects = ("exporter", "consignee", "trade", "cumulation", "application", *PARTS)
+    for name in objects:
+        if data.get(name) is not None and not isinstance(data[name], Mapping):
+            return f"{name}: an object ({{...}}) is expected"
+    lists = {name: data.get(name) for name in LINE_LISTS}
+    lists |= {f"{p}.address": (data.get(p) or {}).get("address") for p in ("exporter", "consignee")}
+    lists["cumulation.applied_with"] = (data.get("cumulation") or {}).get("applied_with")
+    for name, value in lists.items():
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return f"{name}: a list of texts is expected"
+    items = data.get("items")
+    if items is not None and not (isinstance(items, list) and all(isinstance(i, Mapping) for i in items)):
+        return "items: a list of objects is expected"
+    return None
 
 
 def fields_from_data(data: Mapping[str, Any]) -> dict[str, str]:

@@ -20,10 +20,14 @@ from urllib.parse import urlsplit
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
 
+from eur1pdf.errors import internal_error as count_internal_error
+from eur1pdf.layouts import layout_names
 from eur1pdf.options import FillOptions
 from eur1pdf.rules.agreements import agreements
 from eur1pdf.service.config import ServerConfig
+from eur1pdf.service.meta import log
 from eur1pdf.service.previews import page_png
 from eur1pdf.service.registry import Conflict, NotFound, Record, Registry, RuleErrors
 from eur1pdf.service.registry import verify_url_template as link_template
@@ -110,6 +114,7 @@ class Clerk:
         message: str = "",
         status: int = 200,
     ) -> HTMLResponse:
+        known_form(fields)
         data = formdata.data_from_fields(fields)
         checked = checking.check(data)
         by_region = checking.findings_by_region(checked, fields.get("form", "eur1"))
@@ -133,6 +138,14 @@ class Clerk:
             session, fields, record, rendered, summary, checking.capacity_text(data, checked), src, message
         )
         return html(body, status)
+
+
+def known_form(fields: dict[str, str]) -> None:
+    """The page is laid out from the form's layout: an imported file or a hand-made post naming
+    no known form is refused (422) rather than failing the page with an internal error."""
+    form = fields.get("form", "eur1")
+    if form not in layout_names():
+        raise Refused(422, f"unknown form {form!r}: one of {', '.join(layout_names())}")
 
 
 def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
@@ -200,6 +213,9 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
             return html(
                 pages.import_page(session, "The file must hold one certificate (a JSON object)."), 422
             )
+        problem = formdata.shape_problem(data)
+        if problem is not None:
+            return html(pages.import_page(session, f"The file cannot be shown in the form: {problem}."), 422)
         return await clerk.editor(session, formdata.fields_from_data(data), None, "Imported: not saved yet.")
 
 
@@ -219,6 +235,18 @@ def add_routes(web: FastAPI, clerk: Clerk) -> None:
     @web.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return html(pages.page("Not found", "<h1>No such certificate</h1>"), 404)
+
+    @web.exception_handler(HTTPException)  # the workers' 503 (busy, too slow), routing's 404 and 405
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = escape(str(exc.detail))
+        body = pages.page("Not done", f'<h1>Not done</h1><p class="alert" role="alert">{message}</p>')
+        return HTMLResponse(body, exc.status_code, headers=HEADERS | dict(exc.headers or {}))
+
+    @web.exception_handler(Exception)  # as the API's: logged, counted (the tests fail on it), no trace
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s", request.url.path)
+        count_internal_error(exc)
+        return html(pages.page("Internal error", "<h1>Internal error</h1><p>It is logged.</p>"), 500)
 
 
 def add_certificate_routes(web: FastAPI, clerk: Clerk) -> None:
