@@ -82,17 +82,23 @@ def test_schema_is_published_and_the_examples_follow_it():
         jsonschema.validate({**example("pem"), "orign": "x"}, schema)
 
 
-def _client():
+def _serving(**config):
+    """The app with its lifespan: stamping runs in the rendering workers, as in a real server."""
     from fastapi.testclient import TestClient
 
     from eur1pdf.service.app import ServerConfig, create_app
 
-    return TestClient(create_app(ServerConfig(max_body_bytes=2_000_000)))  # no lifespan: no worker processes
+    return TestClient(create_app(ServerConfig(workers=1, max_body_bytes=2_000_000, **config)))
+
+
+@pytest.fixture(scope="module")
+def client():
+    with _serving() as serving:
+        yield serving
 
 
 @pytest.mark.slow
-def test_http_multipart_and_json():
-    client = _client()
+def test_http_multipart_and_json(client):
     original = invoice(pages=(30, 8))
     files = {"invoice": ("invoice.pdf", original, "application/pdf")}
     answer = client.post("/v1/declarations", files=files, data={"declaration": json.dumps(example("uk"))})
@@ -106,8 +112,8 @@ def test_http_multipart_and_json():
     assert as_json.status_code == 200 and "CHREX1234567890" in stamp_words(as_json.content, 1)[0]
 
 
-def test_http_refusals_are_findings():
-    client = _client()
+@pytest.mark.slow
+def test_http_refusals_are_findings(client):
     body = {
         "invoice_pdf_base64": base64.b64encode(invoice()).decode(),
         "declaration": {**example("pem"), "agreement": "EFTA-GCC"},
@@ -128,10 +134,10 @@ def test_http_refusals_are_findings():
     )
 
 
-def test_http_bodies_are_read_as_certificates_are():
+@pytest.mark.slow
+def test_http_bodies_are_read_as_certificates_are(client):
     """A key given twice, a 5000-digit number, bytes that are not UTF-8: each a 422 naming the
     problem (a plain json.loads kept the last key, and raised on the number: a 500)."""
-    client = _client()
     declaration = json.dumps(example("canada"))
     assert '"agreement"' in declaration
     twice = declaration[:-1] + ', "agreement": "EFTA-CA"}'
@@ -149,3 +155,14 @@ def test_http_bodies_are_read_as_certificates_are():
     files = {"invoice": ("invoice.pdf", invoice(), "application/pdf")}
     answer = client.post("/v1/declarations", files=files, data={"declaration": twice})
     assert answer.status_code == 422 and "twice" in answer.text
+
+
+@pytest.mark.slow
+def test_http_stamping_has_a_real_deadline():
+    """Stamping runs in a worker process: past the server's timeout the client gets 503 at once (a
+    thread under anyio's fail_after ran on to its end, and the answer came when it did)."""
+    pdf = base64.b64encode(invoice(pages=(30, 8))).decode()
+    body = {"invoice_pdf_base64": pdf, "declaration": example("uk")}
+    with _serving(timeout_s=0.001) as hurried:
+        answer = hurried.post("/v1/declarations", json=body)
+    assert answer.status_code == 503 and "longer than" in answer.json()["message"], answer.text

@@ -91,7 +91,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         add_registry_routes(app, config, lambda: registry)
         add_verification_routes(app, config, lambda: registry, workers)
     add_layout_routes(app)
-    add_declaration_routes(app, config)  # POST /v1/declarations: an origin declaration stamped on an invoice
+    add_declaration_routes(app, workers)  # POST /v1/declarations: an origin declaration stamped on an invoice
     add_health_route(app)
     add_docs_routes(app)
     use_certificate_schema(app)

@@ -4,9 +4,10 @@
 Two ways to send the invoice: multipart/form-data (a file part ``invoice``
 and a part ``declaration`` holding the JSON), or JSON
 (``{"invoice_pdf_base64": …, "declaration": {…}}``). The body's size limit,
-the API keys and the error answers are the service's own. Stamping takes
-a fraction of a second; it runs in a thread with the server's timeout, so
-the event loop never waits on it.
+the API keys and the error answers are the service's own. Stamping reads a
+stranger's PDF (held to limits first, see docs/declarations.md): it runs in
+the rendering workers, as certificates do, so the server's timeout is a real
+deadline (a thread cannot be stopped) and the event loop never waits on it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ import binascii
 import json
 from typing import Any
 
-import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from eur1pdf.certificate.model import parse_text
 from eur1pdf.errors import Eur1pdfError, InputError, Problem
 from eur1pdf.rules import RuleViolation, findings_from_input_error
-from eur1pdf.service.config import ServerConfig
+from eur1pdf.service.workers import RenderingPool
 
 _DECLARATION_DOC = "a declaration in the input format of docs/declarations.md (eur1pdf schema --declaration)"
 _BODY_DOC = {
@@ -55,17 +55,36 @@ _BODY_DOC = {
 }
 
 
-def _refused(exc: Eur1pdfError) -> JSONResponse:
+def _refusal(exc: Eur1pdfError) -> tuple[dict[str, Any], int]:
     """The data's problems as 422 with findings (as for certificates); a PDF that cannot be read, 400."""
     if isinstance(exc, RuleViolation):
-        body = {"message": "the declaration breaks rules", "findings": [f.to_dict() for f in exc.findings]}
-        return JSONResponse(body, 422)
+        findings = [f.to_dict() for f in exc.findings]
+        return {"message": "the declaration breaks rules", "findings": findings}, 422
     if isinstance(exc, InputError):
         findings = [f.to_dict() for f in findings_from_input_error(exc.problems)]
-        return JSONResponse(
-            {"message": "the declaration does not follow the input format", "findings": findings}, 422
-        )
-    return JSONResponse({"message": str(exc), "findings": []}, 400)
+        return {"message": "the declaration does not follow the input format", "findings": findings}, 422
+    return {"message": str(exc), "findings": []}, 400
+
+
+def _refused(exc: Eur1pdfError) -> JSONResponse:
+    return JSONResponse(*_refusal(exc))
+
+
+def stamp_in_worker(pdf: bytes, data: Any) -> tuple[bytes | None, dict[str, str], dict[str, Any], int]:
+    """In a rendering worker: (stamped PDF, headers) or (None, {}, refusal body, status). Plain values
+    only cross back (an exception with its own arguments may not survive pickling)."""
+    from eur1pdf.declaration.api import declare
+
+    try:
+        result = declare(pdf, data)
+    except Eur1pdfError as exc:
+        return None, {}, *_refusal(exc)
+    headers = {
+        "X-Eur1pdf-Placement": json.dumps(result.placement),
+        "X-Eur1pdf-Findings": json.dumps([f.to_dict() for f in result.findings]),  # ASCII-escaped
+        "X-Eur1pdf-Retention-Years": str(result.metadata["retention_years"]),
+    }
+    return result.pdf, headers, {}, 200
 
 
 def _text(body: bytes) -> str:
@@ -98,7 +117,7 @@ async def _read_request(request: Request) -> tuple[bytes, Any]:
     raise HTTPException(415, "send multipart/form-data (invoice, declaration) or application/json")
 
 
-def add_declaration_routes(app: FastAPI, config: ServerConfig) -> None:
+def add_declaration_routes(app: FastAPI, workers: RenderingPool) -> None:
     """Stamp a declaration onto an invoice; give a declaration's wording."""
 
     @app.post(
@@ -112,25 +131,14 @@ def add_declaration_routes(app: FastAPI, config: ServerConfig) -> None:
     )
     async def declarations(request: Request) -> Response:
         """The invoice with the declaration stamped on it; warnings in the X-Eur1pdf-Findings header."""
-        from eur1pdf.declaration.api import declare
-
         try:
             pdf, data = await _read_request(request)
         except Eur1pdfError as exc:
             return _refused(exc)
-        try:
-            with anyio.fail_after(config.timeout_s):
-                result = await anyio.to_thread.run_sync(lambda: declare(pdf, data))
-        except TimeoutError:
-            raise HTTPException(503, "stamping took longer than the server's timeout") from None
-        except Eur1pdfError as exc:
-            return _refused(exc)
-        headers = {
-            "X-Eur1pdf-Placement": json.dumps(result.placement),
-            "X-Eur1pdf-Findings": json.dumps([f.to_dict() for f in result.findings]),  # ASCII-escaped
-            "X-Eur1pdf-Retention-Years": str(result.metadata["retention_years"]),
-        }
-        return Response(result.pdf, media_type="application/pdf", headers=headers)
+        stamped, headers, refusal, status = await workers.call(stamp_in_worker, pdf, data)  # 503 beyond
+        if stamped is None:
+            return JSONResponse(refusal, status)
+        return Response(stamped, media_type="application/pdf", headers=headers)
 
     @app.post("/v1/declarations/text", response_class=PlainTextResponse)
     async def declaration_text(request: Request) -> Response:

@@ -195,7 +195,7 @@ class RenderingPool:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
         except TimeoutError:
-            raise HTTPException(503, f"the certificate took longer than {timeout_s:g} s") from None
+            raise HTTPException(503, f"it took longer than {timeout_s:g} s (the server's timeout)") from None
         except BrokenProcessPool:  # a worker was killed (out of memory …): start afresh, say so
             self._replace(pool)
             raise HTTPException(503, "a rendering process died; retry") from None
