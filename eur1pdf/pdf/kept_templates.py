@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Hashable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,14 @@ _DRAWING_CODE = ("artwork", "pdf", "placement", "layouts")  # what draws and wri
 _FONT_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # a file stem in eur1pdf's fonts folder, nothing else
 
 
+@cache
 def code_key() -> tuple[Any, ...]:
     """The identity of the modules that draw and write a blank (a changed module: drawn again)."""
     found = []
     for folder in _DRAWING_CODE:
         with os.scandir(_PACKAGE / folder) as entries:
-            found += [entry.path for entry in entries if entry.name.endswith(".py")]
-    return tuple(user_cache.file_key(Path(path)) for path in sorted(found))
+            found += [(e.path, e.stat()) for e in entries if e.name.endswith(".py")]
+    return tuple((path, stat.st_size, stat.st_mtime_ns) for path, stat in sorted(found))
 
 
 class KeptTemplates(SharedTemplates):
@@ -53,6 +55,7 @@ class KeptTemplates(SharedTemplates):
         super().__init__()
         self.layout_key = layout_key
         self.looked_up: set[Hashable] = set()
+        self.written: set[Hashable] = set()
 
     def _entry_key(self, key: Hashable) -> tuple[Any, ...]:
         return (*self.layout_key, *code_key(), repr(key))
@@ -63,11 +66,13 @@ class KeptTemplates(SharedTemplates):
             self.looked_up.add(key)  # looked up once per process; what is made next is written then
             found = _decoded(user_cache.load(_KIND, self._entry_key(key)))
             if found is not None:
+                self.written.add(key)
                 super().__setitem__(key, found)
         return default if found is None else found
 
     def __setitem__(self, key: Hashable, value: Template) -> None:
-        if _keepable(key) and key not in self:  # a new template (not the least-recently-used order)
+        if _keepable(key) and key not in self.written:  # once (not at each least-recently-used move)
+            self.written.add(key)
             encoded = _encoded(value)
             if encoded is not None:
                 user_cache.store(_KIND, self._entry_key(key), encoded)

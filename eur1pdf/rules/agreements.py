@@ -8,13 +8,14 @@ agreement itself, so correcting a rule means correcting a line of data.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from eur1pdf.own_toml import read_own_toml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 Severity = Literal["error", "warning"]
@@ -63,8 +64,7 @@ class Agreement(_Row):
 
 @cache
 def agreements() -> dict[str, Agreement]:
-    with open(DATA_DIR / "agreements.toml", "rb") as fh:
-        raw = tomllib.load(fh)
+    raw = read_own_toml(DATA_DIR / "agreements.toml")
     return {key: Agreement(key=key, **row) for key, row in raw.items()}
 
 
@@ -76,8 +76,7 @@ def _fold(text: str) -> str:
 
 @cache
 def _eu() -> tuple[dict[str, str], frozenset[str]]:
-    with open(DATA_DIR / "eu_member_states.toml", "rb") as fh:
-        raw = tomllib.load(fh)
+    raw = read_own_toml(DATA_DIR / "eu_member_states.toml")
     states = {_fold(name): names[0] for names in raw["states"] for name in names}
     return states, frozenset(_fold(name) for name in raw["union"])
 
@@ -94,8 +93,7 @@ def is_group(code: str) -> bool:
 
 @cache
 def _groups() -> frozenset[str]:
-    with open(DATA_DIR / "eu_member_states.toml", "rb") as fh:
-        return frozenset(tomllib.load(fh)["groups"])
+    return frozenset(read_own_toml(DATA_DIR / "eu_member_states.toml")["groups"])
 
 
 def names_the_union(text: str) -> bool:
