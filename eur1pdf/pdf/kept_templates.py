@@ -1,4 +1,4 @@
-"""A built-in layout's blank form, drawn and serialised once, kept in the user cache as PDF objects.
+"""Internal: a built-in layout's blank form, drawn and written once, kept in the user cache as PDF objects.
 
 The first certificate a new process fills used to draw the blank form from
 the layout (every line, label and guilloche) and serialise it into PDF
@@ -27,10 +27,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from eur1pdf import user_cache
 from eur1pdf.pdf.document import SharedTemplates, Template
 from eur1pdf.pdf.syntax import Body
 from eur1pdf.placement.text import load_font
+from eur1pdf.user_cache import load_cached, store_cached
 
 _KIND = "template"
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -64,7 +64,7 @@ class KeptTemplates(SharedTemplates):
         found = super().get(key)
         if found is None and _keepable(key) and key not in self.looked_up:
             self.looked_up.add(key)  # looked up once per process; what is made next is written then
-            found = _decoded(user_cache.load(_KIND, self._entry_key(key)))
+            found = _decoded(load_cached(_KIND, self._entry_key(key)))
             if found is not None:
                 self.written.add(key)
                 super().__setitem__(key, found)
@@ -75,7 +75,7 @@ class KeptTemplates(SharedTemplates):
             self.written.add(key)
             encoded = _encoded(value)
             if encoded is not None:
-                user_cache.store(_KIND, self._entry_key(key), encoded)
+                store_cached(_KIND, self._entry_key(key), encoded)
         super().__setitem__(key, value)
 
 
