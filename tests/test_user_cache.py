@@ -167,3 +167,23 @@ def test_own_toml_is_kept_with_its_dates_and_a_bad_entry_is_parsed_again(cache, 
     timed.write_text("at = 2021-01-01T10:00:00\n")  # a date-time: parsed every time, never kept
     assert own_toml.read_own_toml(timed) == {"at": own_toml.dt.datetime(2021, 1, 1, 10)}
     assert user_cache.load("toml", user_cache.file_key(timed)) is None
+
+
+def test_the_agreement_table_comes_back_validated_and_nothing_else_is_made(cache):
+    from eur1pdf.rules import agreements as table
+
+    table.agreements.cache_clear()
+    made = table.agreements()  # validated from the file, kept
+    table.agreements.cache_clear()
+    assert table.agreements() == made  # read back from the user cache
+    table.agreements.cache_clear()
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo owned",))
+
+    assert table._unpickled(pickle.dumps(Evil())) is None
+    assert table._unpickled(pickle.dumps({"x": 1})) is None  # not the table's shape
+    assert table._unpickled(b"not a pickle") is None
+    some = next(iter(made))
+    assert table._unpickled(pickle.dumps({"other": made[some]})) is None  # a row under another key
