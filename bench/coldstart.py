@@ -19,7 +19,12 @@ run to the next, instructions do not):
   certificate that fits asked to split against the same without asking.
 
 The user cache is a temporary folder (``EUR1PDF_CACHE_DIR``), so a run never
-depends on what an earlier one left. Needs valgrind (Debian: ``apt install valgrind``).
+depends on what an earlier one left. Python's compiled modules (``.pyc``) are
+kept in another (``PYTHONPYCACHEPREFIX``), written by a run before the counted
+ones, as an installed package has them (pip compiles at install):
+``PYTHONDONTWRITEBYTECODE`` in the caller's environment would otherwise make
+every counted process compile eur1pdf's sources again (about 370 M more).
+``--source`` counts that way instead. Needs valgrind (Debian: ``apt install valgrind``).
 """
 
 from __future__ import annotations
@@ -47,9 +52,28 @@ TARGETS = {  # issue 24
 }
 
 
-def _environment(cache: Path) -> dict[str, str]:
+BYTECODE: dict[str, str] = {}  # PYTHONPYCACHEPREFIX, unless --source
+
+
+def _environment(cache: Path | str) -> dict[str, str]:
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "EUR1PDF_CACHE_DIR": str(cache), "PYTHONPATH": path}
+    environment = {**os.environ, "EUR1PDF_CACHE_DIR": str(cache), "PYTHONPATH": path}
+    if BYTECODE:
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+        environment.update(BYTECODE)
+    return environment
+
+
+def compile_modules() -> None:
+    """Write the ``.pyc`` of every module the counted commands import (an uncounted run of each)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for argv in (
+            ["-c", "import eur1pdf.cli.fill"],
+            ["-m", "eur1pdf", "fill", str(EXAMPLE), "-o", "out.pdf"],
+        ):
+            subprocess.run(
+                [sys.executable, *argv], env=_environment("off"), cwd=tmp, check=True, capture_output=True
+            )
 
 
 def callgrind(argv: list[str], cache: Path, at_start: bool = True) -> int:
@@ -176,6 +200,7 @@ PARTS = {"startup": startup, "first": first_render, "split": split}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=PARTS, action="append", help="measure just these parts")
+    parser.add_argument("--source", action="store_true", help="count with no .pyc (every module compiled)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("-n", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--items", type=int, default=20, help=argparse.SUPPRESS)
@@ -185,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (Debian: apt install valgrind)")
-    with tempfile.TemporaryDirectory() as cache:
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as pyc:
+        if not args.source:
+            BYTECODE["PYTHONPYCACHEPREFIX"] = pyc
+            compile_modules()
         for part in args.only or PARTS:
             PARTS[part](Path(cache))
     return 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from eur1pdf.artwork.blank import drawn_blank
 from eur1pdf.artwork.marks import draft_layer, final_layer
@@ -20,6 +20,7 @@ from eur1pdf.layouts.geometry import mm_to_pt
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions, OnOverflow, SigningKey, prints_marks, prints_serial, wants_pdfa
 from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
+from eur1pdf.placement.drawables import Page
 from eur1pdf.placement.goods import fits_remembered
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
@@ -45,7 +46,7 @@ def background_for(layout: Layout, blank: str | Path | None = None) -> tuple[Bac
     Without ``blank``, the layout's own form, drawn once per process.
     """
     if blank is None:
-        return drawn_blank(layout), None
+        return _DrawnOnUse(layout), None
     from eur1pdf.pdf.foreign_limits import check_blank_size  # pikepdf: only for a user's blank
 
     try:
@@ -55,6 +56,24 @@ def background_for(layout: Layout, blank: str | Path | None = None) -> tuple[Bac
     except OSError as exc:
         raise Eur1pdfError(f"--blank {blank}: cannot read ({exc.strerror})") from None
     return data, blank_page_count(data, str(blank))
+
+
+class _DrawnOnUse(Sequence[Page]):
+    """The layout's drawn blank set, drawn when a face is first looked at: a blank whose PDF
+    objects were kept (:mod:`eur1pdf.pdf.kept_templates`) is not drawn at all."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+
+    @overload
+    def __getitem__(self, index: int) -> Page: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Page]: ...
+    def __getitem__(self, index: int | slice) -> Page | Sequence[Page]:
+        return drawn_blank(self.layout)[index]
+
+    def __len__(self) -> int:
+        return len(drawn_blank(self.layout))
 
 
 @lru_cache(maxsize=8)

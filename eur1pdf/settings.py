@@ -36,7 +36,8 @@ FilePath = Annotated[Path, BeforeValidator(_a_line)]
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the validators are built when a settings file is read, not by every command's import
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     verify_url: Line | None = None  # e.g. "https://verify.example.org/eur1/{serial}?d={digest}"
     printer: FilePath | None = None  # printer profile (relative paths: from the config file's folder)
@@ -56,7 +57,7 @@ def load_settings(path: str | Path | None) -> Settings:
     if path is None:
         path = os.environ.get(CONFIG_VARIABLE)
         if not path:
-            return Settings()
+            return Settings.model_construct()  # the defaults: nothing to validate, no validators built
     path = Path(path)
     try:
         settings = Settings.model_validate(read_small_toml(path, "settings"))

@@ -130,8 +130,8 @@ def store(kind: str, key: tuple[Any, ...], value: Any) -> None:
 def file_key(path: Path) -> tuple[str, int, int]:
     """What identifies a file's content for the cache: its path, size and modification time
     (as Python's own ``.pyc`` files do); a changed font file is read again."""
-    stat = path.stat()
-    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+    stat = os.stat(path)
+    return os.path.abspath(path), stat.st_size, stat.st_mtime_ns  # not realpath: a stat per file, no more
 
 
 load_cached, store_cached = load, store  # the names a module importing them alone reads best with

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from eur1pdf import user_cache
+from eur1pdf import own_toml, user_cache
 from eur1pdf.layouts import cached
+from eur1pdf.pdf import kept_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "eur1-ch-mx.json"
@@ -89,7 +90,7 @@ def test_fill_is_the_same_with_the_cache_off_empty_filled_corrupted_and_shared(t
     folder = tmp_path / "cache"
     assert _fill(folder, tmp_path / "empty.pdf") == expected  # fills the cache
     kinds = {p.name.split("-")[0] for p in folder.iterdir()}
-    assert {"font", "subset", "layout"} <= kinds
+    assert {"font", "subset", "layout", "template", "toml"} <= kinds
     assert _fill(folder, tmp_path / "filled.pdf") == expected  # reads it
     for entry in folder.iterdir():  # every entry damaged: each is made again, the bytes are the same
         data = entry.read_bytes()
@@ -107,8 +108,9 @@ def test_fill_is_the_same_with_the_cache_off_empty_filled_corrupted_and_shared(t
 def test_a_cold_fill_with_the_cache_filled_imports_no_font_or_pdf_library(tmp_path):
     folder = tmp_path / "cache"
     _fill(folder, tmp_path / "first.pdf")
-    code = (
-        "import sys; from eur1pdf.cli import main; "
+    code = (  # and it does not draw the blank form: its PDF objects are kept (pdf/kept_templates.py)
+        "import sys; import eur1pdf.artwork.blank as b; from eur1pdf.cli import main; "
+        "b.blank_pages = lambda *a: sys.exit('the blank was drawn'); "
         f"rc = main(['fill', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'x.pdf')!r}]); "
         "print(rc, sorted(m for m in ('fontTools', 'pikepdf', 'yaml', 'zxingcpp') if m in sys.modules))"
     )
@@ -132,3 +134,73 @@ def test_a_folder_others_may_write_to_is_no_cache(cache):
     link.symlink_to(cache, target_is_directory=True)
     os.environ[user_cache.CACHE_ENV] = str(link)  # the fixture's monkeypatch restores it
     assert user_cache.load("test", ("k",)) is None
+
+
+def test_a_kept_template_comes_back_whole_and_a_bad_one_is_refused(cache):
+    from eur1pdf import FillOptions, load_certificate, render
+    from eur1pdf.layouts import get_layout
+
+    cert = load_certificate(EXAMPLE)
+    render(cert, FillOptions(final=True))  # the prepared layout's templates: kept as it goes
+    store = get_layout(cert.form).prepared.derived(kept_templates.SharedTemplates, dict)
+    assert isinstance(store, kept_templates.KeptTemplates)
+    template = next(t for k, t in store.items() if kept_templates._keepable(k))
+    encoded = kept_templates._encoded(template)
+    back = kept_templates._decoded(encoded)
+    assert back is not None
+    assert back.fonts == template.fonts  # the very font objects the data is written with
+    assert b"".join(back.body.chunks) == b"".join(template.body.chunks)
+    assert (back.body.offsets, back.faces, back.marks, back.ocg) == (
+        template.body.offsets,
+        template.faces,
+        template.marks,
+        template.ocg,
+    )
+    assert back.codepoints == template.codepoints
+    names, codepoints, *rest = encoded
+    for bad in (
+        None,
+        "x",
+        (names,),
+        (("../../etc/passwd",), {}, *rest),  # a font outside eur1pdf's fonts folder
+        (names, {"NoSuchFont": frozenset()}, *rest),
+        (names, codepoints, "1", *rest[1:]),
+        (names, codepoints, rest[0], "not bytes", *rest[2:]),
+    ):
+        assert kept_templates._decoded(bad) is None
+    assert not kept_templates._keepable(((b"%PDF user blank", "final"), (0,), (), True))  # never kept
+
+
+def test_own_toml_is_kept_with_its_dates_and_a_bad_entry_is_parsed_again(cache, tmp_path):
+    source = tmp_path / "table.toml"
+    source.write_text('[a]\nsince = 2021-01-01\nnames = ["x", "y"]\n[a.b]\nn = 1.5\n')
+    expected = {"a": {"since": own_toml.dt.date(2021, 1, 1), "names": ["x", "y"], "b": {"n": 1.5}}}
+    assert own_toml.read_own_toml(source) == expected  # parsed, kept
+    assert own_toml.read_own_toml(source) == expected  # read back
+    key = user_cache.file_key(source)
+    user_cache.store("toml", key, {"a": ("datetime", "x")})  # an entry of another shape
+    assert own_toml.read_own_toml(source) == expected
+    timed = tmp_path / "timed.toml"
+    timed.write_text("at = 2021-01-01T10:00:00\n")  # a date-time: parsed every time, never kept
+    assert own_toml.read_own_toml(timed) == {"at": own_toml.dt.datetime(2021, 1, 1, 10)}
+    assert user_cache.load("toml", user_cache.file_key(timed)) is None
+
+
+def test_the_agreement_table_comes_back_validated_and_nothing_else_is_made(cache):
+    from eur1pdf.rules import agreements as table
+
+    table.agreements.cache_clear()
+    made = table.agreements()  # validated from the file, kept
+    table.agreements.cache_clear()
+    assert table.agreements() == made  # read back from the user cache
+    table.agreements.cache_clear()
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo owned",))
+
+    assert table._unpickled(pickle.dumps(Evil())) is None
+    assert table._unpickled(pickle.dumps({"x": 1})) is None  # not the table's shape
+    assert table._unpickled(b"not a pickle") is None
+    some = next(iter(made))
+    assert table._unpickled(pickle.dumps({"other": made[some]})) is None  # a row under another key

@@ -55,9 +55,19 @@ def cached_builtin(name: str, files: Sequence[Path], load: Callable[[], Layout])
         layout = _unpickled(found)
         if layout is not None and layout.name == name:
             prepare(layout)
-            return layout
+            return _with_kept_templates(layout, key)
     layout = load()
     user_cache.store(_KIND, key, pickle.dumps(layout, protocol=pickle.HIGHEST_PROTOCOL))
+    return _with_kept_templates(layout, key)
+
+
+def _with_kept_templates(layout: Layout, key: tuple[Any, ...]) -> Layout:
+    """The layout whose drawn blank's PDF objects are kept in the user cache too (under the same
+    files' identity): a new process's first certificate does not draw the blank again."""
+    from eur1pdf.pdf.document import SharedTemplates
+    from eur1pdf.pdf.kept_templates import KeptTemplates
+
+    layout.prepared.derived(SharedTemplates, lambda: KeptTemplates(key))
     return layout
 
 

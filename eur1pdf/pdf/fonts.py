@@ -69,7 +69,7 @@ def font_program(font: FontMetrics) -> FontProgram:
         bbox=tables["bbox"],
         italic_angle=tables["italic_angle"],
         stem_v=tables["stem_v"],
-        hex_of={cp: f"{g:04X}" for cp, g in glyph_of.items()},
+        hex_of=tables["hex_of"],  # made once with the tables (kept in the user cache with them)
     )
 
 

@@ -38,6 +38,7 @@ _KEYS = {
     "units",
     "postscript_name",
     "glyph_of",
+    "hex_of",
     "widths",
     "ascent",
     "descent",
@@ -61,6 +62,7 @@ def _read_tables(path: Path) -> dict[str, Any]:
     hhea = tt["hhea"]
     scale = 1000 / upm
     gid = {glyph: n for n, glyph in enumerate(tt.getGlyphOrder())}
+    glyph_of = {cp: gid[glyph] for cp, glyph in cmap.items()}
     os2, head = tt["OS/2"], tt["head"]
     tables = {
         "units_per_em": upm,
@@ -68,7 +70,8 @@ def _read_tables(path: Path) -> dict[str, Any]:
         "hhea_descent": hhea.descent,
         "units": {cp: hmtx[glyph][0] for cp, glyph in cmap.items()},
         "postscript_name": tt["name"].getDebugName(6),
-        "glyph_of": {cp: gid[glyph] for cp, glyph in cmap.items()},
+        "glyph_of": glyph_of,
+        "hex_of": {cp: f"{g:04X}" for cp, g in glyph_of.items()},  # for str.translate (the PDF's text)
         "widths": {gid[glyph]: round(advance * scale) for glyph, (advance, _) in hmtx.items()},
         "ascent": os2.sTypoAscender * scale,
         "descent": os2.sTypoDescender * scale,

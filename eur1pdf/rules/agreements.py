@@ -8,20 +8,26 @@ agreement itself, so correcting a rule means correcting a line of data.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
+import io
+import pickle
 import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from eur1pdf import user_cache
+from eur1pdf.own_toml import read_own_toml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 Severity = Literal["error", "warning"]
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the validators are built when the table is validated, not when a process whose
+    # validated table comes from the user cache imports this (see agreements())
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class DatedStatement(_Row):
@@ -63,9 +69,42 @@ class Agreement(_Row):
 
 @cache
 def agreements() -> dict[str, Agreement]:
-    with open(DATA_DIR / "agreements.toml", "rb") as fh:
-        raw = tomllib.load(fh)
-    return {key: Agreement(key=key, **row) for key, row in raw.items()}
+    """The table, validated; read back validated from the user cache when it is there."""
+    path = DATA_DIR / "agreements.toml"
+    key = user_cache.file_key(path)
+    found = user_cache.load(_KIND, key)
+    if isinstance(found, bytes):
+        table = _unpickled(found)
+        if table is not None:
+            return table
+    table = {name: Agreement(key=name, **row) for name, row in read_own_toml(path).items()}
+    user_cache.store(_KIND, key, pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+    return table
+
+
+_KIND = "agreements"
+_ALLOWED = {(__name__, "Agreement"), (__name__, "DatedStatement"), ("datetime", "date")}
+
+
+class _TableUnpickler(pickle.Unpickler):
+    """Makes only the table's classes and dates (no function, no other class)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a class of the agreement table")
+        return super().find_class(module, name)
+
+
+def _unpickled(data: bytes) -> dict[str, Agreement] | None:
+    try:
+        table = _TableUnpickler(io.BytesIO(data)).load()
+    except Exception:  # a damaged entry of any kind: validate the file again
+        return None
+    if not isinstance(table, dict) or not all(
+        isinstance(k, str) and isinstance(v, Agreement) and v.key == k for k, v in table.items()
+    ):
+        return None
+    return table
 
 
 def _fold(text: str) -> str:
@@ -76,8 +115,7 @@ def _fold(text: str) -> str:
 
 @cache
 def _eu() -> tuple[dict[str, str], frozenset[str]]:
-    with open(DATA_DIR / "eu_member_states.toml", "rb") as fh:
-        raw = tomllib.load(fh)
+    raw = read_own_toml(DATA_DIR / "eu_member_states.toml")
     states = {_fold(name): names[0] for names in raw["states"] for name in names}
     return states, frozenset(_fold(name) for name in raw["union"])
 
@@ -94,8 +132,7 @@ def is_group(code: str) -> bool:
 
 @cache
 def _groups() -> frozenset[str]:
-    with open(DATA_DIR / "eu_member_states.toml", "rb") as fh:
-        return frozenset(tomllib.load(fh)["groups"])
+    return frozenset(read_own_toml(DATA_DIR / "eu_member_states.toml")["groups"])
 
 
 def names_the_union(text: str) -> bool:

@@ -1,0 +1,67 @@
+"""eur1pdf's own TOML data files (the agreement table, the member states), parsed once and kept.
+
+Parsing a TOML file in pure Python costs a new process more than checking a
+certificate against it; the result depends on the file alone. So the parsed
+table is kept in :mod:`eur1pdf.user_cache`, keyed by the file's identity
+(path, size, time): a changed file is parsed again. The cache holds marshal
+data only, so a TOML date is kept as the tuple ``("date", "YYYY-MM-DD")``
+(TOML has no tuples: nothing else is one); a file holding a date-time or a
+time is simply parsed every time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from eur1pdf import user_cache
+
+_KIND = "toml"
+
+
+class _NotKept(Exception):
+    """A value the cache does not keep (a TOML date-time or time)."""
+
+
+def read_own_toml(path: Path) -> dict[str, Any]:
+    """The parsed TOML file ``path`` (one of eur1pdf's own files), from the cache when it is there."""
+    key = user_cache.file_key(path)
+    found = user_cache.load(_KIND, key)
+    if isinstance(found, dict):
+        try:
+            return _decoded(found)
+        except (TypeError, ValueError):  # an entry of another shape: parse the file again
+            pass
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    with contextlib.suppress(_NotKept):  # a date-time or a time: parsed again next time
+        user_cache.store(_KIND, key, _encoded(raw))
+    return raw
+
+
+def _encoded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _encoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encoded(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.time)):
+        raise _NotKept
+    if isinstance(value, dt.date):
+        return ("date", value.isoformat())
+    return value
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    if isinstance(value, tuple):
+        tag, text = value
+        if tag != "date":
+            raise ValueError(f"unknown tag {tag!r}")
+        return dt.date.fromisoformat(text)
+    return value
