@@ -132,7 +132,11 @@ def _command_outputs(out: dict[str, bytes], tmp: Path) -> None:
 
 
 def main() -> int:
-    outdir = Path(sys.argv[1])
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write every output of the corpus and their SHA256SUMS.")
+    parser.add_argument("outdir", type=Path, help="folder for the outputs (made if missing)")
+    outdir = parser.parse_args().outdir
     outdir.mkdir(parents=True, exist_ok=True)
     out: dict[str, bytes] = {}
     _example_renders(out)
