@@ -22,6 +22,10 @@ FILE_LIMITS = {
     "printer profile": 100_000,
     "settings": 100_000,
     "font": 20_000_000,
+    "signing key": 1_000_000,  # a PKCS#12 file with its chain: a few kB
+    "trust certificate": 1_000_000,
+    "API keys": 1_000_000,
+    "PDF to verify": 10_000_000,  # verify's own limit, finish/limits.py (a test keeps them equal)
 }
 
 

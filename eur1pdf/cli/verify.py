@@ -15,6 +15,7 @@ from pathlib import Path
 from eur1pdf.cli.shared import Subparsers
 from eur1pdf.errors import Eur1pdfError
 from eur1pdf.settings import load_settings
+from eur1pdf.small_files import FileRefused, read_small_file
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -41,10 +42,13 @@ def add_parser(subparsers: Subparsers) -> None:
 
 def _trust_roots(args: argparse.Namespace) -> list[bytes]:
     paths = [Path(p) for p in args.trust] + list(load_settings(args.config).trust)
-    try:
-        return [path.read_bytes() for path in paths]
-    except OSError as exc:
-        raise Eur1pdfError(f"--trust {exc.filename}: cannot read ({exc.strerror})") from None
+    roots = []
+    for path in paths:
+        try:
+            roots.append(read_small_file(path, "trust certificate"))
+        except FileRefused as exc:
+            raise Eur1pdfError(f"--trust {path}: {exc}") from None
+    return roots
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         roots = _trust_roots(args)
-        verdict = verify(Path(args.pdf).read_bytes(), roots, args.blank)
-    except NotACertificate as exc:
+        verdict = verify(read_small_file(Path(args.pdf), "PDF to verify"), roots, args.blank)
+    except (NotACertificate, FileRefused) as exc:
         print(f"eur1pdf: {args.pdf}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -31,6 +31,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from eur1pdf.finish.signatures import SIGNATURE_FIELD, FinishError, SignatureStatus, SigningKeyError
 from eur1pdf.pdf.archival import xmp_packet
+from eur1pdf.small_files import FileRefused, read_small_file
 
 # pyHanko logs every untrusted or broken signature as a warning with a traceback; with no
 # logging set up, Python would print those to stderr, though signature_status() already
@@ -48,9 +49,10 @@ def _load_signer(pkcs12_path: str | Path, passphrase: bytes | None) -> signers.S
     path = Path(pkcs12_path)
     problem = f"cannot open the signing key {path.name}"
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SigningKeyError(f"{problem}: {exc.strerror or exc}") from exc
+        data = read_small_file(path, "signing key")  # a regular file within its limit: never /dev/zero
+    except FileRefused as exc:
+        reason = "No such file or directory" if str(exc) == "file not found" else str(exc)
+        raise SigningKeyError(f"{problem}: {reason}") from None
     try:
         key, cert, _ = pkcs12.load_key_and_certificates(data, passphrase)
     except (ValueError, TypeError) as exc:

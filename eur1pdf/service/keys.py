@@ -26,11 +26,11 @@ import hashlib
 import hmac
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from eur1pdf.errors import Eur1pdfError
+from eur1pdf.small_files import FileRefused, NotToml, read_small_toml
 
 SCOPES = ("issue", "finalize", "cancel", "read")
 KEYS_VARIABLE = "EUR1PDF_API_KEYS"
@@ -127,11 +127,11 @@ def keys_from_text(text: str, where: str = KEYS_VARIABLE) -> list[ApiKey]:
 def keys_from_file(path: Path) -> list[ApiKey]:
     """Keys from a TOML keys file (``[[keys]]`` with ``name``, ``scopes``, ``sha256``)."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise Eur1pdfError(f"{path}: cannot read the API keys file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise Eur1pdfError(f"{path}: not valid TOML: {exc}") from None
+        raw = read_small_toml(path, "API keys")  # a regular file within its limit
+    except NotToml as exc:
+        raise Eur1pdfError(f"{path}: {exc}") from None
+    except FileRefused as exc:
+        raise Eur1pdfError(f"{path}: cannot read the API keys file ({exc})") from None
     entries = raw.get("keys")
     if not isinstance(entries, list) or set(raw) != {"keys"}:
         raise Eur1pdfError(f"{path}: write each key as a [[keys]] table (name, scopes, sha256)")
