@@ -266,6 +266,13 @@ EXAMPLE_DATA = json.loads(EXAMPLE.read_text(encoding="utf-8"))
 NUMBERS = count()
 
 
+#: The CI profile's budget for this test (each example renders a certificate in a capped process:
+#: about 0.6 s); the long profile keeps its own.
+CI_BLANK_EXAMPLES = 25
+IN_CI_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci"
+
+
+@settings(max_examples=CI_BLANK_EXAMPLES) if IN_CI_PROFILE else (lambda f: f)
 @given(spec=b.blank_specs())
 def test_any_blank_gives_a_certificate_or_an_error_naming_it(tmp_path_factory, spec):
     path = tmp_path_factory.getbasetemp() / f"blank-{next(NUMBERS)}.pdf"  # a new name: no cache hit
