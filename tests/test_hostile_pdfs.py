@@ -268,7 +268,7 @@ NUMBERS = count()
 
 #: The CI profile's budget for this test (each example renders a certificate in a capped process:
 #: about 0.6 s); the long profile keeps its own.
-CI_BLANK_EXAMPLES = 25
+CI_BLANK_EXAMPLES = 12
 IN_CI_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci"
 
 
