@@ -31,7 +31,6 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -42,6 +41,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench.control import spin_rates  # noqa: E402
 from bench.data import certificate  # noqa: E402
 from eur1pdf import FillOptions, render, render_many  # noqa: E402
 from eur1pdf.bulk.gc_tuning import tune_for_bulk  # noqa: E402
@@ -50,7 +50,6 @@ OPTIONS = FillOptions(
     final=True, verify_url="https://verify.example.org/eur1/{serial}?d={digest}", sheets=(1,)
 )
 TARGET = 1.6
-SPIN = "x = 0\nfor i in range(12_000_000):\n    x += i & 7"
 
 
 class PlainExecutor(Executor):
@@ -69,14 +68,8 @@ def cpu_seconds() -> float:
 
 
 def spin_ratio() -> float:
-    """The machine's own 2 / 1: a pure-Python loop in 2 processes against 1 (as bench/run.py)."""
-    rates = {}
-    for jobs in (1, 2):
-        start = time.perf_counter()
-        spinning = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(jobs)]
-        if any(p.wait() != 0 for p in spinning):
-            raise SystemExit("the control loop failed")
-        rates[jobs] = jobs / (time.perf_counter() - start)
+    """The machine's own 2 / 1 (bench/control.py, as bench/run.py reads it)."""
+    rates = spin_rates()
     return rates[2] / rates[1]
 
 

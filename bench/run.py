@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench import peers  # noqa: E402
+from bench.control import spin_rates  # noqa: E402
 from bench.data import certificate, jsonl  # noqa: E402
 from eur1pdf import FillOptions, get_layout, render  # noqa: E402
 from eur1pdf.artwork.blank import blank_path  # noqa: E402
@@ -108,28 +109,6 @@ def memory(points: list[int], items: int) -> list[tuple[int, float]]:
             done += 1
         seen.append((done, max_rss_mb()))
     return seen
-
-
-SPIN = "x = 0\nfor i in range(12_000_000):\n    x += i & 7"  # pure Python work, nothing shared
-
-
-def spin_rates() -> dict[int, float]:
-    """The machine's own scaling: work units per second of a pure-Python loop in 1 and in 2 processes.
-
-    A virtual machine's second core is not always a whole core (the host
-    shares it, and more or less from one minute to the next); this loop
-    shares nothing, so its ratio shows what the second core gave at about
-    the time the batch ran. A reference, not a bound: it is measured seconds
-    apart from the batch, and the host's load moves within seconds.
-    """
-    rates = {}
-    for jobs in (1, 2):
-        start = time.perf_counter()
-        spinning = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(jobs)]
-        if any(p.wait() != 0 for p in spinning):
-            raise SystemExit("the control loop failed")
-        rates[jobs] = jobs / (time.perf_counter() - start)
-    return rates
 
 
 def batch_rates(records: int, items: int, rounds: int = 3) -> dict[int | str, float]:

@@ -12,18 +12,10 @@ import email.message
 import json
 from typing import Any
 
-from eur1pdf.certificate.model import FIELD_BOXES, DuplicateKeyError
+from eur1pdf.certificate.model import FIELD_BOXES
+from eur1pdf.certificate.syntax import DuplicateKeyError, no_duplicate_keys
 from eur1pdf.errors import Problem
 from eur1pdf.rules import findings_from_input_error
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise DuplicateKeyError(key)
-        out[key] = value
-    return out
 
 
 def _is_json(scope: dict) -> bool:
@@ -44,7 +36,7 @@ def duplicate_key_findings(scope: dict, body: bytes) -> list[dict[str, Any]]:
     if not body or not _is_json(scope):
         return []
     try:
-        json.loads(body, object_pairs_hook=_no_duplicate_keys)
+        json.loads(body, object_pairs_hook=no_duplicate_keys)
     except DuplicateKeyError as exc:
         key = str(exc)
         problem = Problem(key, FIELD_BOXES.get(key), f"the key {key!r} is given twice in one object")
