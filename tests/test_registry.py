@@ -28,6 +28,7 @@ from eur1pdf.service.registry import (
     head_revision,
     verify_url_template,
 )
+from eur1pdf.service.registry.store import new_certificate_id
 from tests.conftest import qr_codes as _qr_codes
 
 from .conftest import cli
@@ -254,6 +255,22 @@ def test_operator_commands(db_url, example, tmp_path):
         upgraded.returncode == 0
         and f"schema at revision {head_revision()} (already there)" in upgraded.stdout
     )
+
+
+def test_ids_never_begin_with_a_dash():
+    """One token_urlsafe id in 64 began with '-', and `registry show ID` took it for an option."""
+    ids = [new_certificate_id() for _ in range(2000)]
+    assert not [i for i in ids if i.startswith("-")] and len(set(ids)) == 2000
+    assert all(len(i) == 22 for i in ids)
+
+
+@pytest.mark.slow
+def test_an_older_id_beginning_with_a_dash_goes_after_the_double_dash(db_url):
+    with Registry(db_url):
+        pass
+    shown = cli("registry", "show", "--db", db_url, "--", "-Mj10XoWRabcdefghijklm")
+    assert shown.returncode == 1 and "-Mj10XoWRabcdefghijklm" in shown.stderr, shown.stderr
+    assert "required" not in shown.stderr
 
 
 @pytest.mark.slow

@@ -16,6 +16,8 @@ from eur1pdf.cli.shared import Subparsers, UsageError
 if TYPE_CHECKING:
     from eur1pdf.service.registry import Record, Registry
 
+ID_HELP = "the certificate's id (an older id that begins with '-' goes after --)"
+
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -58,10 +60,10 @@ def add_parser(subparsers: Subparsers) -> None:
     listing.add_argument("--limit", type=int, default=50, help="how many (default 50)")
     listing.add_argument("--json", action="store_true", help="JSON Lines instead of a table")
     show = actions.add_parser("show", help="one certificate: its record, data and audit trail")
-    show.add_argument("id", help="the certificate's id")
+    show.add_argument("id", help=ID_HELP)
     show.add_argument("--json", action="store_true", help="as JSON")
     cancel = actions.add_parser("cancel", help="cancel a final certificate, with a reason")
-    cancel.add_argument("id", help="the certificate's id")
+    cancel.add_argument("id", help=ID_HELP)
     cancel.add_argument("--reason", required=True, help="why (shown on the verification page)")
     cancel.add_argument("--actor", help="your name for the audit trail (default: cli:$USER)")
     for action in (listing, show, cancel):
