@@ -26,6 +26,7 @@ FILE_LIMITS = {
     "trust certificate": 1_000_000,
     "API keys": 1_000_000,
     "PDF to verify": 10_000_000,  # verify's own limit, finish/limits.py (a test keeps them equal)
+    "blank form": 30_000_000,  # pdf/blank_limits.toml's max_file_bytes (a test keeps them equal)
 }
 
 

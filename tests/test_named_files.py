@@ -12,6 +12,7 @@ import pytest
 
 from eur1pdf.errors import Eur1pdfError
 from eur1pdf.finish.limits import MAX_FILE_BYTES
+from eur1pdf.pdf.foreign_limits import LIMITS
 from eur1pdf.service.keys import keys_from_file
 from eur1pdf.small_files import FILE_LIMITS
 
@@ -22,6 +23,7 @@ EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "eur1-ch-mx.jso
 
 def test_verify_reads_what_its_own_limit_allows():
     assert FILE_LIMITS["PDF to verify"] == MAX_FILE_BYTES
+    assert FILE_LIMITS["blank form"] == LIMITS.max_file_bytes
 
 
 @pytest.fixture

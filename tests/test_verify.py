@@ -161,6 +161,9 @@ def test_a_user_blank_must_be_given_and_match(tmp_path):
     other.write_bytes(blank.read_bytes() + b"\n% another file\n")
     verdict = verify(pdf, blank=other)
     assert verdict.status == "cannot-check" and "is not the blank form" in verdict.reasons[0]
+    for unread in ("/dev/zero", tmp_path):  # refused unread (/dev/zero was read until memory ran out)
+        verdict = verify(pdf, blank=unread)
+        assert verdict.status == "cannot-check" and f"--blank {unread}: is a" in verdict.reasons[0]
     path = tmp_path / "on-blank.pdf"
     path.write_bytes(pdf)
     result = cli("verify", str(path), "--format", "json")

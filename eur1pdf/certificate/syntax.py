@@ -17,6 +17,7 @@ from typing import Any
 #: number, so any number is refused by the model; this keeps it cheap and printable.
 NUMBER_DIGITS = 100
 
+
 class LongNumber:
     """A number of more than :data:`NUMBER_DIGITS` characters, never converted; the model refuses
     it as it refuses any number where text belongs, naming the field."""

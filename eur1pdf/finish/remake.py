@@ -20,6 +20,7 @@ from eur1pdf.layouts import get_layout
 from eur1pdf.options import FillOptions
 from eur1pdf.plan import RecordedOptions
 from eur1pdf.printer import PrinterProfile
+from eur1pdf.small_files import FileRefused, read_small_file
 
 
 class CannotRemake(Eur1pdfError):
@@ -60,10 +61,10 @@ def check_blank(recorded: RecordedOptions, blank: str | Path | None) -> Path | N
             "the certificate was printed on the user's own blank form, which cannot be made again: "
             f"give that file with --blank (SHA-256 {recorded.blank_sha256})"
         )
-    try:
-        found = hashlib.sha256(Path(blank).read_bytes()).hexdigest()
-    except OSError as exc:
-        raise CannotCheckHere(f"--blank {blank}: cannot read ({exc.strerror})") from None
+    try:  # read within the blank's own limit: a device or a FIFO named here is refused unread
+        found = hashlib.sha256(read_small_file(Path(blank), "blank form")).hexdigest()
+    except FileRefused as exc:
+        raise CannotCheckHere(f"--blank {blank}: {exc}") from None
     if found != recorded.blank_sha256:
         raise CannotCheckHere(
             f"--blank {blank} is not the blank form the certificate was printed on "
