@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from eur1pdf.bulk.names import MAX_NAME_BYTES, NameAllocator, safe_name
 from eur1pdf.bulk.render_many import spool_files
 
 from .conftest import EXAMPLE, cli, open_pdf
+from .interrupting import interrupt_once_written
 
 pytestmark = pytest.mark.slow
 
@@ -214,16 +213,9 @@ def test_an_interrupted_batch_resumes_to_the_same_result(tmp_path):
 
     out = tmp_path / "out"
     command = [sys.executable, "-m", "eur1pdf.cli", "batch", str(source), "-o", str(out), "--sheets", "1"]
-    proc = subprocess.Popen([*command, "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     manifest = out / "manifest.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if manifest.exists() and sum(e.status != "writing" for e in read_manifest(manifest).values()) >= 20:
-            break
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    returncode, err = interrupt_once_written([*command, "--jobs", "2"], manifest)
+    assert returncode == 130, err
     assert b"interrupted" in err and b"--resume" in err
     done = read_manifest(manifest)
     assert 20 <= len(done) < n

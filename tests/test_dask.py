@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from eur1pdf.bulk.manifest import read_manifest
 from eur1pdf.layouts import BUILTIN_DIR
 
 from .conftest import EXAMPLE
+from .interrupting import interrupt_once_written
 
 distributed = pytest.importorskip("distributed")
 
@@ -179,16 +178,9 @@ def test_batch_on_a_cluster_interrupted_and_resumed(cluster, tmp_path):
     run_batch(source, reference, ONE_SHEET, jobs=1)
     out = tmp_path / "out"
     command = _batch(source, out, "--scheduler", cluster.scheduler_address)
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     manifest = out / "manifest.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if manifest.exists() and sum(e.status != "writing" for e in read_manifest(manifest).values()) >= 20:
-            break
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    returncode, err = interrupt_once_written(command, manifest)
+    assert returncode == 130, err
     done = read_manifest(manifest)
     assert 20 <= len(done) < n
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
