@@ -20,9 +20,9 @@ import pikepdf
 from eur1pdf.declaration.free_area import LIMITS, MM, PageContent, Rect, free_rectangles, read_page
 from eur1pdf.declaration.layout import MIN_WIDTH, Block, fitting_block, fonts, layout
 from eur1pdf.declaration.model import Placement
+from eur1pdf.declaration.page_limits import check_page_drawing
 from eur1pdf.declaration.wording import DeclarationText
 from eur1pdf.errors import Eur1pdfError
-from eur1pdf.pdf.decoding import DECODERS, TooLarge, decoded_size
 from eur1pdf.pdf.fonts import embeddable, encode, font_program
 from eur1pdf.placement.text import FontMetrics
 
@@ -82,34 +82,7 @@ def _check_invoice_limits(pdf: pikepdf.Pdf) -> None:
                 f"the invoice's page {number} is {width / MM:.0f} x {height / MM:.0f} mm, larger than "
                 f"an invoice page may be ({LIMITS['max_page_side_pt'] / MM:.0f} mm a side)"
             )
-    _check_content_size(pdf.pages[-1], len(pdf.pages))  # the page searched for free space
-
-
-def _check_content_size(page: pikepdf.Page, number: int) -> None:
-    """The contents of a page pdfium will read decode to at most ``max_content_bytes`` (counted a
-    chunk at a time, as a blank's are, :mod:`eur1pdf.pdf.decoding`): pdfium reads every operator of
-    the page before eur1pdf sees the first, so a small flate stream of a million paths would cost
-    seconds and gigabytes. (Form XObjects the page draws are not measured yet.)"""
-    contents = page.obj.get("/Contents")
-    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    left = LIMITS["max_content_bytes"]
-    for stream in streams:
-        if not isinstance(stream, pikepdf.Stream):
-            continue
-        given = stream.get("/Filter")
-        names = [] if given is None else [given] if isinstance(given, pikepdf.Name) else given
-        if not isinstance(names, list | pikepdf.Array) or len(names) > 4:
-            raise StampError(f"the invoice's page {number}: its contents' /Filter is not one to four names")
-        filters = [(str(name)[1:], 1) for name in names]
-        if any(name not in DECODERS for name, _ in filters):
-            raise StampError(f"the invoice's page {number}: its contents use a filter eur1pdf does not read")
-        try:
-            left -= decoded_size(stream.read_raw_bytes(), filters, left)
-        except (TooLarge, ValueError, zlib.error):
-            raise StampError(
-                f"the invoice's page {number}: its contents are over {LIMITS['max_content_bytes']:,} bytes "
-                "decoded, or do not decode"
-            ) from None
+    check_page_drawing(pdf.pages[-1], len(pdf.pages))  # the page searched for free space
 
 
 def _page_box(page: pikepdf.Page) -> tuple[float, float, float, float]:
@@ -131,7 +104,7 @@ def choose_place(data: bytes, pdf: pikepdf.Pdf, text: DeclarationText, placement
             raise StampError(
                 f"placement.page: the invoice has {len(pdf.pages)} page(s), not {placement.page}"
             )
-        _check_content_size(pdf.pages[index], index + 1)  # read to warn of what the stamp covers
+        check_page_drawing(pdf.pages[index], index + 1)  # read to warn of what the stamp covers
         block = layout(text, placement.width_mm * MM, 9.0)
         x, y = placement.x_mm * MM, placement.y_mm * MM
         _, _, page_width, page_height = _page_box(pdf.pages[index])

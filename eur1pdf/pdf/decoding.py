@@ -180,13 +180,22 @@ def _capped(chunks: Iterator[bytes], cap: int) -> Iterator[bytes]:
         yield chunk
 
 
-def decoded_size(raw: bytes, filters: list[tuple[str, int]], cap: int) -> int:
-    """Bytes ``raw`` decodes to through ``filters`` ((name, LZW EarlyChange) in order), the image
-    codecs left encoded; :class:`TooLarge` as soon as any stage passes ``cap``: nothing larger
-    than a chunk is ever held, nor more than ``cap`` bytes decoded per stage."""
+def _decoding(raw: bytes, filters: list[tuple[str, int]], cap: int) -> Iterator[bytes]:
     chunks: Iterator[bytes] = _pieces(raw)
     for name, early_change in filters:
         if name in IMAGE_CODECS:
             break
         chunks = _capped(DECODERS[name](early_change)(chunks), cap)
-    return sum(len(chunk) for chunk in _capped(chunks, cap))
+    return _capped(chunks, cap)
+
+
+def decoded_size(raw: bytes, filters: list[tuple[str, int]], cap: int) -> int:
+    """Bytes ``raw`` decodes to through ``filters`` ((name, LZW EarlyChange) in order), the image
+    codecs left encoded; :class:`TooLarge` as soon as any stage passes ``cap``: nothing larger
+    than a chunk is ever held, nor more than ``cap`` bytes decoded per stage."""
+    return sum(len(chunk) for chunk in _decoding(raw, filters, cap))
+
+
+def decoded(raw: bytes, filters: list[tuple[str, int]], cap: int) -> bytes:
+    """What ``raw`` decodes to, as :func:`decoded_size` counts it (at most ``cap`` bytes held)."""
+    return b"".join(_decoding(raw, filters, cap))
