@@ -10,9 +10,11 @@ from pathlib import Path
 from eur1pdf.bulk.manifest import read_manifest
 
 
-def interrupt_once_written(command: list[str], manifest: Path, written: int = 20) -> tuple[int, bytes]:
-    """Start the batch ``command``, send SIGINT once ``manifest`` records ``written`` finished
-    records (not "writing" lines), and return its exit code and standard error."""
+def interrupt_once_written(
+    command: list[str], manifest: Path, written: int = 20, signum: int = signal.SIGINT
+) -> tuple[int, bytes]:
+    """Start the batch ``command``, send ``signum`` (Ctrl-C's SIGINT) once ``manifest`` records
+    ``written`` finished records (not "writing" lines), and return its exit code and standard error."""
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -22,7 +24,7 @@ def interrupt_once_written(command: list[str], manifest: Path, written: int = 20
         ):
             break
         time.sleep(0.005)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=120)
     return proc.returncode, err
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -231,6 +232,24 @@ def test_an_interrupted_batch_resumes_to_the_same_result(tmp_path):
     assert resumed.returncode == 1  # the records that break a rule still fail
     written = int(resumed.stdout.split(" written")[0].split(": ")[-1])
     assert written == n - len([e for e in done.values() if e.status == "ok"]) + 1 - n // 50
+    assert _snapshot(out) == _snapshot(reference)
+
+
+def test_sigterm_stops_the_batch_as_ctrl_c_does(tmp_path):
+    """`kill PID` or a service manager stopping the job: the summary, a manifest ready for
+    --resume and exit 143 (SIGTERM used to end the batch at once, without a summary)."""
+    source = write_jsonl(tmp_path / "in.jsonl", [cert(i) for i in range(300)])
+    reference = tmp_path / "reference"
+    run_batch(source, reference, ONE_SHEET, jobs=1)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "eur1pdf.cli", "batch", str(source), "-o", str(out), "--sheets", "1"]
+    returncode, err = interrupt_once_written(
+        [*command, "--jobs", "2"], out / "manifest.jsonl", 20, signal.SIGTERM
+    )
+    assert returncode == 143 and b"interrupted: " in err and b"--resume" in err, err
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left
+    resumed = subprocess.run([*command, "--resume", "-q"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
     assert _snapshot(out) == _snapshot(reference)
 
 

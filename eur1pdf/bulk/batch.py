@@ -179,6 +179,7 @@ class Summary:
     failed: int = 0
     bytes: int = 0
     interrupted: bool = False
+    stop_signal: int = signal.SIGINT  # the signal that interrupted the run: SIGINT (Ctrl-C) or SIGTERM
     stopped: str | None = None  # why the output folder took no more (a full disk): the run stopped
     manifest: Path | None = None
     failures: list[Entry] = field(default_factory=list)
@@ -195,7 +196,7 @@ class Summary:
     @property
     def exit_code(self) -> int:
         if self.interrupted:
-            return 130
+            return 128 + self.stop_signal  # 130 after Ctrl-C, 143 after SIGTERM, as the shell reports them
         if self.total == 0 or self.stopped:
             return 2
         return 1 if self.failed else 0
@@ -234,7 +235,7 @@ def run_batch(
     ``Client`` (``eur1pdf batch --scheduler``); the PDFs come back to this process, which
     writes them and the manifest as always, so its workers need not see ``outdir``.
 
-    Ctrl-C (SIGINT) stops the run after the record being written: the
+    Ctrl-C (SIGINT) or SIGTERM stops the run after the record being written: the
     summary says ``interrupted`` and the manifest is ready for ``resume``.
     """
     source, outdir = Path(source), Path(outdir)
@@ -269,16 +270,16 @@ def _store_all(
     output: Output,
     summary: Summary,
     progress: Progress | None,
-    stop: threading.Event,
+    stop: _Stop,
 ) -> None:
-    """Store each result as it comes, until the end, Ctrl-C, or an output folder that takes no more."""
+    """Store each result as it comes, until the end, a stop signal, or an output folder that takes no more."""
     try:
         for result in results:
             summary.add(output.store(pending.popleft(), result))
             if progress is not None:
                 progress(summary)
             if stop.is_set():
-                summary.interrupted = True
+                summary.interrupted, summary.stop_signal = True, stop.signum
                 return
     except OutputStopped as exc:
         summary.stopped = str(exc)
@@ -370,18 +371,34 @@ def _remove_spooled(outdir: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+#: the signals that stop a batch after the record being written (the exit code is 128 + the signal)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Stop(threading.Event):
+    """Set by a stop signal; ``signum`` says which."""
+
+    signum: int = signal.SIGINT
+
+
 @contextlib.contextmanager
-def _interrupts_deferred() -> Iterator[threading.Event]:
-    """Ctrl-C sets a flag the run checks between records, so a file and its manifest line go together."""
-    stop = threading.Event()
+def _interrupts_deferred() -> Iterator[_Stop]:
+    """Ctrl-C, or SIGTERM (``kill``, a service manager stopping the job), sets a flag the run checks
+    between records, so a file and its manifest line go together and the summary is printed."""
+    stop = _Stop()
     if threading.current_thread() is not threading.main_thread():
         yield stop  # signals reach the main thread only; nothing to defer
         return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    def stop_at_the_next_record(signum: int, frame: object) -> None:
+        stop.signum = signum
+        stop.set()
+
+    previous = {signum: signal.signal(signum, stop_at_the_next_record) for signum in STOP_SIGNALS}
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -45,7 +45,8 @@ def add_parser(subparsers: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0: all written; 1: some records failed (each in the manifest with its error);
-    2: nothing could be read, or the output folder took no more (a full disk); 130: interrupted."""
+    2: nothing could be read, or the output folder took no more (a full disk); 130: interrupted by
+    Ctrl-C, 143: by SIGTERM (both after the record being written, the manifest ready for --resume)."""
     from eur1pdf.bulk.batch import BatchRefused, count_records, run_batch
     from eur1pdf.bulk.gc_tuning import tune_for_bulk
     from eur1pdf.bulk.progress import progress_for
