@@ -104,6 +104,16 @@ def test_footnote_12_agreements_have_no_value_limit(agreement):
     assert not errors(data)
 
 
+@pytest.mark.parametrize("agreement", ["EFTA-KR", "EFTA-CA"])
+def test_footnote_12_english_text_carries_the_approved_exporters_number(agreement):
+    """The Korea-EFTA and Canada-EFTA texts (as quoted in the two customs' forms) have the clause."""
+    data = plain(agreement=agreement, language="en")
+    clause = "covered by this document (customs authorization No CH/ZH/1234) declares"
+    assert clause not in declaration_text(declaration_from_data(data)).plain()
+    data["approved_exporter"] = "CH/ZH/1234"
+    assert clause in declaration_text(declaration_from_data(data)).plain()
+
+
 def test_ecuador_any_value_by_declaration():
     data = plain(agreement="EFTA-EC", language="es")
     data["items"][0]["value"] = "1000000"
