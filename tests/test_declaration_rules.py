@@ -104,9 +104,9 @@ def test_footnote_12_agreements_have_no_value_limit(agreement):
     assert not errors(data)
 
 
-@pytest.mark.parametrize("agreement", ["EFTA-KR", "EFTA-CA"])
+@pytest.mark.parametrize("agreement", ["EFTA-KR", "EFTA-CA", "EFTA-SG"])
 def test_footnote_12_english_text_carries_the_approved_exporters_number(agreement):
-    """The Korea-EFTA and Canada-EFTA texts (as quoted in the two customs' forms) have the clause."""
+    """The Korea, Canada and Singapore texts (as the partners' customs quote them) have the clause."""
     data = plain(agreement=agreement, language="en")
     clause = "covered by this document (customs authorization No CH/ZH/1234) declares"
     assert clause not in declaration_text(declaration_from_data(data)).plain()
