@@ -114,6 +114,16 @@ def test_footnote_12_english_text_carries_the_approved_exporters_number(agreemen
     assert clause in declaration_text(declaration_from_data(data)).plain()
 
 
+def test_a_number_the_wording_cannot_print_is_a_warning_not_silence():
+    """Canada's French wording has no place for the approved exporter's number: said, not dropped."""
+    data = plain(agreement="EFTA-CA", language="fr", approved_exporter="CH/ZH/1234")
+    assert codes(data).get("declaration.authorisation_not_printed") == "warning"
+    assert "CH/ZH/1234" not in declaration_text(declaration_from_data(data)).plain()
+    data["language"] = "en"
+    assert "declaration.authorisation_not_printed" not in codes(data)
+    assert "CH/ZH/1234" in declaration_text(declaration_from_data(data)).plain()
+
+
 def test_ecuador_any_value_by_declaration():
     data = plain(agreement="EFTA-EC", language="es")
     data["items"][0]["value"] = "1000000"

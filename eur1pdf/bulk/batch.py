@@ -389,6 +389,7 @@ def _interrupts_deferred() -> Iterator[_Stop]:
     if threading.current_thread() is not threading.main_thread():
         yield stop  # signals reach the main thread only; nothing to defer
         return
+
     def stop_at_the_next_record(signum: int, frame: object) -> None:
         stop.signum = signum
         stop.set()

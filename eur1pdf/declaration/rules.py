@@ -55,6 +55,13 @@ def _language(decl: Declaration, terms: Terms) -> Iterator[Finding]:
     if language not in terms.languages or language not in texts:
         allowed = [lang for lang in terms.languages if lang in texts]
         yield f.DECL_LANGUAGE("language", f"{language!r}: this agreement's wording is available in {allowed}")
+    elif decl.approved_exporter and "{authorisation}" not in texts[language]:
+        with_number = [lang for lang in terms.languages if "{authorisation}" in texts.get(lang, "")]
+        yield f.DECL_NUMBER_NOT_PRINTED(
+            "approved_exporter",
+            f"the {language!r} wording has no place for the number {decl.approved_exporter!r}: it is not "
+            f"printed" + (f" (the {with_number} wording prints it)" if with_number else ""),
+        )
 
 
 def originating_value(decl: Declaration) -> Decimal | None:

@@ -237,6 +237,12 @@ DECL_APPROVED_ONLY = rule(
 DECL_LANGUAGE = rule(
     "declaration.language", "error", None, "the wording is not available in that language for the agreement"
 )
+DECL_NUMBER_NOT_PRINTED = rule(
+    "declaration.authorisation_not_printed",
+    "warning",
+    None,
+    "the wording in this language has no place for the approved exporter's number: it is not printed",
+)
 DECL_ORIGIN = rule(
     "declaration.origin",
     "error",
