@@ -316,6 +316,7 @@ def _failing_cases() -> list[dict]:
         {**rex, "rex_cumulation": "x"},
         {**rex, "kind": "replacement_statement"},
         {**plain(), "kind": "statement_on_origin"},
+        plain(agreement="EFTA-CA", language="fr", approved_exporter="CH/ZH/1234"),
     ]
 
 
