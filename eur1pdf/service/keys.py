@@ -1,5 +1,8 @@
 """API keys with names and scopes: who may issue, finalize, cancel or read registry certificates.
 
+A key changes (replaces, finalizes, cancels) only the certificates it created
+unless it also holds ``others`` (:mod:`eur1pdf.service.ownership`).
+
 A key is known by its name (what the audit trail records, never the key
 itself) and holds scopes. Keys come from the server's configuration only,
 never from the command line:
@@ -32,7 +35,7 @@ from pathlib import Path
 from eur1pdf.errors import Eur1pdfError
 from eur1pdf.small_files import FileRefused, NotToml, read_small_toml
 
-SCOPES = ("issue", "finalize", "cancel", "read")
+SCOPES = ("issue", "finalize", "cancel", "read", "others")  # others: every key's, not only its own
 KEYS_VARIABLE = "EUR1PDF_API_KEYS"
 SINGLE_KEY_NAME = "api-key"  # the name --api-key-env's key has in the audit trail
 ANONYMOUS_NAME = "anonymous"  # the actor when the server has no keys at all

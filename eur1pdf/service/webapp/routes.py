@@ -28,8 +28,9 @@ from eur1pdf.options import FillOptions
 from eur1pdf.rules.agreements import agreements
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.meta import log
+from eur1pdf.service.ownership import may_change
 from eur1pdf.service.previews import page_png
-from eur1pdf.service.registry import Conflict, NotFound, Record, Registry, RuleErrors
+from eur1pdf.service.registry import PROVISIONAL, Conflict, NotAllowed, NotFound, Record, Registry, RuleErrors
 from eur1pdf.service.registry import verify_url_template as link_template
 from eur1pdf.service.webapp import checking, formdata, pages
 from eur1pdf.service.webapp.assets import add_static_routes
@@ -115,6 +116,12 @@ class Clerk:
         status: int = 200,
     ) -> HTMLResponse:
         known_form(fields)
+        if (
+            record is not None
+            and not session.allows("read")
+            and not (record.status == PROVISIONAL and may_change(session.key, record))
+        ):  # the last guard: nothing stored is shown to a key without read but its own provisional's id
+            raise Refused(403, f"the key {session.key.name!r} does not have the scope 'read'")
         data = formdata.data_from_fields(fields)
         checked = checking.check(data)
         by_region = checking.findings_by_region(checked, fields.get("form", "eur1"))
@@ -231,6 +238,11 @@ def add_routes(web: FastAPI, clerk: Clerk) -> None:
         message = escape(exc.message)  # it may quote a name or a value: never markup
         body = pages.page("Refused", f'<h1>Refused</h1><p class="alert" role="alert">{message}</p>')
         return html(body, exc.status)
+
+    @web.exception_handler(NotAllowed)  # another key's certificate (eur1pdf.service.ownership)
+    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
+        body = pages.page("Refused", f'<h1>Refused</h1><p class="alert" role="alert">{escape(str(exc))}</p>')
+        return html(body, 403)
 
     @web.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
