@@ -5,17 +5,22 @@ throttled. On SQLite and PostgreSQL (the ownership is the registry's ``created_b
 
 from __future__ import annotations
 
-import re
+import hashlib
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from eur1pdf.service.app import ServerConfig, create_app
 from eur1pdf.service.keys import keys_from_text
 from eur1pdf.service.webapp.formdata import fields_from_data
+from eur1pdf.service.webapp.session import COOKIE
 
 from .registry_db import database
+from .registry_server import serving
 from .test_webapp import csrf_of, save
 
 pytestmark = pytest.mark.slow  # the service with its worker processes, real databases
@@ -131,5 +136,61 @@ def test_a_key_changes_only_its_own_certificates_on_the_page(app, example):
     assert [(e["action"], e["key_name"]) for e in trail][-1] == ("cancelled", "chief")
 
 
-def listed(client: TestClient) -> set[str]:
-    return set(re.findall(r'<a href="/app/c/([A-Za-z0-9_-]+)">', client.get("/app").text))
+def test_signing_out_ends_the_session_on_the_server(app):
+    """Review: sessions were only a signed cookie; signing out deleted the browser's copy, and a
+    copied cookie stayed good for its 8 hours."""
+    ana, elsewhere = signed_in(app, "ana"), signed_in(app, "ana")
+    copied, token = ana.cookies[COOKIE], csrf(ana)
+    assert "Sign out (ana)" in ana.get("/app").text
+    assert ana.post("/app/sign-out", data={"csrf": token}, follow_redirects=False).status_code == 303
+    thief = TestClient(app.app, base_url="http://testserver")
+    thief.cookies.set(COOKIE, copied, path="/app")
+    assert "Sign in" in thief.get("/app").text
+    assert thief.get("/app/new", follow_redirects=False).status_code == 303  # to the sign-in page
+    answer = thief.post("/app/check", data={"csrf": token, "form": "eur1"}, follow_redirects=False)
+    assert answer.status_code == 303  # its CSRF token with it: still no session
+    assert "Sign out (ana)" in elsewhere.get("/app").text  # the key's other session goes on
+
+
+def keys_file(path: Path, keys: dict[str, tuple[str, str]]) -> None:
+    """Write the keys file whole (a new file renamed over the old, as an operator should)."""
+    text = "".join(
+        f'[[keys]]\nname = "{name}"\nscopes = [{", ".join(repr(s) for s in scopes.split(","))}]\n'
+        f'sha256 = "{hashlib.sha256(secret.encode()).hexdigest()}"\n'
+        for name, (scopes, secret) in keys.items()
+    )
+    path.with_suffix(".new").write_text(text.replace("'", '"'))
+    os.replace(path.with_suffix(".new"), path)
+
+
+def app_session(url: str, secret: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=30)
+    assert client.post("/app/sign-in", data={"key": secret}).status_code == 303
+    return client
+
+
+def test_a_key_removed_from_the_keys_file_ends_its_sessions_at_the_next_request(tmp_path):
+    """Review: the keys were read once; a key removed from the keys file kept its sessions (and the
+    API) until the server restarted. Now the file is read again when it changes."""
+    gone, stays, renewed = "gone-key-0123456789", "stays-key-0123456789", "renewed-key-0123456789"
+    path = tmp_path / "keys.toml"
+    keys_file(path, {"gone": ("issue,read", gone), "stays": ("read", stays)})
+    (tmp_path / "settings.toml").write_text('api_keys_file = "keys.toml"\n')
+    env = {k: v for k, v in os.environ.items() if k != "EUR1PDF_API_KEYS"}
+    env |= {"EUR1PDF_CONFIG": str(tmp_path / "settings.toml"), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    args = ["--workers", "1", "--db", f"sqlite:///{tmp_path / 'r.db'}", "--log-level", "warning"]
+    with serving(args, env, tmp_path) as url:
+        by_gone, by_stays = app_session(url, gone), app_session(url, stays)
+        assert "Sign out (gone)" in by_gone.get("/app").text
+        assert httpx.get(f"{url}/v1/registry", headers={"X-API-Key": gone}).status_code == 200
+        keys_file(path, {"stays": ("read", stays)})
+        assert "Sign in" in by_gone.get("/app").text  # at the next request, no restart
+        assert httpx.get(f"{url}/v1/registry", headers={"X-API-Key": gone}).status_code == 401
+        assert "Sign out (stays)" in by_stays.get("/app").text
+        keys_file(path, {"stays": ("read", renewed)})  # a new secret: the old one's sessions end
+        assert "Sign in" in by_stays.get("/app").text
+        assert httpx.get(f"{url}/v1/registry", headers={"X-API-Key": renewed}).status_code == 200
+        path.write_text("[[keys]]\nname = 'stays'\n")  # broken: none of its keys, until fixed
+        assert httpx.get(f"{url}/v1/registry", headers={"X-API-Key": renewed}).status_code == 401
+        keys_file(path, {"stays": ("read", renewed)})
+        assert httpx.get(f"{url}/v1/registry", headers={"X-API-Key": renewed}).status_code == 200

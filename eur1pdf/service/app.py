@@ -50,7 +50,7 @@ def _key_ring(config: ServerConfig) -> KeyRing:
         if not config.api_key.strip():
             raise ValueError("an empty API key would let everyone in")
         keys.append(key_with_secret(SINGLE_KEY_NAME, SCOPES, config.api_key))
-    return KeyRing(keys)
+    return KeyRing(keys, config.api_keys_file)
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:

@@ -190,9 +190,9 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
 
     @web.post("/app/sign-out")
     async def sign_out(request: Request) -> Response:
-        await clerk.posted(request)
+        session, _ = await clerk.posted(request)
         response = RedirectResponse("/app", status_code=303, headers=HEADERS)
-        clerk.sessions.end(response, is_https(request))
+        clerk.sessions.end(session, response, is_https(request))
         return response
 
     @web.get("/app/new")
