@@ -194,3 +194,46 @@ def test_a_key_removed_from_the_keys_file_ends_its_sessions_at_the_next_request(
         assert httpx.get(f"{url}/v1/registry", headers={"X-API-Key": renewed}).status_code == 401
         keys_file(path, {"stays": ("read", renewed)})
         assert httpx.get(f"{url}/v1/registry", headers={"X-API-Key": renewed}).status_code == 200
+
+
+def throttled_app(tmp_path: Path) -> TestClient:
+    config = ServerConfig(
+        registry_url=f"sqlite:///{tmp_path / 'r.db'}",
+        api_keys=tuple(keys_from_text(KEYS)),
+        key_failures_per_minute=6,  # one more every 10 s
+        key_failure_burst=3,
+    )
+    return TestClient(create_app(config), base_url="http://testserver")
+
+
+def test_wrong_keys_are_throttled_per_client_address(tmp_path):
+    """Review: repeated wrong keys were answered at full speed. A burst of failures, then one every
+    10 s: beyond, 429 with Retry-After, and the key is not looked at (a right one neither)."""
+    with throttled_app(tmp_path) as client:
+        for _ in range(3):
+            assert client.post("/app/sign-in", data={"key": "wrong-key-0123456789"}).status_code == 401
+        limited = client.post("/app/sign-in", data={"key": KEY["ana"]}, follow_redirects=False)
+        assert limited.status_code == 429 and limited.headers["retry-after"] == "10"
+        assert "Too many wrong keys from this address" in limited.text and COOKIE not in limited.cookies
+        api = client.get("/v1/registry", headers={"X-API-Key": KEY["ana"]})  # one count for both
+        assert api.status_code == 429 and api.headers["retry-after"] == "10"
+        assert "too many wrong API keys" in api.json()["message"]
+        assert client.get("/v1/registry").status_code == 401  # no key given: nothing guessed
+        assert client.get("/healthz").status_code == 200
+    with throttled_app(tmp_path) as client:  # the API's wrong keys count for the sign-in too
+        for _ in range(3):
+            assert client.get("/v1/layouts", headers={"X-API-Key": "wrong-key-0123456789"}).status_code == 401
+        assert client.get("/v1/layouts", headers={"X-API-Key": KEY["ana"]}).status_code == 429
+        assert client.post("/app/sign-in", data={"key": KEY["ana"]}).status_code == 429
+
+
+def test_the_wrong_key_buckets_refill():
+    from eur1pdf.service.ratelimit import TokenBuckets
+
+    now = [0.0]
+    buckets = TokenBuckets(per_minute=6, burst=2, clock=lambda: now[0])
+    assert buckets.wait("a") == 0.0 and buckets.buckets == {}  # asking adds no bucket
+    buckets.take("a"), buckets.take("a")
+    assert buckets.wait("a") == pytest.approx(10.0) and buckets.wait("b") == 0.0
+    now[0] = 10.0
+    assert buckets.wait("a") == 0.0

@@ -33,3 +33,7 @@ class ServerConfig:
     public_url: str = "http://127.0.0.1:8080"
     verify_per_minute: float = 30.0  # verification requests per client and minute, after a burst of
     verify_burst: int = 20
+    # wrong API keys (a failed /app sign-in or API key check) per client address: a burst of 10,
+    # then one every 10 s; beyond, 429 with Retry-After, the key not even looked at
+    key_failures_per_minute: float = 6.0
+    key_failure_burst: int = 10

@@ -26,10 +26,12 @@ from eur1pdf.errors import internal_error as count_internal_error
 from eur1pdf.layouts import layout_names
 from eur1pdf.options import FillOptions
 from eur1pdf.rules.agreements import agreements
+from eur1pdf.service.auth import client_address
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.meta import log
 from eur1pdf.service.ownership import may_change
 from eur1pdf.service.previews import page_png
+from eur1pdf.service.ratelimit import TokenBuckets
 from eur1pdf.service.registry import PROVISIONAL, Conflict, NotAllowed, NotFound, Record, Registry, RuleErrors
 from eur1pdf.service.registry import verify_url_template as link_template
 from eur1pdf.service.webapp import checking, formdata, pages
@@ -69,9 +71,15 @@ class Clerk:
     """What the routes share: the sessions, the registry, the workers, the previews."""
 
     def __init__(
-        self, config: ServerConfig, sessions: Sessions, opened: Callable[[], Registry], workers: RenderingPool
+        self,
+        config: ServerConfig,
+        sessions: Sessions,
+        opened: Callable[[], Registry],
+        workers: RenderingPool,
+        failures: TokenBuckets,
     ):
         self.config, self.sessions, self.opened, self.workers = config, sessions, opened, workers
+        self.failures = failures  # wrong keys per client address, shared with the API's key check
         self.previews = checking.PreviewStore()
         self.template = link_template(config.public_url)
         self.final_kwargs = {"lock_password": config.base.lock_password, "signing": config.base.signing}
@@ -180,9 +188,19 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
         origin = request.headers.get("origin")  # a sign-in form posted from another site: refused
         if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
             raise Refused(403, "sign in from this service's own page")
+        client = client_address(request.scope)
+        wait = clerk.failures.wait(client)
+        if wait > 0:  # too many wrong keys from here: the key typed is not even looked at
+            retry = TokenBuckets.retry_after(wait)
+            page = html(
+                pages.sign_in_page(f"Too many wrong keys from this address: try again in {retry} s."), 429
+            )
+            page.headers["Retry-After"] = retry
+            return page
         fields = formdata.parse_body(await request.body())
         key = clerk.sessions.sign_in(fields.get("key", "").strip())
         if key is None:
+            clerk.failures.take(client)
             return html(pages.sign_in_page("This key is not known to the service."), 401)
         response = RedirectResponse("/app", status_code=303, headers=HEADERS)
         clerk.sessions.start(response, key, is_https(request))
