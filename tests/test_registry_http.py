@@ -376,3 +376,22 @@ def test_a_key_changes_only_its_own_certificates_unless_it_holds_others(db_url, 
         assert client.post(f"/v1/registry/{bos}/finalize", headers=AS["bo"]).status_code == 200
         own = client.post(f"/v1/registry/{bos}/cancel", json={"reason": "mine"}, headers=AS["bo"])
         assert own.status_code == 200
+
+
+def test_a_key_without_read_gets_back_no_data(db_url, example):
+    """What a change answers: the record with its data and audit trail to a key that may read it,
+    the record without them to one that may not (it issues, or cancels, blind)."""
+    keys = "w:issue:w-key-0123456789;v:cancel,others:v-key-0123456789;f:finalize,others:f-key-0123456789"
+    with app_client(db_url, api_keys=tuple(keys_from_text(keys))) as client:
+        by_w = {"X-API-Key": "w-key-0123456789"}
+        record_id = client.post("/v1/registry", json=example, headers=by_w).json()["id"]
+        replaced = client.put(f"/v1/registry/{record_id}", json=example, headers=by_w).json()
+        final = client.post(f"/v1/registry/{record_id}/finalize", headers={"X-API-Key": "f-key-0123456789"})
+        cancelled = client.post(
+            f"/v1/registry/{record_id}/cancel",
+            json={"reason": "x"},
+            headers={"X-API-Key": "v-key-0123456789"},
+        )
+        for answer in (replaced, final.json(), cancelled.json()):
+            assert answer["id"] == record_id and "data" not in answer and "audit" not in answer
+        assert cancelled.json()["status"] == "cancelled"

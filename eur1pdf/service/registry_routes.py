@@ -108,9 +108,12 @@ def _changed(
     registry: Registry, certificate_id: str, key: ApiKey, action: str, change: Callable[..., Any], *args: Any
 ) -> dict[str, Any]:
     """``change(certificate_id, *args)`` if the key may ``action`` this certificate (its own, or any
-    with ``others``: 403 otherwise, before its state is told), then the record with its audit trail."""
+    with ``others``: 403 otherwise, before its state is told), then the record with its audit trail;
+    to a key without ``read`` the record without its data and audit trail (what it may not read)."""
     changeable(registry, certificate_id, key, action)
-    change(certificate_id, *args)
+    record = change(certificate_id, *args)
+    if not key.allows("read"):
+        return record.to_dict(with_data=False)
     return _with_audit(registry, certificate_id)
 
 
