@@ -14,9 +14,10 @@ from pathlib import Path
 
 import httpx
 
-# name:scopes:KEY (EUR1PDF_API_KEYS): a clerk issues, an officer finalizes and cancels, an auditor reads
+# name:scopes:KEY (EUR1PDF_API_KEYS): a clerk issues, an officer finalizes and cancels, an auditor reads.
+# The officer acts on the clerk's certificates, so it holds "others" (a key changes only its own without it).
 CLERK, OFFICER, AUDITOR = "clerk-key-0123456789", "officer-key-0123456789", "auditor-key-0123456789"
-KEYS = f"clerk:issue,read:{CLERK};officer:finalize,cancel,read:{OFFICER};auditor:read:{AUDITOR}"
+KEYS = f"clerk:issue,read:{CLERK};officer:finalize,cancel,read,others:{OFFICER};auditor:read:{AUDITOR}"
 
 
 def free_port() -> int:

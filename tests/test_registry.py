@@ -238,6 +238,13 @@ def test_operator_commands(db_url, example, tmp_path):
         record = registry.finalize(registry.create(example, "clerk").id, "clerk", PUBLIC)
     listed = cli("registry", "list", "--db", db_url)
     assert listed.returncode == 0 and f"{record.id}  final" in listed.stdout, listed.stderr
+    with Registry(db_url) as registry:
+        other = registry.create(example, "officer")
+    mine = cli("registry", "list", "--created-by", "clerk", "--db", db_url)
+    assert mine.returncode == 0 and record.id in mine.stdout and other.id not in mine.stdout, mine.stderr
+    assert mine.stdout.rstrip().endswith("1 of 1 certificate(s)") and "  clerk\n" in mine.stdout
+    as_json = cli("registry", "list", "--created-by", "officer", "--json", "--db", db_url).stdout
+    assert [json.loads(line)["id"] for line in as_json.splitlines()] == [other.id]
     shown = cli("registry", "show", record.id, "--db", db_url)
     assert "serial:    A 123.456" in shown.stdout and "finalized  by clerk" in shown.stdout
     cancelled = cli(
@@ -247,9 +254,9 @@ def test_operator_commands(db_url, example, tmp_path):
     again = cli("registry", "cancel", record.id, "--reason", "x", "--db", db_url)
     assert again.returncode == 1 and "was cancelled" in again.stderr and "(wrong box 8)" in again.stderr
     exported = cli("db", "export", "--db", db_url, "--no-pdf")
-    line = json.loads(exported.stdout)
+    line = next(json.loads(text) for text in exported.stdout.splitlines() if record.id in text)
     assert line["status"] == "cancelled" and "base64" not in line["final_pdf"]
-    assert line["audit"][-1]["key_name"] == "ops" and "1 certificate(s) exported" in exported.stderr
+    assert line["audit"][-1]["key_name"] == "ops" and "2 certificate(s) exported" in exported.stderr
     upgraded = cli("db", "upgrade", "--db", db_url)
     assert (
         upgraded.returncode == 0

@@ -260,7 +260,7 @@ def test_keys_from_the_environment_and_a_file(tmp_path):
     for text, message in [
         ("a:read", "write name:scope,scope:KEY"),
         ("a:read:short", "at least 16 characters"),
-        ("a:delete:" + "k" * 16, "scope 'delete' is not one of issue, finalize, cancel, read"),
+        ("a:delete:" + "k" * 16, "scope 'delete' is not one of issue, finalize, cancel, read, others"),
         ("bad name:read:" + "k" * 16, "is not usable"),
     ]:
         with pytest.raises(Eur1pdfError, match=message):
@@ -340,3 +340,58 @@ def test_the_rate_limiter_never_forgets_a_busy_client_when_full(monkeypatch):
         limiter.take(f"other-{n}")
         assert limiter.take("busy") > 0, "the busy client's bucket survives the rotation"
     assert len(limiter.buckets) <= 50
+
+
+# two clerks who finalize their own work, an officer who finalizes and cancels every key's, and one without
+OWN_KEYS = (
+    "ana:issue,finalize,cancel,read:ana-key-0123456789;bo:issue,finalize,cancel,read:bo-key-0123456789;"
+    "chief:finalize,cancel,read,others:chief-key-0123456789;desk:finalize,cancel,read:desk-key-0123456789"
+)
+AS = {name: {"X-API-Key": f"{name}-key-0123456789"} for name in ("ana", "bo", "chief", "desk")}
+
+
+def test_a_key_changes_only_its_own_certificates_unless_it_holds_others(db_url, example):
+    """Review: any key with issue replaced, and any with finalize finalized, another key's certificate."""
+    with app_client(db_url, api_keys=tuple(keys_from_text(OWN_KEYS))) as client:
+        anas = client.post("/v1/registry", json=example, headers=AS["ana"]).json()["id"]
+        example["transport"] = "Changed by bo"
+        replaced = client.put(f"/v1/registry/{anas}", json=example, headers=AS["bo"])
+        assert replaced.status_code == 403 and "created by another key" in replaced.json()["message"]
+        assert "ana" not in replaced.json()["message"]  # who created it is the scope read's to tell
+        for name in ("bo", "desk"):  # finalize without "others": only its own
+            refused = client.post(f"/v1/registry/{anas}/finalize", headers=AS[name])
+            assert refused.status_code == 403 and "scope 'others'" in refused.json()["message"]
+        final = client.post(f"/v1/registry/{anas}/finalize", headers=AS["chief"])
+        assert final.status_code == 200 and final.json()["data"]["transport"] != "Changed by bo"
+        cancel = client.post(f"/v1/registry/{anas}/cancel", json={"reason": "x"}, headers=AS["bo"])
+        assert cancel.status_code == 403
+        trail = client.get(f"/v1/registry/{anas}", headers=AS["bo"]).json()["audit"]
+        assert [(e["action"], e["key_name"]) for e in trail] == [("created", "ana"), ("finalized", "chief")]
+        by_chief = client.post(f"/v1/registry/{anas}/cancel", json={"reason": "wrong"}, headers=AS["chief"])
+        assert by_chief.status_code == 200 and by_chief.json()["status"] == "cancelled"
+
+        example["serial"] = "B 1"  # its own: replaced, finalized and cancelled by the same key
+        bos = client.post("/v1/registry", json=example, headers=AS["bo"]).json()["id"]
+        assert client.put(f"/v1/registry/{bos}", json=example, headers=AS["bo"]).status_code == 200
+        assert client.post(f"/v1/registry/{bos}/finalize", headers=AS["bo"]).status_code == 200
+        own = client.post(f"/v1/registry/{bos}/cancel", json={"reason": "mine"}, headers=AS["bo"])
+        assert own.status_code == 200
+
+
+def test_a_key_without_read_gets_back_no_data(db_url, example):
+    """What a change answers: the record with its data and audit trail to a key that may read it,
+    the record without them to one that may not (it issues, or cancels, blind)."""
+    keys = "w:issue:w-key-0123456789;v:cancel,others:v-key-0123456789;f:finalize,others:f-key-0123456789"
+    with app_client(db_url, api_keys=tuple(keys_from_text(keys))) as client:
+        by_w = {"X-API-Key": "w-key-0123456789"}
+        record_id = client.post("/v1/registry", json=example, headers=by_w).json()["id"]
+        replaced = client.put(f"/v1/registry/{record_id}", json=example, headers=by_w).json()
+        final = client.post(f"/v1/registry/{record_id}/finalize", headers={"X-API-Key": "f-key-0123456789"})
+        cancelled = client.post(
+            f"/v1/registry/{record_id}/cancel",
+            json={"reason": "x"},
+            headers={"X-API-Key": "v-key-0123456789"},
+        )
+        for answer in (replaced, final.json(), cancelled.json()):
+            assert answer["id"] == record_id and "data" not in answer and "audit" not in answer
+        assert cancelled.json()["status"] == "cancelled"

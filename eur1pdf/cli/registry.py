@@ -57,6 +57,9 @@ def add_parser(subparsers: Subparsers) -> None:
     listing = actions.add_parser("list", help="certificates, newest first")
     listing.add_argument("--status", choices=["provisional", "final", "cancelled"])
     listing.add_argument("--serial", help="only certificates with this serial")
+    listing.add_argument(
+        "--created-by", metavar="NAME", help="only the certificates this key (or operator) created"
+    )
     listing.add_argument("--limit", type=int, default=50, help="how many (default 50)")
     listing.add_argument("--json", action="store_true", help="JSON Lines instead of a table")
     show = actions.add_parser("show", help="one certificate: its record, data and audit trail")
@@ -84,18 +87,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(registry: Registry, args: argparse.Namespace) -> int:
-    records = registry.records(status=args.status, serial=args.serial, limit=args.limit)
+    records = registry.records(
+        status=args.status, serial=args.serial, created_by=args.created_by, limit=args.limit
+    )
     if args.json:
         for record in records:
             print(json.dumps(record.to_dict(with_data=False), ensure_ascii=False))
         return 0
-    print(f"{'id':<22}  {'status':<11}  {'serial':<16}  {'form':<9}  {'agreement':<10}  updated (UTC)")
+    print(
+        f"{'id':<22}  {'status':<11}  {'serial':<16}  {'form':<9}  {'agreement':<10}  "
+        f"{'updated (UTC)':<19}  created by"
+    )
     for record in records:
         print(
             f"{record.id:<22}  {record.status:<11}  {record.serial or '—':<16}  {record.form:<9}  "
-            f"{record.agreement:<10}  {record.updated_at:%Y-%m-%d %H:%M:%S}"
+            f"{record.agreement:<10}  {record.updated_at:%Y-%m-%d %H:%M:%S}  {record.created_by or '—'}"
         )
-    print(f"{len(records)} of {registry.count(status=args.status)} certificate(s)")
+    total = registry.count(status=args.status, serial=args.serial, created_by=args.created_by)
+    print(f"{len(records)} of {total} certificate(s)")
     return 0
 
 

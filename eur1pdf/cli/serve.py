@@ -120,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = _server_config(args)
     connections = _connection_options(args)
-    if not _is_loopback(args.host) and not config.api_keys:  # found by review: anyone could finalize
+    keyless = not config.api_keys and config.api_keys_file is None
+    if not _is_loopback(args.host) and keyless:  # found by review: anyone could finalize
         raise UsageError(
             f"--host {args.host}: listening beyond this machine without an API key would let anyone issue, "
             "finalize and cancel certificates; give keys (EUR1PDF_API_KEYS, the settings file's "
@@ -168,9 +169,11 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
         final=True, verify_url=args.verify_url, lock_password=lock_password(args), signing=signing_key(args)
     )
     _check_finals(base)
+    configured_keys(settings.api_keys_file, api_key)  # every key checked before listening
     return ServerConfig(
         workers=args.workers,
-        api_keys=tuple(configured_keys(settings.api_keys_file, api_key)),
+        api_keys=tuple(configured_keys(None, api_key)),  # the keys file's are read (again) by the server
+        api_keys_file=settings.api_keys_file,
         max_body_bytes=args.max_body,
         timeout_s=args.timeout,
         body_timeout_s=args.body_timeout,

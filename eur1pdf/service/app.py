@@ -36,6 +36,7 @@ from eur1pdf.service.layouts import add_layout_routes
 from eur1pdf.service.limits import BodyLimit
 from eur1pdf.service.meta import add_docs_routes, add_error_handlers, add_health_route, use_certificate_schema
 from eur1pdf.service.previews import MAX_PREVIEW_DPI, page_png
+from eur1pdf.service.ratelimit import TokenBuckets
 from eur1pdf.service.workers import RenderingPool
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def _key_ring(config: ServerConfig) -> KeyRing:
         if not config.api_key.strip():
             raise ValueError("an empty API key would let everyone in")
         keys.append(key_with_secret(SINGLE_KEY_NAME, SCOPES, config.api_key))
-    return KeyRing(keys)
+    return KeyRing(keys, config.api_keys_file)
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
@@ -97,12 +98,13 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     use_certificate_schema(app)
     # the key is checked from the request's head, before the body is read (then size, deadline, keys)
     body = BodyLimit(app, config.max_body_bytes, config.body_timeout_s)
-    gated = ApiKeyGate(body, ring)
+    failures = TokenBuckets(config.key_failures_per_minute, config.key_failure_burst)  # wrong keys
+    gated = ApiKeyGate(body, ring, failures)
     if registry is None:
         return gated  # type: ignore[return-value]
     from eur1pdf.service.webapp import with_webapp  # the clerk's page at /app (its own sign-in)
 
-    return with_webapp(gated, config, ring, lambda: registry, workers)  # type: ignore[return-value]
+    return with_webapp(gated, config, ring, lambda: registry, workers, failures)  # type: ignore[return-value]
 
 
 def _open_registry(config: ServerConfig, workers: RenderingPool) -> Registry | None:

@@ -1,19 +1,33 @@
 """API keys: every path but the open ones needs one (compared in constant time); registry
-endpoints also need a scope (:mod:`eur1pdf.service.keys`)."""
+endpoints also need a scope (:mod:`eur1pdf.service.keys`). Wrong keys are counted per client
+address (shared with the clerk's sign-in): beyond the limit, 429 with ``Retry-After`` and the
+key is not looked at until the client's bucket refills (:class:`~eur1pdf.service.ratelimit.TokenBuckets`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 
 from eur1pdf.service.keys import ANONYMOUS, ApiKey, KeyRing
 from eur1pdf.service.limits import send_refusal
+from eur1pdf.service.ratelimit import TokenBuckets
 
 # answered without the API key: load balancers' and systemd's checks, and the API's documentation
 OPEN_PATHS = {"/healthz", "/docs", "/openapi.json"}
 # the verification page the QR code opens, its style, and the documentation's Swagger UI files
 OPEN_PREFIXES = ("/verify/", "/static/", "/docs/")
+
+
+def client_address(scope: Mapping[str, Any]) -> str:
+    """The client's address, as uvicorn gives it (from ``X-Forwarded-For`` behind a trusted proxy)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def too_many_wrong_keys(wait_s: float) -> str:
+    return f"too many wrong API keys from this address: try again in {TokenBuckets.retry_after(wait_s)} s"
 
 
 def is_open(path: str) -> bool:
@@ -37,9 +51,10 @@ class ApiKeyGate:
     closed rather than kept waiting for the rest of it.
     """
 
-    def __init__(self, app: Any, ring: KeyRing) -> None:
+    def __init__(self, app: Any, ring: KeyRing, failures: TokenBuckets | None = None) -> None:
         self.app = app
         self.ring = ring
+        self.failures = failures  # wrong keys per client address (None: not counted)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -47,8 +62,17 @@ class ApiKeyGate:
             return
         key: ApiKey | None = ANONYMOUS
         if self.ring and not is_open(scope["path"]):
-            key = self.ring.find(_api_key_of(dict(scope.get("headers") or [])) or "")
+            secret = _api_key_of(dict(scope.get("headers") or [])) or ""
+            client = client_address(scope)
+            wait = self.failures.wait(client) if self.failures is not None and secret else 0.0
+            if wait > 0:  # guessing: not even looked at until the bucket refills
+                retry = [(b"retry-after", TokenBuckets.retry_after(wait).encode())]
+                await send_refusal(send, 429, too_many_wrong_keys(wait), close=True, headers=retry)
+                return
+            key = self.ring.find(secret)
             if key is None:
+                if secret and self.failures is not None:
+                    self.failures.take(client)
                 message = "an API key is required (Authorization: Bearer KEY or X-API-Key)"
                 await send_refusal(send, 401, message, close=True, headers=[(b"www-authenticate", b"Bearer")])
                 return

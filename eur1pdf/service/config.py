@@ -6,6 +6,7 @@ Kept apart from the app so that it can be built without loading FastAPI.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from eur1pdf.options import FillOptions
 from eur1pdf.printer import PrinterProfile
@@ -19,6 +20,7 @@ class ServerConfig:
     workers: int = 1
     api_key: str | None = None  # the older single key: named "api-key", every scope
     api_keys: tuple[ApiKey, ...] = ()  # named keys with scopes (eur1pdf.service.keys)
+    api_keys_file: Path | None = None  # more keys, read again whenever the file changes
     max_body_bytes: int = 1_000_000
     timeout_s: float = 30.0
     body_timeout_s: float = 20.0  # the whole body must arrive within this, after the request's head
@@ -31,3 +33,7 @@ class ServerConfig:
     public_url: str = "http://127.0.0.1:8080"
     verify_per_minute: float = 30.0  # verification requests per client and minute, after a burst of
     verify_burst: int = 20
+    # wrong API keys (a failed /app sign-in or API key check) per client address: a burst of 10,
+    # then one every 10 s; beyond, 429 with Retry-After, the key not even looked at
+    key_failures_per_minute: float = 6.0
+    key_failure_burst: int = 10

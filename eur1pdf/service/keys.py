@@ -1,5 +1,8 @@
 """API keys with names and scopes: who may issue, finalize, cancel or read registry certificates.
 
+A key changes (replaces, finalizes, cancels) only the certificates it created
+unless it also holds ``others`` (:mod:`eur1pdf.service.ownership`).
+
 A key is known by its name (what the audit trail records, never the key
 itself) and holds scopes. Keys come from the server's configuration only,
 never from the command line:
@@ -24,15 +27,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from eur1pdf.errors import Eur1pdfError
 from eur1pdf.small_files import FileRefused, NotToml, read_small_toml
 
-SCOPES = ("issue", "finalize", "cancel", "read")
+log = logging.getLogger("eur1pdf.service.app")  # the service's log (meta.py)
+SCOPES = ("issue", "finalize", "cancel", "read", "others")  # others: every key's, not only its own
 KEYS_VARIABLE = "EUR1PDF_API_KEYS"
 SINGLE_KEY_NAME = "api-key"  # the name --api-key-env's key has in the audit trail
 ANONYMOUS_NAME = "anonymous"  # the actor when the server has no keys at all
@@ -66,30 +72,77 @@ ANONYMOUS = ApiKey(ANONYMOUS_NAME, frozenset(SCOPES), b"")
 
 
 class KeyRing:
-    """The keys a server accepts; empty: no key is asked for and every caller is ``anonymous``."""
+    """The keys a server accepts; empty: no key is asked for and every caller is ``anonymous``.
 
-    def __init__(self, keys: list[ApiKey] | tuple[ApiKey, ...] = ()):
-        names = [key.name for key in keys]
-        doubled = sorted({name for name in names if names.count(name) > 1})
-        if doubled:
-            raise Eur1pdfError(f"API keys: the name {doubled[0]!r} is given twice")
-        hashes = [key.sha256 for key in keys]
-        if len(set(hashes)) != len(hashes):
-            raise Eur1pdfError("API keys: two keys have the same secret")
-        self.keys = tuple(keys)
+    ``keys`` are fixed (the environment's, ``--api-key-env``'s); a ``keys_file`` is read again
+    as soon as it changes (its size, time or inode: one ``stat`` a lookup), so a key removed
+    from it is refused at the next request, the API's and the clerk's page's alike. A file that
+    cannot be read or is not valid accepts none of its keys until it is (fail closed: a key
+    meant to be removed must not stay valid through a typo), and the log says why. A ring with
+    a keys file is never "no keys", even while the file holds none.
+    """
+
+    def __init__(self, keys: list[ApiKey] | tuple[ApiKey, ...] = (), keys_file: Path | None = None):
+        self.fixed = tuple(keys)
+        self.keys_file = keys_file
+        self.lock = threading.Lock()
+        self._stamp = _stamp(keys_file) if keys_file is not None else None
+        self.keys = _distinct(self.fixed + tuple(keys_from_file(keys_file) if keys_file else ()))
 
     def __bool__(self) -> bool:
-        return bool(self.keys)
+        return bool(self.fixed) or self.keys_file is not None
+
+    def current(self) -> tuple[ApiKey, ...]:
+        """The keys now: the keys file read again if it changed since it was last read."""
+        if self.keys_file is not None and _stamp(self.keys_file) != self._stamp:
+            with self.lock:
+                stamp = _stamp(self.keys_file)
+                if stamp != self._stamp:
+                    self._stamp, self.keys = stamp, self._reloaded(self.keys_file)
+        return self.keys
+
+    def _reloaded(self, keys_file: Path) -> tuple[ApiKey, ...]:
+        try:
+            keys = _distinct(self.fixed + tuple(keys_from_file(keys_file)))
+        except Eur1pdfError as exc:
+            log.error("API keys file not used, none of its keys is accepted until it is fixed: %s", exc)
+            return self.fixed
+        log.warning("API keys file %s read again: %d key(s)", keys_file, len(keys))
+        return keys
 
     def find(self, secret: str) -> ApiKey | None:
         """The key whose secret this is; every key is compared (constant time), so the time
         taken tells nothing about which key came close."""
         given = hash_key(secret)
         found = None
-        for key in self.keys:
+        for key in self.current():
             if hmac.compare_digest(given, key.sha256):
                 found = key
         return found
+
+    def named(self, name: str) -> ApiKey | None:
+        """The key called ``name`` now (None once it is gone from the configuration)."""
+        return next((key for key in self.current() if key.name == name), None)
+
+
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    """What tells a changed file: device, inode, size, modification time (None: it is gone)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _distinct(keys: tuple[ApiKey, ...]) -> tuple[ApiKey, ...]:
+    names = [key.name for key in keys]
+    doubled = sorted({name for name in names if names.count(name) > 1})
+    if doubled:
+        raise Eur1pdfError(f"API keys: the name {doubled[0]!r} is given twice")
+    hashes = [key.sha256 for key in keys]
+    if len(set(hashes)) != len(hashes):
+        raise Eur1pdfError("API keys: two keys have the same secret")
+    return keys
 
 
 def _checked_name(name: str, where: str) -> str:

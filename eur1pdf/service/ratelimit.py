@@ -1,4 +1,6 @@
-"""A token bucket per client address, for the public verification page.
+"""A token bucket per client address: for the public verification page (every request takes a
+token), and for wrong API keys (only a failed sign-in or key check takes one, and a client whose
+bucket is empty is not asked for its key at all until it refills: :meth:`TokenBuckets.wait`).
 
 Each client may make ``burst`` requests at once, then one more every
 ``60 / per_minute`` seconds; beyond, 429 with ``Retry-After``. The buckets
@@ -29,7 +31,7 @@ class TokenBuckets:
 
     def __init__(self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic):
         if per_minute <= 0 or burst < 1:
-            raise ValueError("the verification rate limit needs a positive rate and burst")
+            raise ValueError("a rate limit needs a positive rate and burst")
         self.rate = per_minute / 60.0  # tokens per second
         self.burst = float(burst)
         self.clock = clock
@@ -50,6 +52,17 @@ class TokenBuckets:
                 bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / self.rate
+
+    def wait(self, client: str) -> float:
+        """The seconds until ``client`` has a token again (0: now), taking none: a client never
+        seen has a full bucket, so checking adds nothing to the table."""
+        now = self.clock()
+        with self.lock:
+            bucket = self.buckets.get(client)
+            if bucket is None:
+                return 0.0
+            tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
 
     def _forget_full(self, now: float) -> None:
         full = [

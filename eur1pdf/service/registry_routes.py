@@ -4,9 +4,10 @@ Each endpoint needs a scope of the caller's API key (:mod:`eur1pdf.service.keys`
 every change is recorded in the registry's audit trail under the key's name.
 Registry calls block (SQLAlchemy), so they run in threads
 (``anyio.to_thread``); the PDFs they need are made in the worker processes.
-Refusals are ``{"message", "findings"}``: 404 unknown id, 409 the state forbids
-it (the message says why), 422 the rules fail (the findings say which), 400 an
-unusable argument.
+Refusals are ``{"message", "findings"}``: 404 unknown id, 403 another key's
+certificate (a key changes only its own without the scope ``others``,
+:mod:`eur1pdf.service.ownership`), 409 the state forbids it (the message says
+why), 422 the rules fail (the findings say which), 400 an unusable argument.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from eur1pdf.service.auth import scope
 from eur1pdf.service.certificates import CertificateBody
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.keys import ApiKey
-from eur1pdf.service.registry import Conflict, InvalidRequest, NotFound, Registry, RuleErrors
+from eur1pdf.service.ownership import changeable
+from eur1pdf.service.registry import Conflict, InvalidRequest, NotAllowed, NotFound, Registry, RuleErrors
 from eur1pdf.service.registry import verify_url_template as link_template
 from eur1pdf.service.workers import ServerFault
 
@@ -51,6 +53,8 @@ CancelBody = Annotated[
 def _status_of(exc: Eur1pdfError) -> int:
     if isinstance(exc, NotFound):
         return 404
+    if isinstance(exc, NotAllowed):  # another key's certificate (eur1pdf.service.ownership)
+        return 403
     if isinstance(exc, Conflict):
         return 409
     if isinstance(exc, RuleErrors):
@@ -100,12 +104,48 @@ def _with_audit(registry: Registry, certificate_id: str) -> dict[str, Any]:
     return record.to_dict() | {"audit": [entry.to_dict() for entry in registry.audit(certificate_id)]}
 
 
+def _changed(
+    registry: Registry, certificate_id: str, key: ApiKey, action: str, change: Callable[..., Any], *args: Any
+) -> dict[str, Any]:
+    """``change(certificate_id, *args)`` if the key may ``action`` this certificate (its own, or any
+    with ``others``: 403 otherwise, before its state is told), then the record with its audit trail;
+    to a key without ``read`` the record without its data and audit trail (what it may not read)."""
+    changeable(registry, certificate_id, key, action)
+    record = change(certificate_id, *args)
+    if not key.allows("read"):
+        return record.to_dict(with_data=False)
+    return _with_audit(registry, certificate_id)
+
+
+def _add_reading_routes(app: FastAPI, opened: Callable[[], Registry], read: Any) -> None:
+    """``GET /v1/registry/{id}`` and its PDF: the scope read, any key's certificate."""
+
+    @app.get("/v1/registry/{certificate_id}", tags=["registry"])
+    async def show(certificate_id: str, key: ApiKey = read) -> dict[str, Any]:
+        """The record: status, serial, digest, data, findings, verification link, audit trail."""
+        return await _blocking(_with_audit, opened(), _known_id(certificate_id))
+
+    @app.get(
+        "/v1/registry/{certificate_id}/pdf",
+        response_class=Response,
+        tags=["registry"],
+        responses={200: {"content": {"application/pdf": {}}, "description": "the draft or the final"}},
+    )
+    async def pdf(certificate_id: str, key: ApiKey = read) -> Response:
+        """A provisional certificate's draft (made now), or the final's stored bytes."""
+        pdf = await _blocking(opened().pdf, _known_id(certificate_id))
+        return Response(pdf, media_type="application/pdf")
+
+
 def add_registry_routes(app: FastAPI, config: ServerConfig, opened: Callable[[], Registry]) -> None:
     """The ``/v1/registry`` endpoints over the registry ``opened()`` gives (opened at start-up)."""
     add_registry_error_handler(app)
     issue, finalize_scope, cancel_scope, read = (scope(s) for s in ("issue", "finalize", "cancel", "read"))
     template = link_template(config.public_url)
-    final_kwargs = {"lock_password": config.base.lock_password, "signing": config.base.signing}
+    final_kwargs: dict[str, Any] = {
+        "lock_password": config.base.lock_password,
+        "signing": config.base.signing,
+    }
 
     @app.post("/v1/registry", status_code=201, tags=["registry"])
     async def create(
@@ -142,33 +182,26 @@ def add_registry_routes(app: FastAPI, config: ServerConfig, opened: Callable[[],
         end_mark: QueryEndMark = None,
         key: ApiKey = issue,
     ) -> dict[str, Any]:
-        """Replace a provisional certificate's data (409 once it is final)."""
+        """Replace a provisional certificate's data (409 once it is final; 403 another key's, without
+        the scope ``others``)."""
         options = _options(sheets, end_mark)
-        await _blocking(opened().replace, _known_id(certificate_id), certificate, key.name, options)
-        return await _blocking(_with_audit, opened(), certificate_id)
+        registry, known = opened(), _known_id(certificate_id)
+        return await _blocking(
+            _changed, registry, known, key, "replace", registry.replace, certificate, key.name, options
+        )
 
-    @app.get("/v1/registry/{certificate_id}", tags=["registry"])
-    async def show(certificate_id: str, key: ApiKey = read) -> dict[str, Any]:
-        """The record: status, serial, digest, data, findings, verification link, audit trail."""
-        return await _blocking(_with_audit, opened(), _known_id(certificate_id))
-
-    @app.get(
-        "/v1/registry/{certificate_id}/pdf",
-        response_class=Response,
-        tags=["registry"],
-        responses={200: {"content": {"application/pdf": {}}, "description": "the draft or the final"}},
-    )
-    async def pdf(certificate_id: str, key: ApiKey = read) -> Response:
-        """A provisional certificate's draft (made now), or the final's stored bytes."""
-        pdf = await _blocking(opened().pdf, _known_id(certificate_id))
-        return Response(pdf, media_type="application/pdf")
+    _add_reading_routes(app, opened, read)
 
     @app.post("/v1/registry/{certificate_id}/finalize", tags=["registry"])
     async def finalize(certificate_id: str, key: ApiKey = finalize_scope) -> dict[str, Any]:
         """Make it final: 422 with the findings when rules fail, 409 when not provisional or the
-        serial was issued already. Its QR code opens this server's verification page."""
-        await _blocking(opened().finalize, _known_id(certificate_id), key.name, template, **final_kwargs)
-        return await _blocking(_with_audit, opened(), certificate_id)
+        serial was issued already, 403 another key's without ``others``. Its QR code opens this
+        server's verification page."""
+        registry = opened()
+        finalize = functools.partial(registry.finalize, **final_kwargs)
+        return await _blocking(
+            _changed, registry, _known_id(certificate_id), key, "finalize", finalize, key.name, template
+        )
 
     @app.post("/v1/registry/{certificate_id}/cancel", tags=["registry"])
     async def cancel(certificate_id: str, body: CancelBody, key: ApiKey = cancel_scope) -> dict[str, Any]:
@@ -176,5 +209,7 @@ def add_registry_routes(app: FastAPI, config: ServerConfig, opened: Callable[[],
         reason = body.get("reason")
         if not isinstance(reason, str):
             raise InvalidRequest('give the reason as {"reason": "…"}')
-        await _blocking(opened().cancel, _known_id(certificate_id), reason, key.name)
-        return await _blocking(_with_audit, opened(), certificate_id)
+        registry = opened()
+        return await _blocking(
+            _changed, registry, _known_id(certificate_id), key, "cancel", registry.cancel, reason, key.name
+        )

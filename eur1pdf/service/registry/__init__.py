@@ -23,7 +23,14 @@ Importing this package imports SQLAlchemy: ``import eur1pdf`` never does.
 """
 
 from eur1pdf.service.registry.engine import database_url, default_db_path, display_url
-from eur1pdf.service.registry.errors import Conflict, InvalidRequest, NotFound, RegistryError, RuleErrors
+from eur1pdf.service.registry.errors import (
+    Conflict,
+    InvalidRequest,
+    NotAllowed,
+    NotFound,
+    RegistryError,
+    RuleErrors,
+)
 from eur1pdf.service.registry.migrate import current_revision, head_revision, upgrade
 from eur1pdf.service.registry.records import CANCELLED, FINAL, PROVISIONAL, AuditEntry, Record
 from eur1pdf.service.registry.store import Registry, verify_url_template
@@ -35,6 +42,7 @@ __all__ = [
     "AuditEntry",
     "Conflict",
     "InvalidRequest",
+    "NotAllowed",
     "NotFound",
     "Record",
     "Registry",

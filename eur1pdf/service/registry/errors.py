@@ -3,7 +3,8 @@
 ``NotFound`` -> 404, ``Conflict`` -> 409 (the certificate's state forbids the
 change), ``RuleErrors`` -> 422 (the data breaks rules: the findings say which),
 ``InvalidRequest`` -> 400 (an argument is unusable: an empty reason or actor, an
-unknown option).
+unknown option), ``NotAllowed`` -> 403 (the actor may not change this certificate:
+another created it, :mod:`eur1pdf.service.ownership`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class Conflict(RegistryError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class NotAllowed(RegistryError):
+    """Raised when the actor may not change the certificate (another key created it)."""
 
 
 class InvalidRequest(RegistryError):

@@ -171,10 +171,13 @@ class Registry:
             rows = connection.execute(query.limit(limit).offset(offset)).all()
         return [record_from_row(row) for row in rows]
 
-    def count(self, *, status: str | None = None, created_by: str | None = None) -> int:
-        """How many records (of one status, by one creator)."""
+    def count(
+        self, *, status: str | None = None, serial: str | None = None, created_by: str | None = None
+    ) -> int:
+        """How many records (of one status, one serial, by one creator): what :meth:`records` lists
+        with the same filters, before its limit."""
         query = sa.select(sa.func.count()).select_from(certificates)
-        query = query.where(*_filters(status=status, created_by=created_by))
+        query = query.where(*_filters(status=status, serial=serial, created_by=created_by))
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.keys import KeyRing
 from eur1pdf.service.limits import BodyLimit
+from eur1pdf.service.ratelimit import TokenBuckets
 from eur1pdf.service.workers import RenderingPool
 
 if TYPE_CHECKING:
@@ -44,13 +45,20 @@ class WithWebapp:
 
 
 def with_webapp(
-    api: Any, config: ServerConfig, ring: KeyRing, opened: Callable[[], Registry], workers: RenderingPool
+    api: Any,
+    config: ServerConfig,
+    ring: KeyRing,
+    opened: Callable[[], Registry],
+    workers: RenderingPool,
+    failures: TokenBuckets | None = None,
 ) -> WithWebapp:
-    """``api`` with the clerk's page mounted at ``/app``."""
+    """``api`` with the clerk's page mounted at ``/app``; ``failures``: the wrong keys counted per
+    client address, shared with the API's key check."""
     from eur1pdf.service.webapp.routes import Clerk, add_routes
     from eur1pdf.service.webapp.session import Sessions
 
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    add_routes(web, Clerk(config, Sessions(ring), opened, workers))
+    failures = failures or TokenBuckets(config.key_failures_per_minute, config.key_failure_burst)
+    add_routes(web, Clerk(config, Sessions(ring), opened, workers, failures))
     # the page's bodies are held to the same size and deadline as the API's
     return WithWebapp(api, BodyLimit(web, config.max_body_bytes, config.body_timeout_s))

@@ -10,14 +10,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from eur1pdf.service.registry import Conflict, Record, RuleErrors
+from eur1pdf.service.ownership import changeable, may_change
+from eur1pdf.service.registry import PROVISIONAL, Conflict, Record, RuleErrors
 from eur1pdf.service.webapp import checking, formdata
 from eur1pdf.service.webapp.pages import CANCEL_REASON_MAX
 from eur1pdf.service.webapp.routes import HEADERS, Clerk, Refused, blocking, html, known_form, rule_message
+from eur1pdf.service.webapp.session import Session
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _ITEM_ACTION = re.compile(r"add_item|(remove|up|down):\d{1,4}")
+NO_LONGER_PROVISIONAL = "this certificate is final: it can no longer be changed"
 DONE = {
     "saved": "Saved as provisional.",
     "finalized": "Finalized: the final PDF is ready.",
@@ -42,18 +45,28 @@ def _file_name(serial: str | None, suffix: str) -> str:
     return f"{stem}{suffix}"
 
 
-async def _save(clerk: Clerk, actor: str, fields: dict[str, str]) -> Record:
+async def _save(clerk: Clerk, session: Session, fields: dict[str, str]) -> Record:
+    """A new provisional certificate, or the key's own one replaced (another key's: 403, unless
+    the key holds ``others``)."""
     data = formdata.data_from_fields(fields)
     registry = clerk.opened()
-    certificate_id = fields.get("id", "")
+    certificate_id, actor = fields.get("id", ""), session.key.name
     if certificate_id:
-        return await blocking(registry.replace, _known(certificate_id), data, actor)
+        await blocking(changeable, registry, _known(certificate_id), session.key, "change")
+        return await blocking(registry.replace, certificate_id, data, actor)
     return await blocking(registry.create, data, actor)
 
 
-async def _record_of(clerk: Clerk, fields: dict[str, str]) -> Record | None:
+async def _record_of(clerk: Clerk, session: Session, fields: dict[str, str]) -> Record | None:
+    """The stored record the form names, if any; refused (403) to a key without ``read`` that may not
+    change it either, before anything of it (even its state) is told."""
     certificate_id = fields.get("id", "")
-    return await blocking(clerk.opened().get, _known(certificate_id)) if certificate_id else None
+    if not certificate_id:
+        return None
+    record = await blocking(clerk.opened().get, _known(certificate_id))
+    if not session.allows("read") and not may_change(session.key, record):
+        raise Refused(403, f"the key {session.key.name!r} does not have the scope 'read'")
+    return record
 
 
 async def _issue(clerk: Clerk, request: Request, action: str) -> Response:
@@ -63,16 +76,19 @@ async def _issue(clerk: Clerk, request: Request, action: str) -> Response:
         raise Refused(403, f"the key {session.key.name!r} does not have the scope 'finalize'")
     saved: Record | None = None
     try:
-        saved = await _save(clerk, session.key.name, fields)
+        saved = await _save(clerk, session, fields)
         if action == "finalize":
             await blocking(
                 clerk.opened().finalize, saved.id, session.key.name, clerk.template, **clerk.final_kwargs
             )
     except (RuleErrors, Conflict) as exc:
-        record = saved or await _record_of(clerk, fields)
+        record = saved or await _record_of(clerk, session, fields)
         if record is not None:
             record = await blocking(clerk.opened().get, record.id)
-            fields = formdata.fields_from_data(record.data) if record.status != "provisional" else fields
+            if record.status != PROVISIONAL:
+                if not session.allows("read"):  # the stored certificate is the scope read's: never echoed
+                    raise Refused(409, NO_LONGER_PROVISIONAL) from None
+                fields = formdata.fields_from_data(record.data)
         status = 422 if isinstance(exc, RuleErrors) else 409
         return await clerk.editor(session, fields, record, rule_message(exc), status)
     record = saved
@@ -85,7 +101,7 @@ async def _cancel(clerk: Clerk, request: Request, certificate_id: str) -> Respon
     read-only certificate, or the certificate again saying why not (no reason, not final)."""
     session, fields = await clerk.posted(request, "cancel")
     registry = clerk.opened()
-    record = await blocking(registry.get, _known(certificate_id))
+    record = await blocking(changeable, registry, _known(certificate_id), session.key, "cancel")
     reason = " ".join(fields.get("reason", "").split())
     problem, status = "", 422
     if not reason:
@@ -100,6 +116,8 @@ async def _cancel(clerk: Clerk, request: Request, certificate_id: str) -> Respon
             problem, status = rule_message(exc), 409
         else:
             return RedirectResponse(f"/app/c/{record.id}?done=cancelled", status_code=303, headers=HEADERS)
+    if not session.allows("read"):  # the refusal alone: the record's data, state and reason are read's
+        raise Refused(status, problem if status == 422 else "Not done: only a final certificate is cancelled")
     return await clerk.editor(session, formdata.fields_from_data(record.data), record, problem, status)
 
 
@@ -151,9 +169,9 @@ def add_record_routes(web: FastAPI, clerk: Clerk) -> None:
             return _json_download(data, _file_name(data.get("serial"), ".json"))
         if _ITEM_ACTION.fullmatch(action):
             fields = formdata.moved_items(fields, action)
-        record = await _record_of(clerk, fields)
-        if record is not None and record.status != "provisional":
-            raise Refused(409, "this certificate is final: it can no longer be changed")
+        record = await _record_of(clerk, session, fields)
+        if record is not None and record.status != PROVISIONAL:
+            raise Refused(409, NO_LONGER_PROVISIONAL)
         return await clerk.editor(session, fields, record)
 
     @web.post("/app/check")

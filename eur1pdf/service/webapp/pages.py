@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from eur1pdf.layouts import get_layout, layout_names
 from eur1pdf.rules.agreements import Agreement, agreements
+from eur1pdf.service.ownership import OTHERS, may_change
 from eur1pdf.service.registry import Record
 from eur1pdf.service.webapp.checking import finalize_button, preview_html
 from eur1pdf.service.webapp.editor import sheet_html
@@ -199,6 +200,8 @@ def _cancel_form(session: Session, record: Record | None, open_: bool) -> str:
     own after the editor's (forms do not nest), behind a disclosure so it is never clicked by chance."""
     if record is None or record.status != "final" or not session.allows("cancel"):
         return ""
+    if not may_change(session.key, record):  # another key's final: the scope others cancels it
+        return ""
     return (
         f'<details class="cancel" id="cancel"{" open" if open_ else ""}>'
         "<summary>Cancel certificate…</summary>"
@@ -224,7 +227,7 @@ def editor_page(
     """The certificate: the form in its arrangement, findings, capacity, preview and actions."""
     form, key = fields.get("form", "eur1"), fields.get("agreement", "")
     agreement = agreements().get(key)
-    read_only = record is not None and record.status != "provisional"
+    read_only = record is not None and (record.status != "provisional" or not _changes(session, record))
     live = not read_only
     hidden = "".join(
         f'<input type="hidden" name="{name}" value="{escape(fields.get(name, ""))}">'
@@ -234,18 +237,7 @@ def editor_page(
     failed = message.startswith("Not done")
     kind = '"alert" role="alert"' if failed else '"alert done" role="status"'
     alert = f"<p class={kind}>{escape(message)}</p>" if message else ""
-    note = ""
-    if read_only and record is not None:
-        tone = "alert cancelled" if record.status == "cancelled" else "alert info"  # withdrawn: red
-        note = (
-            f'<p class="{tone}" role="note">This certificate is {escape(record.status)}: '
-            "it can no longer be changed."
-        )
-        if record.cancel_reason:
-            note += f" Reason: {escape(record.cancel_reason)}."
-        if record.verify_link:
-            note += f' <a href="{escape(record.verify_link)}">Its verification page</a>.'
-        note += "</p>"
+    note = _read_only_note(session, record) if read_only and record is not None else ""
     state, text = summary
     errors = state == "errors"
     body = (
@@ -268,6 +260,31 @@ def editor_page(
     head = f'<link rel="stylesheet" href="/app/static/form/{quote(form)}.css">'
     filled = page(form, _fill_findings(body, findings_html), session, head)
     return filled
+
+
+def _changes(session: Session, record: Record) -> bool:
+    """Whether this key may change this provisional certificate: scope issue, and its own (or others)."""
+    return session.allows("issue") and may_change(session.key, record)
+
+
+def _read_only_note(session: Session, record: Record) -> str:
+    """Why the certificate opens read-only: final or cancelled, or another key's (or no scope issue)."""
+    if record.status == "provisional":
+        why = (
+            f"the key {session.key.name} does not have the scope issue"
+            if not session.allows("issue")
+            else f"it was made with the key {record.created_by or '(unknown)'}, and the key "
+            f"{session.key.name} changes only its own (the scope {OTHERS} allows every key's)"
+        )
+        return f'<p class="alert info" role="note">This certificate is provisional: {escape(why)}.</p>'
+    tone = "alert cancelled" if record.status == "cancelled" else "alert info"  # withdrawn: red
+    note = f'<p class="{tone}" role="note">This certificate is {escape(record.status)}: '
+    note += "it can no longer be changed."
+    if record.cancel_reason:
+        note += f" Reason: {escape(record.cancel_reason)}."
+    if record.verify_link:
+        note += f' <a href="{escape(record.verify_link)}">Its verification page</a>.'
+    return note + "</p>"
 
 
 def _fill_findings(body: str, findings_html: Mapping[str, str]) -> str:

@@ -26,10 +26,13 @@ from eur1pdf.errors import internal_error as count_internal_error
 from eur1pdf.layouts import layout_names
 from eur1pdf.options import FillOptions
 from eur1pdf.rules.agreements import agreements
+from eur1pdf.service.auth import client_address
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.meta import log
+from eur1pdf.service.ownership import may_change
 from eur1pdf.service.previews import page_png
-from eur1pdf.service.registry import Conflict, NotFound, Record, Registry, RuleErrors
+from eur1pdf.service.ratelimit import TokenBuckets
+from eur1pdf.service.registry import PROVISIONAL, Conflict, NotAllowed, NotFound, Record, Registry, RuleErrors
 from eur1pdf.service.registry import verify_url_template as link_template
 from eur1pdf.service.webapp import checking, formdata, pages
 from eur1pdf.service.webapp.assets import add_static_routes
@@ -68,9 +71,15 @@ class Clerk:
     """What the routes share: the sessions, the registry, the workers, the previews."""
 
     def __init__(
-        self, config: ServerConfig, sessions: Sessions, opened: Callable[[], Registry], workers: RenderingPool
+        self,
+        config: ServerConfig,
+        sessions: Sessions,
+        opened: Callable[[], Registry],
+        workers: RenderingPool,
+        failures: TokenBuckets,
     ):
         self.config, self.sessions, self.opened, self.workers = config, sessions, opened, workers
+        self.failures = failures  # wrong keys per client address, shared with the API's key check
         self.previews = checking.PreviewStore()
         self.template = link_template(config.public_url)
         self.final_kwargs = {"lock_password": config.base.lock_password, "signing": config.base.signing}
@@ -115,6 +124,12 @@ class Clerk:
         status: int = 200,
     ) -> HTMLResponse:
         known_form(fields)
+        if (
+            record is not None
+            and not session.allows("read")
+            and not (record.status == PROVISIONAL and may_change(session.key, record))
+        ):  # the last guard: nothing stored is shown to a key without read but its own provisional's id
+            raise Refused(403, f"the key {session.key.name!r} does not have the scope 'read'")
         data = formdata.data_from_fields(fields)
         checked = checking.check(data)
         by_region = checking.findings_by_region(checked, fields.get("form", "eur1"))
@@ -173,9 +188,19 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
         origin = request.headers.get("origin")  # a sign-in form posted from another site: refused
         if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
             raise Refused(403, "sign in from this service's own page")
+        client = client_address(request.scope)
+        wait = clerk.failures.wait(client)
+        if wait > 0:  # too many wrong keys from here: the key typed is not even looked at
+            retry = TokenBuckets.retry_after(wait)
+            page = html(
+                pages.sign_in_page(f"Too many wrong keys from this address: try again in {retry} s."), 429
+            )
+            page.headers["Retry-After"] = retry
+            return page
         fields = formdata.parse_body(await request.body())
         key = clerk.sessions.sign_in(fields.get("key", "").strip())
         if key is None:
+            clerk.failures.take(client)
             return html(pages.sign_in_page("This key is not known to the service."), 401)
         response = RedirectResponse("/app", status_code=303, headers=HEADERS)
         clerk.sessions.start(response, key, is_https(request))
@@ -183,9 +208,9 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
 
     @web.post("/app/sign-out")
     async def sign_out(request: Request) -> Response:
-        await clerk.posted(request)
+        session, _ = await clerk.posted(request)
         response = RedirectResponse("/app", status_code=303, headers=HEADERS)
-        clerk.sessions.end(response, is_https(request))
+        clerk.sessions.end(session, response, is_https(request))
         return response
 
     @web.get("/app/new")
@@ -231,6 +256,11 @@ def add_routes(web: FastAPI, clerk: Clerk) -> None:
         message = escape(exc.message)  # it may quote a name or a value: never markup
         body = pages.page("Refused", f'<h1>Refused</h1><p class="alert" role="alert">{message}</p>')
         return html(body, exc.status)
+
+    @web.exception_handler(NotAllowed)  # another key's certificate (eur1pdf.service.ownership)
+    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
+        body = pages.page("Refused", f'<h1>Refused</h1><p class="alert" role="alert">{escape(str(exc))}</p>')
+        return html(body, 403)
 
     @web.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:

@@ -4,10 +4,16 @@ The cookie holds no secret: the key's *name*, a random session id and an
 expiry, signed with HMAC-SHA256 under a secret made when the server starts
 (a restart signs everyone out). It is HttpOnly, SameSite=Strict, and Secure
 when the page is served over https. Every POST carries the session's CSRF
-token (an HMAC of the session id), compared in constant time. The key is
-looked up again by name on every request, so a key removed from the server's
-configuration ends its sessions at the next restart, and its scopes are
-always the configured ones.
+token (an HMAC of the session id), compared in constant time.
+
+A cookie alone is not a session: the server keeps each live session (its id,
+the key's name and the SHA-256 of the key signed in with, its expiry) in this
+process's memory, where the sessions are checked — ``eur1pdf serve`` is one
+process (its worker processes only render), so one table answers every request.
+Signing out removes the session, so a copied cookie is worth nothing after;
+the key is looked up again on every request (the keys file is read again when
+it changes), so a key removed, or given a new secret, ends its sessions at the
+next request, and its scopes are always the configured ones.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -27,6 +34,7 @@ from eur1pdf.service.keys import ANONYMOUS, ApiKey, KeyRing
 
 COOKIE = "eur1pdf_session"
 LIFETIME_S = 8 * 3600  # a working day
+SESSIONS_PER_KEY = 200  # live sessions one key keeps; its oldest ends when it signs in once more
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,15 @@ class Session:
 
     def allows(self, scope: str) -> bool:
         return self.key.allows(scope)
+
+
+@dataclass(frozen=True)
+class _Live:
+    """What the server keeps of a live session (the cookie only names it)."""
+
+    key_name: str
+    key_sha256: bytes  # the key signed in with: a new secret for the same name ends the session
+    expires: float
 
 
 def _b64(raw: bytes) -> str:
@@ -55,6 +72,8 @@ class Sessions:
     def __init__(self, ring: KeyRing, secret: bytes | None = None):
         self.ring = ring
         self.secret = secret or secrets.token_bytes(32)
+        self.live: dict[str, _Live] = {}  # session id -> the session, oldest first
+        self.lock = threading.Lock()
 
     def _mac(self, purpose: str, text: str) -> str:
         return _b64(hmac.new(self.secret, f"{purpose}:{text}".encode(), hashlib.sha256).digest())
@@ -62,7 +81,7 @@ class Sessions:
     def _key_named(self, name: str) -> ApiKey | None:
         if not self.ring:
             return ANONYMOUS if name == ANONYMOUS.name else None
-        return next((key for key in self.ring.keys if key.name == name), None)
+        return self.ring.named(name)
 
     def sign_in(self, secret: str) -> ApiKey | None:
         """The key whose secret the clerk typed (any text when the server has no keys)."""
@@ -72,7 +91,9 @@ class Sessions:
 
     def start(self, response: Response, key: ApiKey, secure: bool) -> None:
         """Set the cookie of a new session for ``key`` on ``response``."""
-        payload = {"k": key.name, "s": secrets.token_urlsafe(16), "e": int(time.time()) + LIFETIME_S}
+        session_id, expires = secrets.token_urlsafe(16), int(time.time()) + LIFETIME_S
+        self._keep(session_id, _Live(key.name, key.sha256, expires))
+        payload = {"k": key.name, "s": session_id, "e": expires}
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         response.set_cookie(
             COOKIE,
@@ -84,8 +105,23 @@ class Sessions:
             secure=secure,
         )
 
-    @staticmethod
-    def end(response: Response, secure: bool) -> None:
+    def _keep(self, session_id: str, live: _Live) -> None:
+        """Remember a new session: expired ones are forgotten, and a key keeps at most
+        ``SESSIONS_PER_KEY`` (its oldest ends), so signing in again and again cannot fill memory."""
+        now = time.time()
+        with self.lock:
+            for old in [sid for sid, kept in self.live.items() if kept.expires < now]:
+                del self.live[old]
+            own = [sid for sid, kept in self.live.items() if kept.key_name == live.key_name]
+            for old in own[: max(0, len(own) - SESSIONS_PER_KEY + 1)]:
+                del self.live[old]
+            self.live[session_id] = live
+
+    def end(self, session: Session, response: Response, secure: bool) -> None:
+        """Sign out: the session is forgotten by the server (its cookie, copied or not, opens
+        nothing any more) and the browser's cookie deleted."""
+        with self.lock:
+            self.live.pop(session.session_id, None)
         response.delete_cookie(COOKIE, path="/app", httponly=True, samesite="strict", secure=secure)
 
     def of(self, request: Request) -> Session | None:
@@ -99,8 +135,13 @@ class Sessions:
             name, session_id, expires = str(payload["k"]), str(payload["s"]), int(payload["e"])
         except (ValueError, KeyError, TypeError):
             return None
+        live = self.live.get(session_id)
+        if live is None or live.key_name != name or min(expires, live.expires) < time.time():
+            return None
         key = self._key_named(name)
-        if key is None or expires < time.time():
+        if key is None or not hmac.compare_digest(key.sha256, live.key_sha256):
+            with self.lock:  # the key is gone, or has a new secret: its sessions end
+                self.live.pop(session_id, None)
             return None
         return Session(key, session_id, self._mac("csrf", session_id))
 
