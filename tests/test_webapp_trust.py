@@ -118,6 +118,7 @@ def test_a_key_changes_only_its_own_certificates_on_the_page(app, example):
     page = bo.get(f"/app/c/{anas}").text  # bo may read it: read-only, saying why
     assert "changes only its own" in page and '<fieldset class="certificate" disabled>' in page
     assert "Save as provisional" not in page and 'value="finalize"' not in page
+    assert "can be finalized" not in page and "finalizing waits" not in page  # no promise bo cannot keep
     assert "Save as provisional" in ana.get(f"/app/c/{anas}").text
 
     example["serial"] = "R 200.002"

@@ -87,15 +87,18 @@ def _where(finding: Finding) -> str:
     return f"{finding.field}: " if finding.field and finding.code == "input.invalid" else ""
 
 
-def summary_text(checked: Checked) -> str:
+def summary_text(checked: Checked, changeable: bool = True) -> str:
+    """The line above the form; ``changeable`` off (another key's certificate, no scope issue):
+    it does not promise a finalization this key cannot make."""
     if not checked.findings:
-        return "No findings: the certificate can be finalized once saved."
+        return "No findings: the certificate can be finalized once saved." if changeable else "No findings."
     parts = []
     if checked.errors:
         parts.append(f"{checked.errors} error{'s' if checked.errors != 1 else ''}")
     if checked.warnings:
         parts.append(f"{checked.warnings} warning{'s' if checked.warnings != 1 else ''}")
-    return " and ".join(parts) + (": finalizing waits until no error remains." if checked.errors else ".")
+    waits = checked.errors and changeable
+    return " and ".join(parts) + (": finalizing waits until no error remains." if waits else ".")
 
 
 def capacity_text(data: dict[str, Any], checked: Checked) -> str:

@@ -135,7 +135,8 @@ class Clerk:
         by_region = checking.findings_by_region(checked, fields.get("form", "eur1"))
         rendered = {key: checking.findings_html(found) for key, found in by_region.items()}
         state = "errors" if checked.errors else "warnings" if checked.findings else "clean"
-        summary = (state, checking.summary_text(checked))
+        changeable = record is None or (session.allows("issue") and may_change(session.key, record))
+        summary = (state, checking.summary_text(checked, changeable))
         src: str | None
         if record is not None and record.status != "provisional":
             text = f"{record.status.capitalize()}: issued {record.finalized_at:%Y-%m-%d %H:%M} UTC."
