@@ -238,3 +238,17 @@ def test_the_wrong_key_buckets_refill():
     assert buckets.wait("a") == pytest.approx(10.0) and buckets.wait("b") == 0.0
     now[0] = 10.0
     assert buckets.wait("a") == 0.0
+
+
+def test_the_wrong_key_limit_is_an_option_of_serve(tmp_path):
+    from eur1pdf.cli import build_parser
+    from eur1pdf.cli.serve import _server_config
+    from eur1pdf.cli.shared import UsageError
+
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    args = build_parser("serve").parse_args(["serve", "--db", db, "--wrong-key-limit", "2"])
+    assert _server_config(args).key_failures_per_minute == 2
+    default = build_parser("serve").parse_args(["serve", "--db", db])
+    assert _server_config(default).key_failures_per_minute == 6
+    with pytest.raises(UsageError, match="--wrong-key-limit"):
+        _server_config(build_parser("serve").parse_args(["serve", "--db", db, "--wrong-key-limit", "0"]))

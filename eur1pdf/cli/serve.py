@@ -55,6 +55,14 @@ def add_parser(subparsers: Subparsers) -> None:
         help="the base of the verification links finals' QR codes carry (default: http://HOST:PORT)",
     )
     serve.add_argument(
+        "--wrong-key-limit",
+        type=float,
+        default=6.0,
+        metavar="N",
+        help="wrong API keys (API or /app sign-in) per client address and minute, after a burst of 10 "
+        "(default 6); beyond, 429 with Retry-After and the key is not looked at",
+    )
+    serve.add_argument(
         "--verify-limit",
         type=float,
         default=30.0,
@@ -162,6 +170,8 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
     printers = _printers(args)
     if args.workers < 1 or args.max_body < 1 or args.timeout <= 0 or args.queue < 1 or args.verify_limit <= 0:
         raise UsageError("--workers, --max-body, --timeout, --queue and --verify-limit must be positive")
+    if not 0 < args.wrong_key_limit <= 6000:
+        raise UsageError("--wrong-key-limit: give a number of wrong keys per minute above 0, at most 6000")
     args.public_url = args.public_url or settings.public_url
     public_url = _public_url(args.public_url) if args.public_url else _own_url(args.host, args.port)
     args.lock = bool(args.lock_password_env)
@@ -183,6 +193,7 @@ def _server_config(args: argparse.Namespace) -> ServerConfig:
         registry_url=database_url(args.db or settings.db),
         public_url=public_url,
         verify_per_minute=args.verify_limit,
+        key_failures_per_minute=args.wrong_key_limit,
     )
 
 
