@@ -21,6 +21,7 @@ from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions, OnOverflow, SigningKey, prints_marks, prints_serial, wants_pdfa
 from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
 from eur1pdf.placement.drawables import Page
+from eur1pdf.placement.fields import all_drawable
 from eur1pdf.placement.goods import fits_remembered
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
@@ -120,10 +121,15 @@ def render(
     sheets = check_sheets(layout, options.sheets)
     canonical = canonical_bytes(cert)
     fingerprint = digest_of(canonical)
+    # every character drawable (the common case, one pass): neither a split nor the placement
+    # checks the glyphs again; else they check theirs, so the error names the field
+    drawable = all_drawable(layout, canonical)
     with fits_remembered():  # the goods fitted to decide a split are placed with that fit
-        parts = plan_parts(cert, layout, options.on_overflow, options.final, options.verify_url, fingerprint)
+        parts = plan_parts(
+            cert, layout, options.on_overflow, options.final, options.verify_url, fingerprint, drawable
+        )
         parts = [_as_printed(part, options) for part in parts]
-        planned = plan_pages(parts, layout, sheets, canonical)
+        planned = plan_pages(parts, layout, sheets, canonical, drawable)
     spec = _document_spec(cert, layout, options, blank, sheets, planned)
     metadata = _metadata(cert, options, fingerprint, parts)
     split: OnOverflow = "split" if len(parts) > 1 else "error"  # what was done, not what was allowed

@@ -207,7 +207,7 @@ def check_sheets(layout: Layout, sheets: Sequence[int] | None) -> list[int] | No
 
 
 def plan_certificates(
-    cert: Certificate, layout: Layout, on_overflow: OnOverflow, final: bool = False
+    cert: Certificate, layout: Layout, on_overflow: OnOverflow, final: bool = False, drawable: bool = False
 ) -> list[Certificate]:
     """The certificate itself, or (split) one certificate per chunk of items, numbered from 1.
 
@@ -215,11 +215,13 @@ def plan_certificates(
     for the first, ``split_serials`` for the others (refused when they are
     missing). Other splits mark the serial ``(1/2)``, ``(2/2)`` … (printed
     alone where there is no serial, next to the pre-printed number) so the
-    parts cannot be mistaken for one another.
+    parts cannot be mistaken for one another. ``drawable``: every character of the certificate
+    is known to be drawable (:func:`all_drawable`), so the items' glyphs are not checked again.
     """
-    if on_overflow != "split" or fits_unsplit(cert.items, layout, layout.certificate_face):
+    face = layout.certificate_face
+    if on_overflow != "split" or fits_unsplit(cert.items, layout, face, drawable):
         return [cert]
-    chunks = split_items(cert.items, layout, layout.certificate_face)
+    chunks = split_items(cert.items, layout, face, drawable)
     if len(chunks) == 1:
         return [cert]
     if final:
@@ -278,14 +280,16 @@ def plan_parts(
     final: bool,
     verify_url: str | None,
     whole_digest: str,
+    drawable: bool = False,
 ) -> list[Part]:
     """The certificates the document holds, each with its digest and (final) verification link.
 
     One certificate keeps the digest of the input. The parts of a split are
     certificates of their own: each digest is over that part's data alone (its
-    items and serial), which is what its QR code and link carry.
+    items and serial), which is what its QR code and link carry. ``drawable``:
+    as for :func:`plan_certificates`.
     """
-    certificates = plan_certificates(cert, layout, on_overflow, final)
+    certificates = plan_certificates(cert, layout, on_overflow, final, drawable)
     parts = []
     for part in certificates:
         digest = whole_digest if len(certificates) == 1 else digest_of(canonical_bytes(part))
@@ -295,14 +299,21 @@ def plan_parts(
 
 
 def plan_pages(
-    parts: list[Part], layout: Layout, sheets: list[int] | None, canonical: bytes | None = None
+    parts: list[Part],
+    layout: Layout,
+    sheets: list[int] | None,
+    canonical: bytes | None = None,
+    drawable: bool | None = None,
 ) -> PlannedPages:
     """The data pages of every part, in print order (``canonical``: the whole certificate's
-    canonical JSON, when the caller has it: its glyphs are then checked once)."""
+    canonical JSON, when the caller has it: its glyphs are then checked once; ``drawable``:
+    what :func:`all_drawable` said of it, when the caller has asked already)."""
     pages: list[Page] = []
     # the whole's texts checked once (the common case: all drawable); each part checking them all
     # grew as parts x items. Else each part is checked, to name the field of the missing glyph.
-    checked = len(parts) > 1 and canonical is not None and all_drawable(layout, canonical)
+    if drawable is None:
+        drawable = canonical is not None and all_drawable(layout, canonical)
+    checked = drawable
     for part in parts:
         pages += place_certificate(part.certificate, layout, sheets, part.issuance, canonical, checked)
     return PlannedPages([part.certificate for part in parts], pages)

@@ -90,6 +90,24 @@ def test_split_when_it_fits_is_one_certificate(example):
     assert fill(example, on_overflow="split") == fill(example)
 
 
+@pytest.mark.parametrize("count", [3, 80])  # fits one certificate / needs a split
+@pytest.mark.parametrize("mode", ["error", "split"])
+def test_a_missing_glyph_is_refused_naming_its_field_split_or_not(example, mode, count):
+    """A render checks the whole certificate's glyphs once and, when all are drawable, a split
+    asked for does not check the items' again: a character the font lacks is still refused,
+    naming the field, whether split is asked for, needed or neither."""
+    from eur1pdf import FillOptions, MissingGlyphError, render
+
+    example["items"] = items(count)
+    example["items"][1]["description"] = "Pumpe \u6cf5"  # a Chinese character LiberationSans lacks
+    with pytest.raises(MissingGlyphError, match=r"^items\[1\]\.description\b.*U\+6CF5"):
+        render(example, FillOptions(on_overflow=mode))
+    example["items"][1]["description"] = "Pumpe"
+    example["exporter"]["name"] = "\u6cf5 AG"
+    with pytest.raises(MissingGlyphError, match=r"^exporter\.name \(box 1\): .*U\+6CF5"):
+        render(example, FillOptions(on_overflow=mode))
+
+
 def test_one_item_too_big_for_any_certificate(example):
     """Within the input limits every item fits the built-in forms; a layout with large goods type
     (a plug-in's, say) can still meet one that does not fit alone, and both modes say so."""

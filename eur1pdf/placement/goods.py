@@ -282,13 +282,16 @@ def _prefix_that_fits(rows: Sequence[dict[str, list[str]]], cap: int) -> int:
     return len(rows)
 
 
-def fits_unsplit(items: Sequence[Item], layout: Layout, face: Face) -> bool:
+def fits_unsplit(items: Sequence[Item], layout: Layout, face: Face, glyphs_checked: bool = False) -> bool:
     """Whether the items fit one certificate as they are: a split asked for then changes nothing.
 
-    Their glyphs are checked first, as :func:`split_items` does; within
-    :func:`fits_remembered` the fit made here is the one the placement uses.
+    Their glyphs are checked first, as :func:`split_items` does (``glyphs_checked``: the caller
+    found every character of the whole certificate drawable, so there is nothing to name: asking
+    for split then does the work not asking does); within :func:`fits_remembered` the fit made
+    here is the one the placement uses.
     """
-    check_item_glyphs(items, font_for(layout, "data"), prepared_goods(layout, face))
+    if not glyphs_checked:
+        check_item_glyphs(items, font_for(layout, "data"), prepared_goods(layout, face))
     try:
         fit_goods(items, layout, face)
     except GoodsOverflowError:
@@ -296,14 +299,22 @@ def fits_unsplit(items: Sequence[Item], layout: Layout, face: Face) -> bool:
     return True
 
 
-def split_items(items: Sequence[Item], layout: Layout, face: Face) -> list[list[Item]]:
-    """Items packed into as few certificates as possible (at the minimum size)."""
+def split_items(
+    items: Sequence[Item], layout: Layout, face: Face, glyphs_checked: bool = False
+) -> list[list[Item]]:
+    """Items packed into as few certificates as possible (at the minimum size).
+
+    ``glyphs_checked``: as for :func:`fits_unsplit` (the layout's own goods texts are checked still).
+    """
     goods = face.goods
     assert goods is not None
     font = font_for(layout, "data")
     prepared = prepared_goods(layout, face)
     geom = prepared.geometry
-    check_item_glyphs(items, font, prepared)
+    if glyphs_checked:
+        check_format_glyphs(prepared, font)
+    else:
+        check_item_glyphs(items, font, prepared)
     size = goods.min_size
     cap = capacity(goods, geom, font, size)
     limit = goods.max_items or len(items)
