@@ -21,7 +21,7 @@ from eur1pdf.layouts.schema import Layout
 from eur1pdf.options import FillOptions, OnOverflow, SigningKey, prints_marks, prints_serial, wants_pdfa
 from eur1pdf.pdf.document import Background, DocumentSpec, SharedTemplates, compose
 from eur1pdf.placement.drawables import Page
-from eur1pdf.placement.fields import all_drawable
+from eur1pdf.placement.fields import all_drawable, check_certificate_glyphs
 from eur1pdf.placement.goods import fits_remembered
 from eur1pdf.plan import (
     CERTIFICATE_ATTACHMENT,
@@ -122,8 +122,11 @@ def render(
     canonical = canonical_bytes(cert)
     fingerprint = digest_of(canonical)
     # every character drawable (the common case, one pass): neither a split nor the placement
-    # checks the glyphs again; else they check theirs, so the error names the field
+    # checks the glyphs again; else the whole certificate is checked now, split asked or not, so
+    # the error names the same field and box either way
     drawable = all_drawable(layout, canonical)
+    if not drawable:
+        check_certificate_glyphs(cert, layout, canonical)
     with fits_remembered():  # the goods fitted to decide a split are placed with that fit
         parts = plan_parts(
             cert, layout, options.on_overflow, options.final, options.verify_url, fingerprint, drawable

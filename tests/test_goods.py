@@ -100,7 +100,10 @@ def test_a_missing_glyph_is_refused_naming_its_field_split_or_not(example, mode,
 
     example["items"] = items(count)
     example["items"][1]["description"] = "Pumpe \u6cf5"  # a Chinese character LiberationSans lacks
-    with pytest.raises(MissingGlyphError, match=r"^items\[1\]\.description\b.*U\+6CF5"):
+    with pytest.raises(MissingGlyphError, match=r"^items\[1\]\.description \(box 8\): .*U\+6CF5"):
+        render(example, FillOptions(on_overflow=mode))  # the box named with split asked too
+    example["exporter"]["name"] = "\u6cf5 AG"  # two missing: the first in the certificate's order
+    with pytest.raises(MissingGlyphError, match=r"^exporter\.name \(box 1\): .*U\+6CF5"):
         render(example, FillOptions(on_overflow=mode))
     example["items"][1]["description"] = "Pumpe"
     example["exporter"]["name"] = "\u6cf5 AG"

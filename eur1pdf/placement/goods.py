@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from eur1pdf.certificate.model import Item
+from eur1pdf.certificate.model import ITEM_FIELD_BOXES, Item
 from eur1pdf.errors import GoodsOverflowError
 from eur1pdf.layouts.geometry import font_for
 from eur1pdf.layouts.prepared import CellSources, GoodsGeometry, PreparedGoods, cell_sources
@@ -73,7 +73,7 @@ def check_item_glyphs(
             for part in _ITEM_TEXTS:
                 value = getattr(item, part)
                 if value:
-                    check_glyphs(font, value, f"items[{i + offset}].{part}")
+                    check_glyphs(font, value, f"items[{i + offset}].{part}", ITEM_FIELD_BOXES.get(part, "8"))
     check_format_glyphs(prepared, font)
 
 
