@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from collections.abc import Hashable
 from functools import cache
 from pathlib import Path
@@ -40,12 +41,14 @@ _FONT_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # a file stem in eur1pdf's fonts fo
 
 @cache
 def code_key() -> tuple[Any, ...]:
-    """The identity of the modules that draw and write a blank (a changed module: drawn again)."""
+    """The identity of the modules that draw and write a blank (a changed module: drawn again) and
+    of the zlib that compresses its streams (another zlib may compress to other bytes)."""
     found = []
     for folder in _DRAWING_CODE:
         with os.scandir(_PACKAGE / folder) as entries:
             found += [(e.path, e.stat()) for e in entries if e.name.endswith(".py")]
-    return tuple((path, stat.st_size, stat.st_mtime_ns) for path, stat in sorted(found))
+    files = tuple((path, stat.st_size, stat.st_mtime_ns) for path, stat in sorted(found))
+    return (*files, zlib.ZLIB_RUNTIME_VERSION)
 
 
 class KeptTemplates(SharedTemplates):

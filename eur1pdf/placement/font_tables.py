@@ -7,75 +7,176 @@ IDs, widths in 1/1000 em and the descriptor's figures
 file with fontTools, which costs a new process more than the certificate: the
 figures are kept in :mod:`eur1pdf.user_cache` under the file's identity, so a
 later process neither parses the font nor imports fontTools.
+
+The per-character figures are kept packed (the mapped characters as one
+string, their advances and glyph IDs as arrays of numbers, the widths as an
+array by glyph ID), not as dicts of thousands of numbers: a new process's
+first certificate read, checked and rebuilt three fonts' dicts of every
+glyph, most of it for characters no certificate prints. The dicts are made
+from the arrays when first asked for (:class:`FontTables`), in C, and a
+glyph's hex form for the PDF's text only for the characters printed.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import sys
+from array import array
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 from eur1pdf import user_cache
 
-_KIND = "font-tables"
+_KIND = "font-tables2"  # packed arrays (the dicts of "font-tables" are no longer read)
+_SCALARS = {
+    "units_per_em": int,
+    "hhea_ascent": int,
+    "hhea_descent": int,
+    "ascent": float,
+    "descent": float,
+    "cap_height": float,
+    "italic_angle": float,
+    "stem_v": int,
+}
+_PACKED = {"characters": str, "advances": bytes, "glyphs": bytes, "widths": bytes}
+_TYPECODES = {"advances": "H", "glyphs": "H", "widths": "I"}  # uint16 as in hmtx and the cmap; widths wider
+
+
+class HexOf(dict[int, str]):
+    """Code point -> its glyph ID as 4 hex digits (for ``str.translate``), made per character asked
+    for; a character the font has not got stays missing (``translate`` then leaves it as it is)."""
+
+    def __init__(self, tables: FontTables) -> None:
+        super().__init__()
+        self._tables = tables
+
+    def __missing__(self, codepoint: int) -> str:
+        glyph = self._tables.glyph_at(codepoint)
+        if glyph is None:
+            raise KeyError(codepoint)
+        self[codepoint] = hexed = f"{glyph:04X}"
+        return hexed
+
+
+@dataclass(frozen=True, eq=False)
+class FontTables:
+    """One font file's figures: the scalars, and the packed per-character arrays with the dicts
+    made from them when first used."""
+
+    units_per_em: int
+    hhea_ascent: int
+    hhea_descent: int
+    postscript_name: str | None
+    ascent: float
+    descent: float
+    cap_height: float
+    bbox: tuple[float, float, float, float]
+    italic_angle: float
+    stem_v: int
+    characters: str  # every mapped character, in code point order
+    advances: array[int]  # advance in font units, one per character
+    glyphs: array[int]  # glyph ID, one per character
+    widths: array[int]  # advance in 1/1000 em, by glyph ID
+
+    @cached_property
+    def char_units(self) -> dict[str, int]:
+        """Character -> advance in font units."""
+        return dict(zip(self.characters, self.advances, strict=True))
+
+    @cached_property
+    def units(self) -> dict[int, int]:
+        """Code point -> advance in font units."""
+        return dict(zip(map(ord, self.characters), self.advances, strict=True))
+
+    @cached_property
+    def glyph_of(self) -> dict[int, int]:
+        """Code point -> glyph ID."""
+        return dict(zip(map(ord, self.characters), self.glyphs, strict=True))
+
+    @cached_property
+    def width_of(self) -> dict[int, int]:
+        """Glyph ID -> advance in 1/1000 em."""
+        return dict(enumerate(self.widths))
+
+    @cached_property
+    def hex_of(self) -> HexOf:
+        return HexOf(self)
+
+    def glyph_at(self, codepoint: int) -> int | None:
+        """The glyph ID of one code point (a scan of the characters, no dict made), or None."""
+        index = self.characters.find(chr(codepoint)) if 0 <= codepoint <= sys.maxunicode else -1
+        return None if index < 0 else self.glyphs[index]
 
 
 @cache
-def font_tables(path: Path) -> dict[str, Any]:
-    """The font's figures (see :func:`_read_tables` for the keys); from the cache when it has them."""
-    key = user_cache.file_key(path)
-    tables = user_cache.load(_KIND, key)
-    if not isinstance(tables, dict) or set(tables) != _KEYS:
-        tables = _read_tables(path)
-        user_cache.store(_KIND, key, tables)
+def font_tables(path: Path) -> FontTables:
+    """The font's figures; from the user cache when it has them (checked), else read and kept."""
+    key = (*user_cache.file_key(path), sys.byteorder)
+    tables = _unpacked(user_cache.load(_KIND, key))
+    if tables is None:
+        packed = _read_tables(path)
+        user_cache.store(_KIND, key, packed)
+        tables = _unpacked(packed)
+        assert tables is not None, path  # what was just read always unpacks
     return tables
 
 
-_KEYS = {
-    "units_per_em",
-    "hhea_ascent",
-    "hhea_descent",
-    "units",
-    "postscript_name",
-    "glyph_of",
-    "hex_of",
-    "widths",
-    "ascent",
-    "descent",
-    "cap_height",
-    "bbox",
-    "italic_angle",
-    "stem_v",
-}
+def _unpacked(packed: Any) -> FontTables | None:
+    """The tables an entry holds, or None when it is not of their shape (then read again)."""
+    try:
+        if set(packed) != {*_SCALARS, *_PACKED, "postscript_name", "bbox"}:
+            return None
+        if not all(isinstance(packed[k], kind) for k, kind in (*_SCALARS.items(), *_PACKED.items())):
+            return None
+        name, bbox = packed["postscript_name"], packed["bbox"]
+        if not (name is None or isinstance(name, str)) or len(bbox) != 4:
+            return None
+        advances, glyphs, widths = (array(code, packed[k]) for k, code in _TYPECODES.items())
+        size = len(packed["characters"])
+        if len(advances) != size or len(glyphs) != size or packed["units_per_em"] <= 0:
+            return None
+        scalars: dict[str, Any] = {k: packed[k] for k in _SCALARS}
+        return FontTables(
+            postscript_name=name,
+            bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),
+            characters=packed["characters"],
+            advances=advances,
+            glyphs=glyphs,
+            widths=widths,
+            **scalars,
+        )
+    except (TypeError, ValueError, KeyError, OverflowError):  # of no shape at all
+        return None
 
 
 def _read_tables(path: Path) -> dict[str, Any]:
-    """The figures, read with fontTools: for placement in font units (``units``: code point ->
-    advance), for the PDF in 1/1000 em (``widths``: glyph ID -> advance; ``glyph_of``: code
-    point -> glyph ID). ``postscript_name`` is None when the file has none."""
+    """The figures, read with fontTools, packed: ``characters`` (the cmap's, in code point
+    order), per character its ``advances`` (font units) and ``glyphs`` (glyph IDs), per glyph ID
+    its ``widths`` (1/1000 em). ``postscript_name`` is None when the file has none."""
     from fontTools.ttLib import TTFont  # only when the cache has not got them
 
     tt = TTFont(str(path), lazy=True)
     upm = tt["head"].unitsPerEm
     hmtx = tt["hmtx"].metrics
-    cmap = tt.getBestCmap()
+    cmap = sorted(tt.getBestCmap().items())
     hhea = tt["hhea"]
     scale = 1000 / upm
-    gid = {glyph: n for n, glyph in enumerate(tt.getGlyphOrder())}
-    glyph_of = {cp: gid[glyph] for cp, glyph in cmap.items()}
+    order = tt.getGlyphOrder()
+    gid = {glyph: n for n, glyph in enumerate(order)}
     os2, head = tt["OS/2"], tt["head"]
     tables = {
         "units_per_em": upm,
         "hhea_ascent": hhea.ascent,
         "hhea_descent": hhea.descent,
-        "units": {cp: hmtx[glyph][0] for cp, glyph in cmap.items()},
         "postscript_name": tt["name"].getDebugName(6),
-        "glyph_of": glyph_of,
-        "hex_of": {cp: f"{g:04X}" for cp, g in glyph_of.items()},  # for str.translate (the PDF's text)
-        "widths": {gid[glyph]: round(advance * scale) for glyph, (advance, _) in hmtx.items()},
-        "ascent": os2.sTypoAscender * scale,
-        "descent": os2.sTypoDescender * scale,
-        "cap_height": getattr(os2, "sCapHeight", os2.sTypoAscender) * scale,
+        "characters": "".join(chr(cp) for cp, _ in cmap),
+        "advances": array("H", [hmtx[glyph][0] for _, glyph in cmap]).tobytes(),
+        "glyphs": array("H", [gid[glyph] for _, glyph in cmap]).tobytes(),
+        "widths": array("I", [round(hmtx[g][0] * scale) if g in hmtx else 0 for g in order]).tobytes(),
+        "ascent": float(os2.sTypoAscender * scale),
+        "descent": float(os2.sTypoDescender * scale),
+        "cap_height": float(getattr(os2, "sCapHeight", os2.sTypoAscender) * scale),
         "bbox": (head.xMin * scale, head.yMin * scale, head.xMax * scale, head.yMax * scale),
         "italic_angle": float(tt["post"].italicAngle),
         "stem_v": 50 + int((os2.usWeightClass / 65) ** 2),

@@ -12,13 +12,13 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from itertools import accumulate
 from pathlib import Path
 
 from eur1pdf.errors import Eur1pdfError, MissingGlyphError
-from eur1pdf.placement.font_tables import font_tables
+from eur1pdf.placement.font_tables import FontTables, font_tables
 from eur1pdf.resources import fonts_dir
 
 
@@ -36,16 +36,21 @@ class FontMetrics:
     units_per_em: int
     ascent: float  # fraction of the font size above the baseline
     descent: float  # fraction of the font size below the baseline (positive)
-    units: dict[int, int]  # code point -> advance width in font units
+    tables: FontTables = field(repr=False)  # the file's figures (advances made into dicts when used)
+
+    @cached_property
+    def units(self) -> dict[int, int]:
+        """Code point -> advance width in font units."""
+        return self.tables.units
 
     @cached_property
     def characters(self) -> frozenset[str]:
-        return frozenset(map(chr, self.units))
+        return frozenset(self.tables.characters)
 
     @cached_property
     def char_units(self) -> dict[str, int]:
         """:attr:`units` keyed by the character itself, so a width is one ``sum(map(...))``."""
-        return {chr(cp): advance for cp, advance in self.units.items()}
+        return self.tables.char_units
 
     @cached_property
     def word_units(self) -> dict[str, int]:
@@ -54,10 +59,10 @@ class FontMetrics:
 
     @cached_property
     def space_units(self) -> int:
-        return self.units.get(32, round(0.278 * self.units_per_em))
+        return self.char_units.get(" ", round(0.278 * self.units_per_em))
 
     def has(self, char: str) -> bool:
-        return ord(char) in self.units
+        return char in self.char_units
 
     def missing(self, text: str) -> list[str]:
         if self.characters.issuperset(text):
@@ -100,14 +105,14 @@ def load_font(name: str, directory: Path | None = None) -> FontMetrics:
 
         user_font(path).close()
     tables = font_tables(path)
-    upm = tables["units_per_em"]
+    upm = tables.units_per_em
     return FontMetrics(
         name=name,
         path=path,
         units_per_em=upm,
-        ascent=tables["hhea_ascent"] / upm,
-        descent=-tables["hhea_descent"] / upm,
-        units=tables["units"],
+        ascent=tables.hhea_ascent / upm,
+        descent=-tables.hhea_descent / upm,
+        tables=tables,
     )
 
 
