@@ -76,7 +76,9 @@ def _entry(kind: str, key: tuple[Any, ...]) -> tuple[Path, bytes] | None:
     folder = cache_dir()
     if folder is None:
         return None
-    marshalled = marshal.dumps((__version__, kind, key))
+    # version 0: the same key is the same bytes in every process (later versions mark objects seen
+    # twice and interned strings, which depends on what else the process holds: another entry name)
+    marshalled = marshal.dumps((__version__, kind, key), 0)
     return folder / f"{kind}-{hashlib.sha256(marshalled).hexdigest()[:40]}", marshalled
 
 

@@ -9,18 +9,21 @@ figures are kept in :mod:`eur1pdf.user_cache` under the file's identity, so a
 later process neither parses the font nor imports fontTools.
 
 The per-character figures are kept packed (the mapped characters as one
-string, their advances and glyph IDs as arrays of numbers, the widths as an
-array by glyph ID), not as dicts of thousands of numbers: a new process's
-first certificate read, checked and rebuilt three fonts' dicts of every
-glyph, most of it for characters no certificate prints. The dicts are made
-from the arrays when first asked for (:class:`FontTables`), in C, and a
-glyph's hex form for the PDF's text only for the characters printed.
+string in code point order, their advances and glyph IDs as arrays of
+numbers, the widths as an array by glyph ID), not as dicts of thousands of
+numbers: a new process's first certificate read, checked and rebuilt three
+fonts' dicts and sets of every glyph, most of it for characters no
+certificate prints. A character is looked up by bisection in the string,
+and the dicts placement and the writer read (:class:`CharUnits`,
+:class:`HexOf`) are filled a character at a time, as characters are printed.
 """
 
 from __future__ import annotations
 
 import sys
 from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -41,6 +44,42 @@ _SCALARS = {
 }
 _PACKED = {"characters": str, "advances": bytes, "glyphs": bytes, "widths": bytes}
 _TYPECODES = {"advances": "H", "glyphs": "H", "widths": "I"}  # uint16 as in hmtx and the cmap; widths wider
+
+
+class CharUnits(dict[str, int]):
+    """Character -> advance in font units, filled per character asked for; a character the font
+    has not got raises KeyError (``in`` only knows the characters asked for so far: use
+    :meth:`FontTables.index`)."""
+
+    def __init__(self, tables: FontTables) -> None:
+        super().__init__()
+        self._tables = tables
+
+    def __missing__(self, char: str) -> int:
+        index = self._tables.index(char)
+        if index is None:
+            raise KeyError(char)
+        self[char] = advance = self._tables.advances[index]
+        return advance
+
+
+class CharacterSet:
+    """The characters the font maps, as placement asks about them (a superset of a text, one
+    character in it): answered by bisection, the characters found remembered."""
+
+    def __init__(self, tables: FontTables) -> None:
+        self._tables = tables
+        self._known: set[str] = set()
+
+    def issuperset(self, text: Iterable[str]) -> bool:
+        new = set(text) - self._known
+        if all(self._tables.index(c) is not None for c in new):
+            self._known |= new
+            return True
+        return False
+
+    def __contains__(self, char: object) -> bool:
+        return isinstance(char, str) and (char in self._known or self.issuperset(char))
 
 
 class HexOf(dict[int, str]):
@@ -80,9 +119,13 @@ class FontTables:
     widths: array[int]  # advance in 1/1000 em, by glyph ID
 
     @cached_property
-    def char_units(self) -> dict[str, int]:
-        """Character -> advance in font units."""
-        return dict(zip(self.characters, self.advances, strict=True))
+    def char_units(self) -> CharUnits:
+        """Character -> advance in font units (filled as characters are asked for)."""
+        return CharUnits(self)
+
+    @cached_property
+    def character_set(self) -> CharacterSet:
+        return CharacterSet(self)
 
     @cached_property
     def units(self) -> dict[int, int]:
@@ -103,10 +146,16 @@ class FontTables:
     def hex_of(self) -> HexOf:
         return HexOf(self)
 
+    def index(self, char: str) -> int | None:
+        """Where one character is in :attr:`characters` (bisection: they are in code point
+        order), or None when the font has not got it."""
+        found = bisect_left(self.characters, char)
+        return found if found < len(self.characters) and self.characters[found] == char else None
+
     def glyph_at(self, codepoint: int) -> int | None:
-        """The glyph ID of one code point (a scan of the characters, no dict made), or None."""
-        index = self.characters.find(chr(codepoint)) if 0 <= codepoint <= sys.maxunicode else -1
-        return None if index < 0 else self.glyphs[index]
+        """The glyph ID of one code point (no dict made), or None."""
+        index = self.index(chr(codepoint)) if 0 <= codepoint <= sys.maxunicode else None
+        return None if index is None else self.glyphs[index]
 
 
 @cache

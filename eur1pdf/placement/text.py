@@ -18,7 +18,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from eur1pdf.errors import Eur1pdfError, MissingGlyphError
-from eur1pdf.placement.font_tables import FontTables, font_tables
+from eur1pdf.placement.font_tables import CharacterSet, CharUnits, FontTables, font_tables
 from eur1pdf.resources import fonts_dir
 
 
@@ -40,16 +40,18 @@ class FontMetrics:
 
     @cached_property
     def units(self) -> dict[int, int]:
-        """Code point -> advance width in font units."""
+        """Code point -> advance width in font units (every character: made when asked for)."""
         return self.tables.units
 
-    @cached_property
-    def characters(self) -> frozenset[str]:
-        return frozenset(self.tables.characters)
+    @property
+    def characters(self) -> CharacterSet:
+        """The characters the font has (``issuperset(text)``, ``char in``)."""
+        return self.tables.character_set
 
-    @cached_property
-    def char_units(self) -> dict[str, int]:
-        """:attr:`units` keyed by the character itself, so a width is one ``sum(map(...))``."""
+    @property
+    def char_units(self) -> CharUnits:
+        """Advances keyed by the character itself, so a width is one ``sum(map(...))`` (filled as
+        characters are measured; KeyError for a character the font has not got)."""
         return self.tables.char_units
 
     @cached_property
@@ -59,10 +61,11 @@ class FontMetrics:
 
     @cached_property
     def space_units(self) -> int:
-        return self.char_units.get(" ", round(0.278 * self.units_per_em))
+        index = self.tables.index(" ")
+        return round(0.278 * self.units_per_em) if index is None else self.tables.advances[index]
 
     def has(self, char: str) -> bool:
-        return char in self.char_units
+        return len(char) == 1 and self.tables.index(char) is not None
 
     def missing(self, text: str) -> list[str]:
         if self.characters.issuperset(text):
@@ -87,8 +90,17 @@ def _width_units(font: FontMetrics, text: str) -> int:
     try:  # every character is in the font (checked before placing): one sum in C
         return sum(map(font.char_units.__getitem__, text))
     except KeyError:  # measuring before the check: an unknown character counts as a space
-        units, space = font.units, font.space_units
-        return sum([units.get(c, space) for c in map(ord, text)])
+        return sum(_advances(font, text))
+
+
+def _advances(font: FontMetrics, text: str) -> list[int]:
+    """Each character's advance in font units; a character the font has not got counts as a space."""
+    units = font.char_units
+    try:
+        return list(map(units.__getitem__, text))
+    except KeyError:
+        space = font.space_units
+        return [units[c] if font.has(c) else space for c in text]
 
 
 @cache
@@ -144,8 +156,8 @@ def _split_long_word(font: FontMetrics, word: str, size: float, width: float) ->
     makes) and each line's end is found by bisection in those running totals:
     a link is cut on every final certificate, character by character was slow.
     """
-    units, space, upm = font.units, font.space_units, font.units_per_em
-    ends = list(accumulate((units.get(c, space) for c in map(ord, word)), initial=0))  # ends[i]: word[:i]
+    upm = font.units_per_em
+    ends = list(accumulate(_advances(font, word), initial=0))  # ends[i]: word[:i]
     # the most units a line holds, by the very comparison the lines are drawn with
     most = int(width * upm / size) + 1
     while most * size / upm > width:  # below 0 for a negative width: not even a zero-width mark fits

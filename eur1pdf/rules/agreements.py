@@ -109,7 +109,10 @@ def _unpickled(data: bytes) -> dict[str, Agreement] | None:
 
 def _fold(text: str) -> str:
     """Case- and accent-insensitive form for comparing country names."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # nothing to decompose, no accent to drop: the common case, in C
+        return folded.strip()
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
