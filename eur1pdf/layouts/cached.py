@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import pickle
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -70,7 +71,8 @@ class _LayoutUnpickler(pickle.Unpickler):
 def _key(name: str, files: Sequence[Path]) -> tuple[Any, ...]:
     from eur1pdf.pdf.kept_templates import code_key  # the code that prepares (layouts, placement)
 
-    fonts = sorted(fonts_dir().glob("*.ttf"))
+    with os.scandir(fonts_dir()) as entries:  # not Path.glob: it compiles a pattern in every process
+        fonts = sorted(Path(e.path) for e in entries if e.name.endswith(".ttf"))
     return (name, *(user_cache.file_key(path) for path in [*sorted(files), *fonts]), *code_key())
 
 

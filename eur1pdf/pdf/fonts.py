@@ -29,7 +29,7 @@ from pathlib import Path
 
 from eur1pdf.errors import MissingGlyphError
 from eur1pdf.pdf.syntax import SMALL, Body, array, dictionary, name, num, ref, stream
-from eur1pdf.placement.font_tables import FontTables, font_tables
+from eur1pdf.placement.font_tables import FontTables, HexOf, font_tables
 from eur1pdf.placement.text import FontMetrics
 from eur1pdf.user_cache import file_key, load_cached, store_cached
 
@@ -50,6 +50,7 @@ class FontProgram:
     bbox: tuple[float, float, float, float]
     italic_angle: float
     stem_v: int
+    hex_of: HexOf  # code point -> the glyph ID as 4 hex digits (for str.translate), made per character
     tables: FontTables = field(repr=False)  # the per-glyph figures, made into dicts when used
 
     @property
@@ -61,11 +62,6 @@ class FontProgram:
     def widths(self) -> dict[int, int]:
         """Glyph ID -> advance in 1/1000 em."""
         return self.tables.width_of
-
-    @property
-    def hex_of(self) -> dict[int, str]:
-        """Code point -> the glyph ID as 4 hex digits (for str.translate), made per character."""
-        return self.tables.hex_of
 
 
 @cache
@@ -79,6 +75,7 @@ def font_program(font: FontMetrics) -> FontProgram:
         bbox=tables.bbox,
         italic_angle=tables.italic_angle,
         stem_v=tables.stem_v,
+        hex_of=tables.hex_of,
         tables=tables,
     )
 

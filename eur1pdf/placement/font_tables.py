@@ -72,6 +72,8 @@ class CharacterSet:
         self._known: set[str] = set()
 
     def issuperset(self, text: Iterable[str]) -> bool:
+        if self._known.issuperset(text):  # the common case once a few texts were checked: one pass in C
+            return True
         new = set(text) - self._known
         if all(self._tables.index(c) is not None for c in new):
             self._known |= new

@@ -43,12 +43,12 @@ class FontMetrics:
         """Code point -> advance width in font units (every character: made when asked for)."""
         return self.tables.units
 
-    @property
+    @cached_property
     def characters(self) -> CharacterSet:
         """The characters the font has (``issuperset(text)``, ``char in``)."""
         return self.tables.character_set
 
-    @property
+    @cached_property
     def char_units(self) -> CharUnits:
         """Advances keyed by the character itself, so a width is one ``sum(map(...))`` (filled as
         characters are measured; KeyError for a character the font has not got)."""
