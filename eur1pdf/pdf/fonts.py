@@ -29,7 +29,7 @@ from pathlib import Path
 
 from eur1pdf.errors import MissingGlyphError
 from eur1pdf.pdf.syntax import SMALL, Body, array, dictionary, name, num, ref, stream
-from eur1pdf.placement.font_tables import FontTables, HexOf, font_tables
+from eur1pdf.placement.font_tables import FontTables, font_tables
 from eur1pdf.placement.text import FontMetrics
 from eur1pdf.user_cache import file_key, load_cached, store_cached
 
@@ -50,7 +50,7 @@ class FontProgram:
     bbox: tuple[float, float, float, float]
     italic_angle: float
     stem_v: int
-    hex_of: HexOf  # code point -> the glyph ID as 4 hex digits (for str.translate), made per character
+    hex_of: dict[int, str]  # code point -> glyph ID as 4 hex digits (str.translate): characters learnt
     tables: FontTables = field(repr=False)  # the per-glyph figures, made into dicts when used
 
     @property
@@ -84,6 +84,8 @@ def encode(font: FontMetrics, text: str) -> bytes:
     """``text`` as the hex string of its glyph IDs, ``<0024...>``, for Tj."""
     program = font_program(font)
     hexed = text.translate(program.hex_of)
+    if len(hexed) != 4 * len(text) and program.tables.learn(text):  # characters not written before
+        hexed = text.translate(program.hex_of)
     if len(hexed) != 4 * len(text):  # a character without a glyph was left as it was
         missing = next(c for c in text if ord(c) not in program.hex_of)
         raise MissingGlyphError(

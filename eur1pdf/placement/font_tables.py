@@ -14,8 +14,9 @@ numbers, the widths as an array by glyph ID), not as dicts of thousands of
 numbers: a new process's first certificate read, checked and rebuilt three
 fonts' dicts and sets of every glyph, most of it for characters no
 certificate prints. A character is looked up by bisection in the string,
-and the dicts placement and the writer read (:class:`CharUnits`,
-:class:`HexOf`) are filled a character at a time, as characters are printed.
+and the dicts placement and the writer read (advances by character, hex
+glyph IDs by code point) are filled with a text's characters as texts are
+measured and written (:meth:`FontTables.learn`).
 """
 
 from __future__ import annotations
@@ -46,58 +47,20 @@ _PACKED = {"characters": str, "advances": bytes, "glyphs": bytes, "widths": byte
 _TYPECODES = {"advances": "H", "glyphs": "H", "widths": "I"}  # uint16 as in hmtx and the cmap; widths wider
 
 
-class CharUnits(dict[str, int]):
-    """Character -> advance in font units, filled per character asked for; a character the font
-    has not got raises KeyError (``in`` only knows the characters asked for so far: use
-    :meth:`FontTables.index`)."""
-
-    def __init__(self, tables: FontTables) -> None:
-        super().__init__()
-        self._tables = tables
-
-    def __missing__(self, char: str) -> int:
-        index = self._tables.index(char)
-        if index is None:
-            raise KeyError(char)
-        self[char] = advance = self._tables.advances[index]
-        return advance
-
-
 class CharacterSet:
     """The characters the font maps, as placement asks about them (a superset of a text, one
-    character in it): answered by bisection, the characters found remembered."""
+    character in it): answered from the characters learnt so far, else by :meth:`FontTables.learn`."""
 
     def __init__(self, tables: FontTables) -> None:
         self._tables = tables
-        self._known: set[str] = set()
 
     def issuperset(self, text: Iterable[str]) -> bool:
-        if self._known.issuperset(text):  # the common case once a few texts were checked: one pass in C
+        if self._tables.learnt.issuperset(text):  # the common case once a few texts were measured: in C
             return True
-        new = set(text) - self._known
-        if all(self._tables.index(c) is not None for c in new):
-            self._known |= new
-            return True
-        return False
+        return self._tables.learn(text)
 
     def __contains__(self, char: object) -> bool:
-        return isinstance(char, str) and (char in self._known or self.issuperset(char))
-
-
-class HexOf(dict[int, str]):
-    """Code point -> its glyph ID as 4 hex digits (for ``str.translate``), made per character asked
-    for; a character the font has not got stays missing (``translate`` then leaves it as it is)."""
-
-    def __init__(self, tables: FontTables) -> None:
-        super().__init__()
-        self._tables = tables
-
-    def __missing__(self, codepoint: int) -> str:
-        glyph = self._tables.glyph_at(codepoint)
-        if glyph is None:
-            raise KeyError(codepoint)
-        self[codepoint] = hexed = f"{glyph:04X}"
-        return hexed
+        return isinstance(char, str) and len(char) == 1 and self.issuperset(char)
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,9 +84,14 @@ class FontTables:
     widths: array[int]  # advance in 1/1000 em, by glyph ID
 
     @cached_property
-    def char_units(self) -> CharUnits:
-        """Character -> advance in font units (filled as characters are asked for)."""
-        return CharUnits(self)
+    def learnt(self) -> set[str]:
+        """The characters :meth:`learn` found in the font so far."""
+        return set()
+
+    @cached_property
+    def char_units(self) -> dict[str, int]:
+        """Character -> advance in font units, for the characters learnt so far (:meth:`learn`)."""
+        return {}
 
     @cached_property
     def character_set(self) -> CharacterSet:
@@ -145,19 +113,31 @@ class FontTables:
         return dict(enumerate(self.widths))
 
     @cached_property
-    def hex_of(self) -> HexOf:
-        return HexOf(self)
+    def hex_of(self) -> dict[int, str]:
+        """Code point -> its glyph ID as 4 hex digits (``str.translate``), for the characters learnt
+        so far (:meth:`learn`): a plain dict, which ``translate`` reads faster than a subclass."""
+        return {}
+
+    def learn(self, text: Iterable[str]) -> bool:
+        """Add ``text``'s characters to :attr:`char_units` and :attr:`hex_of` (looked up by
+        bisection); True when the font has them all. The dicts only grow, with the same figures
+        whichever thread adds them."""
+        units, hex_of, all_found = self.char_units, self.hex_of, True
+        for char in set(text) - units.keys():
+            index = self.index(char) if len(char) == 1 else None
+            if index is None:
+                all_found = False
+                continue
+            hex_of[ord(char)] = f"{self.glyphs[index]:04X}"
+            units[char] = self.advances[index]
+            self.learnt.add(char)
+        return all_found
 
     def index(self, char: str) -> int | None:
         """Where one character is in :attr:`characters` (bisection: they are in code point
         order), or None when the font has not got it."""
         found = bisect_left(self.characters, char)
         return found if found < len(self.characters) and self.characters[found] == char else None
-
-    def glyph_at(self, codepoint: int) -> int | None:
-        """The glyph ID of one code point (no dict made), or None."""
-        index = self.index(chr(codepoint)) if 0 <= codepoint <= sys.maxunicode else None
-        return None if index is None else self.glyphs[index]
 
 
 @cache

@@ -18,7 +18,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from eur1pdf.errors import Eur1pdfError, MissingGlyphError
-from eur1pdf.placement.font_tables import CharacterSet, CharUnits, FontTables, font_tables
+from eur1pdf.placement.font_tables import CharacterSet, FontTables, font_tables
 from eur1pdf.resources import fonts_dir
 
 
@@ -49,9 +49,9 @@ class FontMetrics:
         return self.tables.character_set
 
     @cached_property
-    def char_units(self) -> CharUnits:
-        """Advances keyed by the character itself, so a width is one ``sum(map(...))`` (filled as
-        characters are measured; KeyError for a character the font has not got)."""
+    def char_units(self) -> dict[str, int]:
+        """Advances keyed by the character itself, so a width is one ``sum(map(...))``: the
+        characters measured so far (:meth:`FontTables.learn` adds a text's)."""
         return self.tables.char_units
 
     @cached_property
@@ -65,7 +65,7 @@ class FontMetrics:
         return round(0.278 * self.units_per_em) if index is None else self.tables.advances[index]
 
     def has(self, char: str) -> bool:
-        return len(char) == 1 and self.tables.index(char) is not None
+        return char in self.characters
 
     def missing(self, text: str) -> list[str]:
         if self.characters.issuperset(text):
@@ -87,20 +87,19 @@ class FontMetrics:
 
 @lru_cache(maxsize=16384)
 def _width_units(font: FontMetrics, text: str) -> int:
-    try:  # every character is in the font (checked before placing): one sum in C
+    try:  # every character is in the font (checked before placing) and measured before: one sum in C
         return sum(map(font.char_units.__getitem__, text))
-    except KeyError:  # measuring before the check: an unknown character counts as a space
+    except KeyError:  # a character not measured yet, or (measuring before the check) not in the font
         return sum(_advances(font, text))
 
 
 def _advances(font: FontMetrics, text: str) -> list[int]:
     """Each character's advance in font units; a character the font has not got counts as a space."""
     units = font.char_units
-    try:
+    if font.tables.learn(text):
         return list(map(units.__getitem__, text))
-    except KeyError:
-        space = font.space_units
-        return [units[c] if font.has(c) else space for c in text]
+    space = font.space_units
+    return [units.get(c, space) for c in text]
 
 
 @cache
