@@ -10,7 +10,7 @@ later process neither parses the font nor imports fontTools.
 
 The per-character figures are kept packed (the mapped characters as one
 string in code point order, their advances and glyph IDs as arrays of
-numbers, the widths as an array by glyph ID), not as dicts of thousands of
+numbers: the PDF's widths follow from them), not as dicts of thousands of
 numbers: a new process's first certificate read, checked and rebuilt three
 fonts' dicts and sets of every glyph, most of it for characters no
 certificate prints. A character is looked up by bisection in the string,
@@ -32,7 +32,7 @@ from typing import Any
 
 from eur1pdf import user_cache
 
-_KIND = "font-tables2"  # packed arrays (the dicts of "font-tables" are no longer read)
+_KIND = "font-tables3"  # packed arrays (the dicts of "font-tables" are no longer read)
 _SCALARS = {
     "units_per_em": int,
     "hhea_ascent": int,
@@ -42,9 +42,10 @@ _SCALARS = {
     "cap_height": float,
     "italic_angle": float,
     "stem_v": int,
+    "notdef_width": int,  # the PDF width (1/1000 em) of glyph 0, which no character maps to
 }
-_PACKED = {"characters": str, "advances": bytes, "glyphs": bytes, "widths": bytes}
-_TYPECODES = {"advances": "H", "glyphs": "H", "widths": "I"}  # uint16 as in hmtx and the cmap; widths wider
+_PACKED = {"characters": str, "advances": bytes, "glyphs": bytes}
+_TYPECODES = {"advances": "H", "glyphs": "H"}  # uint16, as in hmtx and the cmap
 
 
 class CharacterSet:
@@ -81,7 +82,7 @@ class FontTables:
     characters: str  # every mapped character, in code point order
     advances: array[int]  # advance in font units, one per character
     glyphs: array[int]  # glyph ID, one per character
-    widths: array[int]  # advance in 1/1000 em, by glyph ID
+    notdef_width: int  # glyph 0's advance in 1/1000 em
 
     @cached_property
     def learnt(self) -> set[str]:
@@ -109,8 +110,11 @@ class FontTables:
 
     @cached_property
     def width_of(self) -> dict[int, int]:
-        """Glyph ID -> advance in 1/1000 em."""
-        return dict(enumerate(self.widths))
+        """Glyph ID -> advance in 1/1000 em, for glyph 0 and every glyph a character maps to (the
+        glyphs a subset is cut to)."""
+        scale = 1000 / self.units_per_em
+        mapped = zip(self.glyphs, self.advances, strict=True)
+        return {0: self.notdef_width, **{glyph: round(advance * scale) for glyph, advance in mapped}}
 
     @cached_property
     def hex_of(self) -> dict[int, str]:
@@ -163,7 +167,7 @@ def _unpacked(packed: Any) -> FontTables | None:
         name, bbox = packed["postscript_name"], packed["bbox"]
         if not (name is None or isinstance(name, str)) or len(bbox) != 4:
             return None
-        advances, glyphs, widths = (array(code, packed[k]) for k, code in _TYPECODES.items())
+        advances, glyphs = (array(code, packed[k]) for k, code in _TYPECODES.items())
         size = len(packed["characters"])
         if len(advances) != size or len(glyphs) != size or packed["units_per_em"] <= 0:
             return None
@@ -174,7 +178,6 @@ def _unpacked(packed: Any) -> FontTables | None:
             characters=packed["characters"],
             advances=advances,
             glyphs=glyphs,
-            widths=widths,
             **scalars,
         )
     except (TypeError, ValueError, KeyError, OverflowError):  # of no shape at all
@@ -183,8 +186,8 @@ def _unpacked(packed: Any) -> FontTables | None:
 
 def _read_tables(path: Path) -> dict[str, Any]:
     """The figures, read with fontTools, packed: ``characters`` (the cmap's, in code point
-    order), per character its ``advances`` (font units) and ``glyphs`` (glyph IDs), per glyph ID
-    its ``widths`` (1/1000 em). ``postscript_name`` is None when the file has none."""
+    order), per character its ``advances`` (font units) and ``glyphs`` (glyph IDs), and glyph 0's
+    ``notdef_width`` (1/1000 em). ``postscript_name`` is None when the file has none."""
     from fontTools.ttLib import TTFont  # only when the cache has not got them
 
     tt = TTFont(str(path), lazy=True)
@@ -204,7 +207,7 @@ def _read_tables(path: Path) -> dict[str, Any]:
         "characters": "".join(chr(cp) for cp, _ in cmap),
         "advances": array("H", [hmtx[glyph][0] for _, glyph in cmap]).tobytes(),
         "glyphs": array("H", [gid[glyph] for _, glyph in cmap]).tobytes(),
-        "widths": array("I", [round(hmtx[g][0] * scale) if g in hmtx else 0 for g in order]).tobytes(),
+        "notdef_width": round(hmtx[order[0]][0] * scale) if order[0] in hmtx else 0,
         "ascent": float(os2.sTypoAscender * scale),
         "descent": float(os2.sTypoDescender * scale),
         "cap_height": float(getattr(os2, "sCapHeight", os2.sTypoAscender) * scale),

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from itertools import accumulate
 from pathlib import Path
@@ -33,10 +33,25 @@ class FontMetrics:
 
     name: str
     path: Path
-    units_per_em: int
-    ascent: float  # fraction of the font size above the baseline
-    descent: float  # fraction of the font size below the baseline (positive)
-    tables: FontTables = field(repr=False)  # the file's figures (advances made into dicts when used)
+
+    @cached_property
+    def tables(self) -> FontTables:
+        """The file's figures, read when first needed (a font the kept blank alone prints is not)."""
+        return font_tables(self.path)
+
+    @cached_property
+    def units_per_em(self) -> int:
+        return self.tables.units_per_em
+
+    @cached_property
+    def ascent(self) -> float:
+        """Fraction of the font size above the baseline."""
+        return self.tables.hhea_ascent / self.units_per_em
+
+    @cached_property
+    def descent(self) -> float:
+        """Fraction of the font size below the baseline (positive)."""
+        return -self.tables.hhea_descent / self.units_per_em
 
     @cached_property
     def units(self) -> dict[int, int]:
@@ -115,16 +130,7 @@ def load_font(name: str, directory: Path | None = None) -> FontMetrics:
         from eur1pdf.placement.font_files import user_font  # fontTools: only for a user's font
 
         user_font(path).close()
-    tables = font_tables(path)
-    upm = tables.units_per_em
-    return FontMetrics(
-        name=name,
-        path=path,
-        units_per_em=upm,
-        ascent=tables.hhea_ascent / upm,
-        descent=-tables.hhea_descent / upm,
-        tables=tables,
-    )
+    return FontMetrics(name=name, path=path)
 
 
 def normalise(text: str) -> str:
