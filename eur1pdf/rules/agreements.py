@@ -78,7 +78,9 @@ def agreements() -> dict[str, Agreement]:
         if table is not None:
             return table
     table = {name: Agreement(key=name, **row) for name, row in read_own_toml(path).items()}
-    user_cache.store(_KIND, key, pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+    import pickletools  # only when an entry is written (no memo entry for what is used once)
+
+    user_cache.store(_KIND, key, pickletools.optimize(pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)))
     return table
 
 
