@@ -17,9 +17,11 @@ written once and stays valid beside any subset.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import importlib.util
 import io
+import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -158,9 +160,13 @@ def _cached_subset_file(font: FontMetrics, codepoints: frozenset[int]) -> tuple[
 
 @cache
 def _subsetter_key() -> tuple[str, int, int]:
-    """The installed fontTools (another version may cut other bytes), found without importing it."""
-    spec = importlib.util.find_spec("fontTools")
-    return file_key(Path(spec.origin)) if spec and spec.origin else ("", 0, 0)
+    """The installed fontTools (another version may cut other bytes), found without importing it:
+    its ``__init__.py`` in the first folder of the import path that has one, as the import finds
+    it (``importlib.util.find_spec`` cost a new process's first certificate as much again)."""
+    for folder in sys.path:
+        with contextlib.suppress(OSError):
+            return file_key(Path(folder or os.curdir) / "fontTools" / "__init__.py")
+    return ("", 0, 0)
 
 
 def _subset_file(font: FontMetrics, codepoints: frozenset[int]) -> tuple[bytes, frozenset[int]]:

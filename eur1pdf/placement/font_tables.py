@@ -126,15 +126,16 @@ class FontTables:
         """Add ``text``'s characters to :attr:`char_units` and :attr:`hex_of` (looked up by
         bisection); True when the font has them all. The dicts only grow, with the same figures
         whichever thread adds them."""
-        units, hex_of, all_found = self.char_units, self.hex_of, True
-        for char in set(text) - units.keys():
-            index = self.index(char) if len(char) == 1 else None
-            if index is None:
+        units, hex_of, learnt, all_found = self.char_units, self.hex_of, self.learnt, True
+        characters, glyphs, advances = self.characters, self.glyphs, self.advances
+        for char in set(text).difference(units):
+            index = bisect_left(characters, char)
+            if len(char) != 1 or index == len(characters) or characters[index] != char:
                 all_found = False
                 continue
-            hex_of[ord(char)] = f"{self.glyphs[index]:04X}"
-            units[char] = self.advances[index]
-            self.learnt.add(char)
+            hex_of[ord(char)] = f"{glyphs[index]:04X}"
+            units[char] = advances[index]
+            learnt.add(char)
         return all_found
 
     def index(self, char: str) -> int | None:
