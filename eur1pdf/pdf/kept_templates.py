@@ -20,6 +20,8 @@ fonts found); one that does not check is ignored and the blank drawn again.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
 import re
 import zlib
@@ -42,13 +44,15 @@ _FONT_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # a file stem in eur1pdf's fonts fo
 @cache
 def code_key() -> tuple[Any, ...]:
     """The identity of the modules that draw and write a blank (a changed module: drawn again) and
-    of the zlib that compresses its streams (another zlib may compress to other bytes)."""
+    of the zlib that compresses its streams (another zlib may compress to other bytes), as one
+    SHA-256: an entry's key holds 64 characters, not every module's path, size and time (each
+    entry read hashed those twice, in its name and in its stored key)."""
     found = []
     for folder in _DRAWING_CODE:
         with os.scandir(_PACKAGE / folder) as entries:
             found += [(e.path, e.stat()) for e in entries if e.name.endswith(".py")]
     files = tuple((path, stat.st_size, stat.st_mtime_ns) for path, stat in sorted(found))
-    return (*files, zlib.ZLIB_RUNTIME_VERSION)
+    return (hashlib.sha256(marshal.dumps((*files, zlib.ZLIB_RUNTIME_VERSION), 0)).hexdigest(),)
 
 
 class KeptTemplates(SharedTemplates):
