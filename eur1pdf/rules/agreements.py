@@ -119,8 +119,14 @@ def _fold(text: str) -> str:
 
 
 @cache
+def _member_states_file() -> dict[str, Any]:
+    """eu_member_states.toml, read once for the states, the union's names and the groups."""
+    return read_own_toml(DATA_DIR / "eu_member_states.toml")
+
+
+@cache
 def _eu() -> tuple[dict[str, str], frozenset[str]]:
-    raw = read_own_toml(DATA_DIR / "eu_member_states.toml")
+    raw = _member_states_file()
     states = {_fold(name): names[0] for names in raw["states"] for name in names}
     return states, frozenset(_fold(name) for name in raw["union"])
 
@@ -137,7 +143,7 @@ def is_group(code: str) -> bool:
 
 @cache
 def _groups() -> frozenset[str]:
-    return frozenset(read_own_toml(DATA_DIR / "eu_member_states.toml")["groups"])
+    return frozenset(_member_states_file()["groups"])
 
 
 def names_the_union(text: str) -> bool:
