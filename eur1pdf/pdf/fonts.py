@@ -279,7 +279,8 @@ def _kept_font_objects(font: FontMetrics, codepoints: frozenset[int], first: int
     process's first certificate read its subset back and wrote these again (a fifth of it)."""
     from eur1pdf.pdf.kept_templates import code_key  # the writing code's identity (zlib's included)
 
-    key = (*file_key(font.path), *_subsetter_key(), *code_key(), first, tuple(sorted(codepoints)))
+    glyphs_digest = hashlib.sha256(repr(sorted(codepoints)).encode()).hexdigest()  # as _tag does
+    key = (*file_key(font.path), *_subsetter_key(), *code_key(), first, glyphs_digest)
     body = _decoded_objects(load_cached("font-objects", key), first)
     if body is None:
         body = _made_font_objects(font, codepoints, first)

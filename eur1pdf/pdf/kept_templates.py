@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import re
+import string
 import zlib
 from collections.abc import Hashable
 from functools import cache
@@ -38,7 +38,8 @@ from eur1pdf.user_cache import load_cached, store_cached
 _KIND = "template"
 _PACKAGE = Path(__file__).resolve().parent.parent
 _DRAWING_CODE = ("artwork", "pdf", "placement", "layouts")  # what draws and writes a blank's objects
-_FONT_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # a file stem in eur1pdf's fonts folder, nothing else
+# a file stem in eur1pdf's fonts folder, nothing else (a set, not a pattern compiled in every process)
+_FONT_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "_.-")
 
 
 @cache
@@ -124,7 +125,7 @@ def _decoded(value: Any) -> Template | None:
             return None
         if not all(isinstance(k, int) and isinstance(v, int) for m in (faces, marks) for k, v in m.items()):
             return None
-        if not all(isinstance(name, str) and _FONT_NAME.fullmatch(name) for name in names):
+        if not all(isinstance(name, str) and name and _FONT_NAME_CHARS.issuperset(name) for name in names):
             return None
         fonts = tuple(load_font(name) for name in names)
     except Exception:  # a damaged entry of any shape, or a font no longer there: draw it again
