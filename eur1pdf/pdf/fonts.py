@@ -277,15 +277,21 @@ def _kept_font_objects(font: FontMetrics, codepoints: frozenset[int], first: int
     widths and ToUnicode map): they depend on the font file, the glyph set, the object number, and
     the code and libraries that cut and write them (all in the key), never on a certificate. A new
     process's first certificate read its subset back and wrote these again (a fifth of it)."""
-    from eur1pdf.pdf.kept_templates import code_key  # the writing code's identity (zlib's included)
-
-    glyphs_digest = hashlib.sha256(repr(sorted(codepoints)).encode()).hexdigest()  # as _tag does
-    key = (*file_key(font.path), *_subsetter_key(), *code_key(), first, glyphs_digest)
+    key = _objects_key(font, codepoints, first)
     body = _decoded_objects(load_cached("font-objects", key), first)
     if body is None:
         body = _made_font_objects(font, codepoints, first)
         store_cached("font-objects", key, (body.first, body.chunks[0], tuple(body.offsets)))
     return body
+
+
+def _objects_key(font: FontMetrics, codepoints: frozenset[int], first: int) -> tuple[object, ...]:
+    """What the written objects depend on: the font file, fontTools, the writing code (zlib's
+    version included), the object number and the glyph set (as its digest)."""
+    from eur1pdf.pdf.kept_templates import code_key  # the writing code's identity
+
+    glyphs_digest = hashlib.sha256(repr(sorted(codepoints)).encode()).hexdigest()
+    return (*file_key(font.path), *_subsetter_key(), *code_key(), first, glyphs_digest)
 
 
 def _decoded_objects(value: object, first: int) -> Body | None:
