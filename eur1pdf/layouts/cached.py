@@ -91,11 +91,8 @@ def cached_builtin(name: str, files: Sequence[Path], load: Callable[[], Layout])
 
 def _pickled(layout: Layout) -> bytes:
     """The layout with its prepared figures, without what later stages derived from it."""
-    import pickletools  # only when an entry is written
-
     kept = dataclasses.replace(layout.prepared, _derived={}, _variants={})
-    # optimize: no memo entry for an object referred to once (a tenth less to read, hash and load)
-    return pickletools.optimize(pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+    return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _with_kept_templates(layout: Layout, key: tuple[Any, ...]) -> Layout:

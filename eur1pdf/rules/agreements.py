@@ -78,9 +78,7 @@ def agreements() -> dict[str, Agreement]:
         if table is not None:
             return table
     table = {name: Agreement(key=name, **row) for name, row in read_own_toml(path).items()}
-    import pickletools  # only when an entry is written (no memo entry for what is used once)
-
-    user_cache.store(_KIND, key, pickletools.optimize(pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)))
+    user_cache.store(_KIND, key, pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
     return table
 
 
