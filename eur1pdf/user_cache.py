@@ -16,9 +16,11 @@ Safe by construction:
   does not match (a truncated or corrupt file, another version's entry) is
   ignored, made again and written over.
 * Only :mod:`marshal` data (numbers, strings, bytes, tuples, dicts) is
-  stored: loading an entry never runs code. (A built-in layout is kept as
-  pickle bytes, read back by an unpickler that makes nothing but the layout
-  schema's classes: :mod:`eur1pdf.layouts.cached`.)
+  stored: loading an entry never runs code. (A built-in layout is kept
+  prepared as pickle bytes, read back by an unpickler that makes nothing but
+  the layout schema's and the prepared layout's classes:
+  :mod:`eur1pdf.layouts.cached`.) An entry's name is the SHA-256 of its key
+  marshalled in version 0, the same bytes in every process.
 * Any error writing (a read-only home, a full disk) is ignored: the cache
   only ever saves time, it never changes what is made.
 * Only a folder of the user's own, that no other user may write to, is used
