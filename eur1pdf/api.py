@@ -206,7 +206,8 @@ def _document_spec(
     matrix = None
     if options.printer is not None:  # one transformation of the data layer, for this layout
         matrix = options.printer.for_layout(layout.name).matrix(mm_to_pt(layout.height_mm))
-    marks, marks_pages, marks_kind = None, None, None
+    marks: Sequence[Page] | None = None
+    marks_pages, marks_kind = None, None
     if options.draft:
         marks, marks_kind = draft_layer(layout), "draft"
     elif prints_marks(options):

@@ -6,7 +6,8 @@ table is kept in :mod:`eur1pdf.user_cache`, keyed by the file's identity
 (path, size, time): a changed file is parsed again. The cache holds marshal
 data only, so a TOML date is kept as the tuple ``("date", "YYYY-MM-DD")``
 (TOML has no tuples: nothing else is one); a file holding a date-time or a
-time is simply parsed every time.
+time is simply parsed every time. A table without dates is kept as
+``("plain", table)``, read back as it is (no walk through every value).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from eur1pdf import user_cache
 
 _KIND = "toml"
+_PLAIN = "plain"  # an entry ("plain", table): a table without dates, kept exactly as parsed
 
 
 class _NotKept(Exception):
@@ -30,6 +32,8 @@ def read_own_toml(path: Path) -> dict[str, Any]:
     """The parsed TOML file ``path`` (one of eur1pdf's own files), from the cache when it is there."""
     key = user_cache.file_key(path)
     found = user_cache.load(_KIND, key)
+    if isinstance(found, tuple) and len(found) == 2 and found[0] == _PLAIN and isinstance(found[1], dict):
+        return found[1]  # kept as parsed (no date in it): nothing to walk
     if isinstance(found, dict):
         try:
             return _decoded(found)
@@ -38,7 +42,8 @@ def read_own_toml(path: Path) -> dict[str, Any]:
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)
     with contextlib.suppress(_NotKept):  # a date-time or a time: parsed again next time
-        user_cache.store(_KIND, key, _encoded(raw))
+        encoded = _encoded(raw)
+        user_cache.store(_KIND, key, (_PLAIN, raw) if encoded == raw else encoded)
     return raw
 
 

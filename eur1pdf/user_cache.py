@@ -16,9 +16,11 @@ Safe by construction:
   does not match (a truncated or corrupt file, another version's entry) is
   ignored, made again and written over.
 * Only :mod:`marshal` data (numbers, strings, bytes, tuples, dicts) is
-  stored: loading an entry never runs code. (A built-in layout is kept as
-  pickle bytes, read back by an unpickler that makes nothing but the layout
-  schema's classes: :mod:`eur1pdf.layouts.cached`.)
+  stored: loading an entry never runs code. (A built-in layout is kept
+  prepared as pickle bytes, read back by an unpickler that makes nothing but
+  the layout schema's and the prepared layout's classes:
+  :mod:`eur1pdf.layouts.cached`.) An entry's name is the SHA-256 of its key
+  marshalled in version 0, the same bytes in every process.
 * Any error writing (a read-only home, a full disk) is ignored: the cache
   only ever saves time, it never changes what is made.
 * Only a folder of the user's own, that no other user may write to, is used
@@ -50,19 +52,25 @@ _OFF = ("", "off", "0", "no", "false")
 
 def cache_dir() -> Path | None:
     """The cache folder, or None when the cache is off."""
+    folder = _folder()
+    return None if folder is None else Path(folder)
+
+
+def _folder() -> str | None:
+    """:func:`cache_dir` as a plain string (os.path: every entry read joins it, pathlib costs more)."""
     value = os.environ.get(CACHE_ENV)
     if value is not None:
-        return None if value.strip().lower() in _OFF else Path(value)
+        return None if value.strip().lower() in _OFF else value
     base = os.environ.get("XDG_CACHE_HOME")
     if not base:
         home = os.path.expanduser("~")
         if home == "~":  # no home folder known: no cache (never a folder named "~" where we stand)
             return None
         base = os.path.join(home, ".cache")
-    return Path(base) / "eur1pdf"
+    return os.path.join(base, "eur1pdf")
 
 
-def _trusted(folder: Path) -> bool:
+def _trusted(folder: str | Path) -> bool:
     """The folder is a real folder of this user's, that nobody else may write to."""
     try:
         found = os.lstat(folder)
@@ -72,12 +80,14 @@ def _trusted(folder: Path) -> bool:
     return stat.S_ISDIR(found.st_mode) and mine and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _entry(kind: str, key: tuple[Any, ...]) -> tuple[Path, bytes] | None:
-    folder = cache_dir()
+def _entry(kind: str, key: tuple[Any, ...]) -> tuple[str, bytes] | None:
+    folder = _folder()
     if folder is None:
         return None
-    marshalled = marshal.dumps((__version__, kind, key))
-    return folder / f"{kind}-{hashlib.sha256(marshalled).hexdigest()[:40]}", marshalled
+    # version 0: the same key is the same bytes in every process (later versions mark objects seen
+    # twice and interned strings, which depends on what else the process holds: another entry name)
+    marshalled = marshal.dumps((__version__, kind, key), 0)
+    return os.path.join(folder, f"{kind}-{hashlib.sha256(marshalled).hexdigest()[:40]}"), marshalled
 
 
 def load(kind: str, key: tuple[Any, ...]) -> Any | None:
@@ -86,20 +96,38 @@ def load(kind: str, key: tuple[Any, ...]) -> Any | None:
     if entry is None:
         return None
     path, marshalled = entry
-    if not _trusted(path.parent):
+    if not _trusted(os.path.dirname(path)):
         return None
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
+    data = _read(path)
     head = len(_MAGIC) + 32
-    if not data.startswith(_MAGIC) or hashlib.sha256(data[head:]).digest() != data[len(_MAGIC) : head]:
+    if data is None or not data.startswith(_MAGIC):
+        return None
+    payload = memoryview(data)[head:]
+    if hashlib.sha256(payload).digest() != data[len(_MAGIC) : head]:
         return None
     try:
-        stored_key, value = marshal.loads(data[head:])
+        stored_key, value = marshal.loads(payload)
     except (EOFError, ValueError, TypeError):
         return None
     return value if stored_key == marshalled else None
+
+
+def _read(path: str) -> bytes | None:
+    """The whole file (os-level: no buffered file object for a read of one piece), or None."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        size = os.fstat(descriptor).st_size
+        chunks = [os.read(descriptor, size + 1)]
+        while chunks[-1] and sum(map(len, chunks)) <= size:  # a file that grew while read: read on
+            chunks.append(os.read(descriptor, 1 << 16))
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
 
 
 def store(kind: str, key: tuple[Any, ...], value: Any) -> None:
@@ -110,11 +138,12 @@ def store(kind: str, key: tuple[Any, ...], value: Any) -> None:
     path, marshalled = entry
     payload = marshal.dumps((marshalled, value))
     temporary = None
+    folder = os.path.dirname(path)
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _trusted(path.parent):
+        Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _trusted(folder):
             return
-        descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=folder)
         with os.fdopen(descriptor, "wb") as out:
             out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
         os.replace(temporary, path)

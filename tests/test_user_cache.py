@@ -204,3 +204,148 @@ def test_the_agreement_table_comes_back_validated_and_nothing_else_is_made(cache
     assert table._unpickled(b"not a pickle") is None
     some = next(iter(made))
     assert table._unpickled(pickle.dumps({"other": made[some]})) is None  # a row under another key
+
+
+def test_an_entry_name_does_not_depend_on_how_the_key_was_built(cache):
+    """The same key, built from shared or separate (interned or not) strings, names the same entry:
+    a key written by one process is found by another (marshal's later versions told them apart)."""
+    word = "LiberationSans-Regular"
+    shared = (word, word, 1.5)
+    separate = ("".join(["Liberation", "Sans-Regular"]), "".join(["LiberationSans", "-Regular"]), 1.5)
+    assert shared == separate
+    assert user_cache._entry("test", shared) == user_cache._entry("test", separate)
+    user_cache.store("test", shared, b"kept")
+    assert user_cache.load("test", separate) == b"kept"
+
+
+def _builtin_files() -> list[Path]:
+    from eur1pdf.layouts import registry
+
+    return [registry.BUILTIN_DIR / f"{n}.toml" for n in registry.builtin_names()]
+
+
+def test_a_built_in_layout_comes_back_prepared_and_a_bad_or_stale_entry_is_loaded_again(cache, monkeypatch):
+    from eur1pdf.layouts import registry
+    from eur1pdf.layouts.prepared import prepare
+
+    loads = []
+
+    def load():
+        loads.append(1)
+        return registry.load_layout_file(registry.BUILTIN_DIR / "eur1.toml")
+
+    made = cached.cached_builtin("eur1", _builtin_files(), load)
+    back = cached.cached_builtin("eur1", _builtin_files(), load)
+    assert len(loads) == 1, "the second one came from the user cache"
+    assert back == made and back is not made
+    assert back.prepared.layout is back  # prepared, and kept on the layout that came back
+    fresh = prepare(made.model_copy(deep=True))
+    assert [f.rect for face in back.prepared.faces.values() for f in face.fields] == [
+        f.rect for face in fresh.faces.values() for f in face.fields
+    ]
+    assert back.prepared.prints_cumulation == fresh.prints_cumulation
+    (entry,) = [p for p in cache.iterdir() if p.name.startswith("layout-prepared-")]
+    entry.write_bytes(entry.read_bytes()[:-7])  # damaged: loaded from the file again, written again
+    assert cached.cached_builtin("eur1", _builtin_files(), load) == made and len(loads) == 2
+    monkeypatch.setattr(kept_templates, "code_key", lambda: ("other code",))  # the preparing code changed
+    assert cached.cached_builtin("eur1", _builtin_files(), load) == made and len(loads) == 3
+
+
+def test_a_layout_entry_makes_nothing_but_the_prepared_layout_classes():
+    from eur1pdf.layouts import prepared, registry
+
+    class Evil:
+        def __reduce__(self):
+            return (prepared.prepare, (None,))  # a function of an allowed module: still refused
+
+    assert cached._unpickled(pickle.dumps(Evil())) is None
+    layout = registry.load_layout_file(registry.BUILTIN_DIR / "eur1.toml")
+    assert cached._unpickled(pickle.dumps(layout)) is None  # a layout alone (the old entry): not prepared
+    kept = cached._pickled(layout)
+    assert cached._unpickled(kept) == layout
+    with_derived = pickle.dumps(prepared.PreparedLayout(layout, {}, False, _variants={"stars": layout}))
+    assert cached._unpickled(with_derived) is None  # what a later stage derived is never kept
+
+
+def test_font_tables_come_back_whole_and_a_bad_entry_is_read_again(cache):
+    from fontTools.ttLib import TTFont
+
+    from eur1pdf.placement import font_tables as ft
+    from eur1pdf.resources import fonts_dir
+
+    path = fonts_dir() / "LiberationSans-Bold.ttf"
+    ft.font_tables.cache_clear()
+    try:
+        made = ft.font_tables(path)  # read with fontTools, kept
+        ft.font_tables.cache_clear()
+        back = ft.font_tables(path)  # read back
+        assert back is not made
+        for name in ("characters", "advances", "glyphs", "notdef_width", "bbox", "ascent", "postscript_name"):
+            assert getattr(back, name) == getattr(made, name)
+        tt = TTFont(str(path), lazy=True)  # what the old tables held, glyph by glyph
+        cmap, hmtx, order = tt.getBestCmap(), tt["hmtx"].metrics, tt.getGlyphOrder()
+        scale, gid = 1000 / tt["head"].unitsPerEm, {g: n for n, g in enumerate(order)}
+        assert back.units == {cp: hmtx[g][0] for cp, g in cmap.items()}
+        assert back.glyph_of == {cp: gid[g] for cp, g in cmap.items()}
+        assert back.width_of == {gid[g]: round(hmtx[g][0] * scale) for g in [order[0], *cmap.values()]}
+        assert back.learn("Aé€") and back.hex_of[ord("é")] == f"{gid[cmap[ord('é')]]:04X}"
+        assert not back.learn("\U0001f600") and 0x1F600 not in back.hex_of
+        key = (*user_cache.file_key(path), sys.byteorder)
+        good = ft._read_tables(path)
+        for bad in (
+            {"units_per_em": 2048},
+            {**good, "advances": good["advances"][:-2]},  # one advance short
+            {**good, "characters": 5},
+            {**good, "bbox": (1, 2)},
+            {**good, "extra": 1},
+        ):
+            user_cache.store(ft._KIND, key, bad)
+            ft.font_tables.cache_clear()
+            again = ft.font_tables(path)
+            assert again.characters == made.characters and again.advances == made.advances
+            assert user_cache.load(ft._KIND, key) == good  # written again
+    finally:
+        ft.font_tables.cache_clear()
+
+
+def test_font_objects_come_back_as_written_and_a_bad_entry_is_written_again(cache):
+    from eur1pdf.pdf import fonts
+    from eur1pdf.placement.text import load_font
+
+    font = load_font("LiberationSans-Regular")
+    codepoints = fonts.glyph_set(frozenset(map(ord, "Origin")), map(ord, "Zürich"))
+    made = fonts._made_font_objects(font, codepoints, 7)
+    first = fonts._kept_font_objects(font, codepoints, 7)  # made, kept
+    back = fonts._kept_font_objects(font, codepoints, 7)  # read back
+    for body in (first, back):
+        assert (body.first, body.chunks, body.offsets, body.size) == (7, made.chunks, made.offsets, made.size)
+    key = fonts._objects_key(font, codepoints, 7)
+    data, offsets = made.chunks[0], tuple(made.offsets)
+    for bad in (
+        None,
+        (8, data, offsets),  # numbered from another object
+        (7, "text", offsets),
+        (7, data, offsets[:-1]),
+        (7, data, offsets[::-1]),
+        (7, data, (*offsets[:-1], len(data))),
+        (7, b"x" + data[1:], offsets),
+    ):
+        assert fonts._decoded_objects(bad, 7) is None
+        user_cache.store("font-objects", key, bad)
+        again = fonts._kept_font_objects(font, codepoints, 7)
+        assert again.chunks == made.chunks and again.offsets == made.offsets
+        assert user_cache.load("font-objects", key) == (7, data, offsets)  # written again
+    assert fonts._objects_key(font, codepoints, 8) != key
+    assert fonts._objects_key(font, codepoints | {0x20AC}, 7) != key
+
+
+def test_own_toml_without_dates_is_kept_as_parsed(cache, tmp_path):
+    source = tmp_path / "plain.toml"
+    source.write_text('[a]\nnames = ["x", "y"]\nn = 1.5\n')
+    expected = {"a": {"names": ["x", "y"], "n": 1.5}}
+    assert own_toml.read_own_toml(source) == expected  # parsed, kept
+    key = user_cache.file_key(source)
+    assert user_cache.load("toml", key) == ("plain", expected)
+    assert own_toml.read_own_toml(source) == expected  # read back
+    user_cache.store("toml", key, ("plain", ["not", "a", "table"]))  # another shape: parsed again
+    assert own_toml.read_own_toml(source) == expected

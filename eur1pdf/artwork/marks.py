@@ -13,7 +13,9 @@ colour and opacity come from the layout; the margin line is kept at least
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from eur1pdf.layouts.geometry import font_for, mm_to_pt
 from eur1pdf.layouts.schema import DraftMarks, FinalMarks, Layout
@@ -62,13 +64,41 @@ def draft_layer(layout: Layout) -> list[Page]:
     return prepared.derived(DrawnDraftMarks, lambda: DrawnDraftMarks(_draft_layer(layout))).pages
 
 
-def final_layer(layout: Layout, sheets: list[int]) -> tuple[list[Page], list[int | None]]:
-    """The final marks: a page per sheet that has one (ORIGINAL, COPY …) and, for
+class FinalMarksOnUse(Sequence[Page]):
+    """The final marks' pages, drawn when a page is first looked at (kept with the prepared layout):
+    a blank whose PDF objects were kept with its marks (:mod:`eur1pdf.pdf.kept_templates`) never
+    looks, so a new process's first certificate neither draws them nor reads the bold font."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+
+    def _pages(self) -> list[Page]:
+        layout = self.layout
+        return layout.prepared.derived(DrawnFinalMarks, lambda: DrawnFinalMarks(*_final_layer(layout))).pages
+
+    @overload
+    def __getitem__(self, index: int) -> Page: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Page]: ...
+    def __getitem__(self, index: int | slice) -> Page | Sequence[Page]:
+        return self._pages()[index]
+
+    def __len__(self) -> int:
+        return len(self._pages())
+
+
+def final_layer(layout: Layout, sheets: list[int]) -> tuple[Sequence[Page], list[int | None]]:
+    """The final marks: a page per sheet that has one (ORIGINAL, COPY …), drawn on use, and, for
     each sheet given, the page of its mark (None: that sheet has no mark)."""
-    prepared = layout.prepared
-    pages, numbers = prepared.derived(DrawnFinalMarks, lambda: DrawnFinalMarks(*_final_layer(layout))).layer
+    pages = layout.prepared.derived(FinalMarksOnUse, lambda: FinalMarksOnUse(layout))
     spec = layout.marks.final
+    numbers = _mark_numbers(spec)
     return pages, [numbers.get(spec.sheets.get(str(n), "")) for n in sheets]
+
+
+def _mark_numbers(spec: FinalMarks) -> dict[str, int]:
+    """Each mark's page: one page per distinct mark, in the order the sheets first name them."""
+    return {text: number for number, text in enumerate(dict.fromkeys(spec.sheets.values()))}
 
 
 def _blank_page(layout: Layout, face: str) -> Page:
@@ -102,11 +132,8 @@ def _draft_layer(layout: Layout) -> list[Page]:
 
 def _final_layer(layout: Layout) -> tuple[list[Page], dict[str, int]]:
     spec = layout.marks.final
-    pages: list[Page] = []
-    numbers: dict[str, int] = {}
-    for text in dict.fromkeys(spec.sheets.values()):
-        page = _blank_page(layout, f"final {text}")
+    numbers = _mark_numbers(spec)
+    pages = [_blank_page(layout, f"final {text}") for text in numbers]
+    for page, text in zip(pages, numbers, strict=True):
         page.items.append(_diagonal(layout, spec, text))
-        numbers[text] = len(pages)
-        pages.append(page)
     return pages, numbers

@@ -9,42 +9,71 @@ identity (path, size, time) of every built-in layout file and font file: a
 changed file makes it load and check again. A plug-in's or a user's layout
 file is always read and checked.
 
+The layout is kept prepared (:mod:`eur1pdf.layouts.prepared`: each face's
+field rectangles, whose label blocks are wrapped with the fonts' metrics, the
+goods geometry): preparing it again was an eighth of a new process's first
+certificate. What is derived from it later (fitted texts, drawn blank,
+marks) is not kept with it: the entry holds the prepared figures alone. So
+the key also holds the identity of the code that prepares a layout
+(:func:`eur1pdf.pdf.kept_templates.code_key`): changed code prepares again.
+
 The pickle is read back by an unpickler that makes nothing but the layout
-schema's own classes: an entry cannot run code, and one that does not load
-is ignored and written again. Only the layout's fields are kept; what is
-derived from them (:mod:`eur1pdf.layouts.prepared`) is made again on load.
+schema's own classes and the prepared layout's (an allow-list of classes,
+no function, no other module): an entry cannot run code, and one that does
+not load is ignored and written again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import os
 import pickle
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from eur1pdf import user_cache
-from eur1pdf.layouts import schema
-from eur1pdf.layouts.prepared import prepare
+from eur1pdf.layouts import geometry, prepared, schema
 from eur1pdf.layouts.schema import Layout
 from eur1pdf.resources import fonts_dir
 
-_KIND = "layout"
+_KIND = "layout-prepared"
+_PREPARED_CLASSES = frozenset(  # exactly what a prepared layout is made of, beside the schema's models
+    {
+        prepared.PreparedLayout,
+        prepared.PreparedFace,
+        prepared.PreparedField,
+        prepared.PreparedGoods,
+        prepared.GoodsGeometry,
+        prepared.ColumnGeometry,
+        prepared.CellSources,
+        prepared.FillerSpan,
+        geometry.Rect,
+    }
+)
 
 
 class _LayoutUnpickler(pickle.Unpickler):
-    """Makes only the layout schema's classes (no function, no other module)."""
+    """Makes only the layout schema's classes and the prepared layout's (no function, no other module)."""
 
     def find_class(self, module: str, name: str) -> Any:
-        found = getattr(schema, name, None) if module == schema.__name__ else None
-        if isinstance(found, type) and (issubclass(found, schema._LayoutModel) or found is schema._Derived):
+        source = {m.__name__: m for m in (schema, prepared, geometry)}.get(module)
+        found = getattr(source, name, None) if source is not None else None
+        if isinstance(found, type) and (
+            found in _PREPARED_CLASSES
+            or (source is schema and (issubclass(found, schema._LayoutModel) or found is schema._Derived))
+        ):
             return found
         raise pickle.UnpicklingError(f"{module}.{name} is not a layout class")
 
 
 def _key(name: str, files: Sequence[Path]) -> tuple[Any, ...]:
-    fonts = sorted(fonts_dir().glob("*.ttf"))
-    return (name, *(user_cache.file_key(path) for path in [*sorted(files), *fonts]))
+    from eur1pdf.pdf.kept_templates import code_key  # the code that prepares (layouts, placement)
+
+    with os.scandir(fonts_dir()) as entries:  # not Path.glob: it compiles a pattern in every process
+        fonts = sorted(Path(e.path) for e in entries if e.name.endswith(".ttf"))
+    return (name, *(user_cache.file_key(path) for path in [*sorted(files), *fonts]), *code_key())
 
 
 def cached_builtin(name: str, files: Sequence[Path], load: Callable[[], Layout]) -> Layout:
@@ -54,11 +83,16 @@ def cached_builtin(name: str, files: Sequence[Path], load: Callable[[], Layout])
     if isinstance(found, bytes):
         layout = _unpickled(found)
         if layout is not None and layout.name == name:
-            prepare(layout)
             return _with_kept_templates(layout, key)
     layout = load()
-    user_cache.store(_KIND, key, pickle.dumps(layout, protocol=pickle.HIGHEST_PROTOCOL))
+    user_cache.store(_KIND, key, _pickled(layout))
     return _with_kept_templates(layout, key)
+
+
+def _pickled(layout: Layout) -> bytes:
+    """The layout with its prepared figures, without what later stages derived from it."""
+    kept = dataclasses.replace(layout.prepared, _derived={}, _variants={})
+    return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _with_kept_templates(layout: Layout, key: tuple[Any, ...]) -> Layout:
@@ -72,8 +106,16 @@ def _with_kept_templates(layout: Layout, key: tuple[Any, ...]) -> Layout:
 
 
 def _unpickled(data: bytes) -> Layout | None:
+    """The prepared layout an entry holds (kept on the layout), or None when it is not one."""
     try:
-        layout = _LayoutUnpickler(io.BytesIO(data)).load()
+        kept = _LayoutUnpickler(io.BytesIO(data)).load()
     except Exception:  # a damaged entry of any kind: load the layout file instead
         return None
-    return layout if isinstance(layout, Layout) else None
+    if not isinstance(kept, prepared.PreparedLayout) or not isinstance(kept.layout, Layout):
+        return None
+    if kept._derived or kept._variants or set(kept.faces) != set(kept.layout.faces):
+        return None
+    if any(face.face is not kept.layout.faces[name] for name, face in kept.faces.items()):
+        return None
+    kept.layout.keep_prepared(kept)
+    return kept.layout

@@ -17,19 +17,21 @@ written once and stays valid beside any subset.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import importlib.util
 import io
+import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from eur1pdf.errors import MissingGlyphError
 from eur1pdf.pdf.syntax import SMALL, Body, array, dictionary, name, num, ref, stream
-from eur1pdf.placement.font_tables import font_tables
+from eur1pdf.placement.font_tables import FontTables, font_tables
 from eur1pdf.placement.text import FontMetrics
 from eur1pdf.user_cache import file_key, load_cached, store_cached
 
@@ -44,32 +46,39 @@ class FontProgram:
     """What the PDF objects need from one font file, read once per process."""
 
     postscript_name: str
-    glyph_of: dict[int, int]  # code point -> glyph ID
-    widths: dict[int, int]  # glyph ID -> advance in 1/1000 em
     ascent: float
     descent: float
     cap_height: float
     bbox: tuple[float, float, float, float]
     italic_angle: float
     stem_v: int
-    hex_of: dict[int, str]  # code point -> the glyph ID as 4 hex digits (for str.translate)
+    hex_of: dict[int, str]  # code point -> glyph ID as 4 hex digits (str.translate): characters learnt
+    tables: FontTables = field(repr=False)  # the per-glyph figures, made into dicts when used
+
+    @property
+    def glyph_of(self) -> dict[int, int]:
+        """Code point -> glyph ID."""
+        return self.tables.glyph_of
+
+    @property
+    def widths(self) -> dict[int, int]:
+        """Glyph ID -> advance in 1/1000 em."""
+        return self.tables.width_of
 
 
 @cache
 def font_program(font: FontMetrics) -> FontProgram:
     tables = font_tables(font.path)  # read once per font file (user cache), shared with placement
-    glyph_of = tables["glyph_of"]
     return FontProgram(
-        postscript_name=tables["postscript_name"] or font.name,
-        glyph_of=glyph_of,
-        widths=tables["widths"],
-        ascent=tables["ascent"],
-        descent=tables["descent"],
-        cap_height=tables["cap_height"],
-        bbox=tables["bbox"],
-        italic_angle=tables["italic_angle"],
-        stem_v=tables["stem_v"],
-        hex_of=tables["hex_of"],  # made once with the tables (kept in the user cache with them)
+        postscript_name=tables.postscript_name or font.name,
+        ascent=tables.ascent,
+        descent=tables.descent,
+        cap_height=tables.cap_height,
+        bbox=tables.bbox,
+        italic_angle=tables.italic_angle,
+        stem_v=tables.stem_v,
+        hex_of=tables.hex_of,
+        tables=tables,
     )
 
 
@@ -77,6 +86,8 @@ def encode(font: FontMetrics, text: str) -> bytes:
     """``text`` as the hex string of its glyph IDs, ``<0024...>``, for Tj."""
     program = font_program(font)
     hexed = text.translate(program.hex_of)
+    if len(hexed) != 4 * len(text) and program.tables.learn(text):  # characters not written before
+        hexed = text.translate(program.hex_of)
     if len(hexed) != 4 * len(text):  # a character without a glyph was left as it was
         missing = next(c for c in text if ord(c) not in program.hex_of)
         raise MissingGlyphError(
@@ -149,9 +160,13 @@ def _cached_subset_file(font: FontMetrics, codepoints: frozenset[int]) -> tuple[
 
 @cache
 def _subsetter_key() -> tuple[str, int, int]:
-    """The installed fontTools (another version may cut other bytes), found without importing it."""
-    spec = importlib.util.find_spec("fontTools")
-    return file_key(Path(spec.origin)) if spec and spec.origin else ("", 0, 0)
+    """The installed fontTools (another version may cut other bytes), found without importing it:
+    its ``__init__.py`` in the first folder of the import path that has one, as the import finds
+    it (``importlib.util.find_spec`` cost a new process's first certificate as much again)."""
+    for folder in sys.path:
+        with contextlib.suppress(OSError):
+            return file_key(Path(folder or os.curdir) / "fontTools" / "__init__.py")
+    return ("", 0, 0)
 
 
 def _subset_file(font: FontMetrics, codepoints: frozenset[int]) -> tuple[bytes, frozenset[int]]:
@@ -249,6 +264,56 @@ def _font_objects(font: FontMetrics, codepoints: frozenset[int], first: int) -> 
         if body is not None:
             _OBJECTS.move_to_end(key)
             return body
+    body = _kept_font_objects(font, codepoints, first)
+    with _OBJECTS_LOCK:
+        _OBJECTS[key] = body
+        if len(_OBJECTS) > 4 * SUBSET_CACHE_SIZE:
+            _OBJECTS.popitem(last=False)
+    return body
+
+
+def _kept_font_objects(font: FontMetrics, codepoints: frozenset[int], first: int) -> Body:
+    """:func:`_made_font_objects`, kept in the user cache as written (the subset compressed, its
+    widths and ToUnicode map): they depend on the font file, the glyph set, the object number, and
+    the code and libraries that cut and write them (all in the key), never on a certificate. A new
+    process's first certificate read its subset back and wrote these again (a fifth of it)."""
+    key = _objects_key(font, codepoints, first)
+    body = _decoded_objects(load_cached("font-objects", key), first)
+    if body is None:
+        body = _made_font_objects(font, codepoints, first)
+        store_cached("font-objects", key, (body.first, body.chunks[0], tuple(body.offsets)))
+    return body
+
+
+def _objects_key(font: FontMetrics, codepoints: frozenset[int], first: int) -> tuple[object, ...]:
+    """What the written objects depend on: the font file, fontTools, the writing code (zlib's
+    version included), the object number and the glyph set (as its digest)."""
+    from eur1pdf.pdf.kept_templates import code_key  # the writing code's identity
+
+    glyphs_digest = hashlib.sha256(repr(sorted(codepoints)).encode()).hexdigest()
+    return (*file_key(font.path), *_subsetter_key(), *code_key(), first, glyphs_digest)
+
+
+def _decoded_objects(value: object, first: int) -> Body | None:
+    """The objects an entry holds, checked (numbered from ``first``, offsets within the bytes)."""
+    if not (isinstance(value, tuple) and len(value) == 3):
+        return None
+    number, data, offsets = value
+    if number != first or not isinstance(data, bytes) or not isinstance(offsets, tuple):
+        return None
+    if len(offsets) != OBJECTS_PER_FONT or not all(isinstance(o, int) for o in offsets):
+        return None
+    if offsets[0] != 0 or list(offsets) != sorted(set(offsets)) or offsets[-1] >= len(data):
+        return None
+    if not data.startswith(b"%d 0 obj\n" % first) or not data.endswith(b"\nendobj\n"):
+        return None
+    body = Body(first)
+    body.chunks, body.offsets, body.size = [data], list(offsets), len(data)
+    return body
+
+
+def _made_font_objects(font: FontMetrics, codepoints: frozenset[int], first: int) -> Body:
+    """The five objects of one embedded font, written (one bytes chunk)."""
     program = font_program(font)
     data, glyphs = _SUBSETS.get(font, codepoints)
     base_font = name(f"{_tag(program.postscript_name, codepoints)}+{program.postscript_name}")
@@ -297,12 +362,7 @@ def _font_objects(font: FontMetrics, codepoints: frozenset[int], first: int) -> 
     )
     body.add(stream({"Length1": b"%d" % len(data)}, data, level=SMALL))
     body.add(stream({}, _to_unicode(program, codepoints), level=SMALL))
-    body = body.frozen()
-    with _OBJECTS_LOCK:
-        _OBJECTS[key] = body
-        if len(_OBJECTS) > 4 * SUBSET_CACHE_SIZE:
-            _OBJECTS.popitem(last=False)
-    return body
+    return body.frozen()
 
 
 def embeddable(font: FontMetrics, text: str) -> tuple[str, bytes, frozenset[int], bytes]:

@@ -20,8 +20,11 @@ fonts found); one that does not check is ignored and the blank drawn again.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
-import re
+import string
+import zlib
 from collections.abc import Hashable
 from functools import cache
 from pathlib import Path
@@ -35,17 +38,22 @@ from eur1pdf.user_cache import load_cached, store_cached
 _KIND = "template"
 _PACKAGE = Path(__file__).resolve().parent.parent
 _DRAWING_CODE = ("artwork", "pdf", "placement", "layouts")  # what draws and writes a blank's objects
-_FONT_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # a file stem in eur1pdf's fonts folder, nothing else
+# a file stem in eur1pdf's fonts folder, nothing else (a set, not a pattern compiled in every process)
+_FONT_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "_.-")
 
 
 @cache
 def code_key() -> tuple[Any, ...]:
-    """The identity of the modules that draw and write a blank (a changed module: drawn again)."""
+    """The identity of the modules that draw and write a blank (a changed module: drawn again) and
+    of the zlib that compresses its streams (another zlib may compress to other bytes), as one
+    SHA-256: an entry's key holds 64 characters, not every module's path, size and time (each
+    entry read hashed those twice, in its name and in its stored key)."""
     found = []
     for folder in _DRAWING_CODE:
         with os.scandir(_PACKAGE / folder) as entries:
             found += [(e.path, e.stat()) for e in entries if e.name.endswith(".py")]
-    return tuple((path, stat.st_size, stat.st_mtime_ns) for path, stat in sorted(found))
+    files = tuple((path, stat.st_size, stat.st_mtime_ns) for path, stat in sorted(found))
+    return (hashlib.sha256(marshal.dumps((*files, zlib.ZLIB_RUNTIME_VERSION), 0)).hexdigest(),)
 
 
 class KeptTemplates(SharedTemplates):
@@ -117,7 +125,7 @@ def _decoded(value: Any) -> Template | None:
             return None
         if not all(isinstance(k, int) and isinstance(v, int) for m in (faces, marks) for k, v in m.items()):
             return None
-        if not all(isinstance(name, str) and _FONT_NAME.fullmatch(name) for name in names):
+        if not all(isinstance(name, str) and name and _FONT_NAME_CHARS.issuperset(name) for name in names):
             return None
         fonts = tuple(load_font(name) for name in names)
     except Exception:  # a damaged entry of any shape, or a font no longer there: draw it again

@@ -7,13 +7,13 @@ which input field it comes from and which box that is, for error messages.
 
 from __future__ import annotations
 
-import tomllib
 import unicodedata
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 from eur1pdf.certificate.model import FIELD_BOXES, Certificate, Party
+from eur1pdf.own_toml import read_own_toml
 from eur1pdf.placement.endorsement import ENDORSEMENT_SOURCES, Issuance
 
 __all__ = ["Issuance", "field_box", "source_field", "source_lines", "wordings"]
@@ -23,9 +23,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 @cache
 def wordings() -> dict:
-    """Standard wordings and statements (data/wordings.toml)."""
-    with open(DATA_DIR / "wordings.toml", "rb") as fh:
-        return tomllib.load(fh)
+    """Standard wordings and statements (data/wordings.toml; parsed once, kept in the user cache)."""
+    return read_own_toml(DATA_DIR / "wordings.toml")
 
 
 def format_date(value) -> str:
@@ -88,7 +87,10 @@ def _signatory(cert: Certificate) -> list[str]:
 
 def _fold(text: str) -> str:
     """Case- and accent-insensitive form for comparing a country's name."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # nothing to decompose, no accent to drop: the common case, in C
+        return folded.strip()
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 

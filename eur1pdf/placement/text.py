@@ -18,7 +18,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from eur1pdf.errors import Eur1pdfError, MissingGlyphError
-from eur1pdf.placement.font_tables import font_tables
+from eur1pdf.placement.font_tables import CharacterSet, FontTables, font_tables
 from eur1pdf.resources import fonts_dir
 
 
@@ -33,19 +33,41 @@ class FontMetrics:
 
     name: str
     path: Path
-    units_per_em: int
-    ascent: float  # fraction of the font size above the baseline
-    descent: float  # fraction of the font size below the baseline (positive)
-    units: dict[int, int]  # code point -> advance width in font units
 
     @cached_property
-    def characters(self) -> frozenset[str]:
-        return frozenset(map(chr, self.units))
+    def tables(self) -> FontTables:
+        """The file's figures, read when first needed (a font the kept blank alone prints is not)."""
+        return font_tables(self.path)
+
+    @cached_property
+    def units_per_em(self) -> int:
+        return self.tables.units_per_em
+
+    @cached_property
+    def ascent(self) -> float:
+        """Fraction of the font size above the baseline."""
+        return self.tables.hhea_ascent / self.units_per_em
+
+    @cached_property
+    def descent(self) -> float:
+        """Fraction of the font size below the baseline (positive)."""
+        return -self.tables.hhea_descent / self.units_per_em
+
+    @cached_property
+    def units(self) -> dict[int, int]:
+        """Code point -> advance width in font units (every character: made when asked for)."""
+        return self.tables.units
+
+    @cached_property
+    def characters(self) -> CharacterSet:
+        """The characters the font has (``issuperset(text)``, ``char in``)."""
+        return self.tables.character_set
 
     @cached_property
     def char_units(self) -> dict[str, int]:
-        """:attr:`units` keyed by the character itself, so a width is one ``sum(map(...))``."""
-        return {chr(cp): advance for cp, advance in self.units.items()}
+        """Advances keyed by the character itself, so a width is one ``sum(map(...))``: the
+        characters measured so far (:meth:`FontTables.learn` adds a text's)."""
+        return self.tables.char_units
 
     @cached_property
     def word_units(self) -> dict[str, int]:
@@ -54,10 +76,11 @@ class FontMetrics:
 
     @cached_property
     def space_units(self) -> int:
-        return self.units.get(32, round(0.278 * self.units_per_em))
+        index = self.tables.index(" ")
+        return round(0.278 * self.units_per_em) if index is None else self.tables.advances[index]
 
     def has(self, char: str) -> bool:
-        return ord(char) in self.units
+        return char in self.characters
 
     def missing(self, text: str) -> list[str]:
         if self.characters.issuperset(text):
@@ -79,11 +102,19 @@ class FontMetrics:
 
 @lru_cache(maxsize=16384)
 def _width_units(font: FontMetrics, text: str) -> int:
-    try:  # every character is in the font (checked before placing): one sum in C
+    try:  # every character is in the font (checked before placing) and measured before: one sum in C
         return sum(map(font.char_units.__getitem__, text))
-    except KeyError:  # measuring before the check: an unknown character counts as a space
-        units, space = font.units, font.space_units
-        return sum([units.get(c, space) for c in map(ord, text)])
+    except KeyError:  # a character not measured yet, or (measuring before the check) not in the font
+        return sum(_advances(font, text))
+
+
+def _advances(font: FontMetrics, text: str) -> list[int]:
+    """Each character's advance in font units; a character the font has not got counts as a space."""
+    units = font.char_units
+    if font.tables.learn(text):
+        return list(map(units.__getitem__, text))
+    space = font.space_units
+    return [units.get(c, space) for c in text]
 
 
 @cache
@@ -99,16 +130,7 @@ def load_font(name: str, directory: Path | None = None) -> FontMetrics:
         from eur1pdf.placement.font_files import user_font  # fontTools: only for a user's font
 
         user_font(path).close()
-    tables = font_tables(path)
-    upm = tables["units_per_em"]
-    return FontMetrics(
-        name=name,
-        path=path,
-        units_per_em=upm,
-        ascent=tables["hhea_ascent"] / upm,
-        descent=-tables["hhea_descent"] / upm,
-        units=tables["units"],
-    )
+    return FontMetrics(name=name, path=path)
 
 
 def normalise(text: str) -> str:
@@ -139,8 +161,8 @@ def _split_long_word(font: FontMetrics, word: str, size: float, width: float) ->
     makes) and each line's end is found by bisection in those running totals:
     a link is cut on every final certificate, character by character was slow.
     """
-    units, space, upm = font.units, font.space_units, font.units_per_em
-    ends = list(accumulate((units.get(c, space) for c in map(ord, word)), initial=0))  # ends[i]: word[:i]
+    upm = font.units_per_em
+    ends = list(accumulate(_advances(font, word), initial=0))  # ends[i]: word[:i]
     # the most units a line holds, by the very comparison the lines are drawn with
     most = int(width * upm / size) + 1
     while most * size / upm > width:  # below 0 for a negative width: not even a zero-width mark fits

@@ -109,13 +109,22 @@ def _unpickled(data: bytes) -> dict[str, Agreement] | None:
 
 def _fold(text: str) -> str:
     """Case- and accent-insensitive form for comparing country names."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # nothing to decompose, no accent to drop: the common case, in C
+        return folded.strip()
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
 @cache
+def _member_states_file() -> dict[str, Any]:
+    """eu_member_states.toml, read once for the states, the union's names and the groups."""
+    return read_own_toml(DATA_DIR / "eu_member_states.toml")
+
+
+@cache
 def _eu() -> tuple[dict[str, str], frozenset[str]]:
-    raw = read_own_toml(DATA_DIR / "eu_member_states.toml")
+    raw = _member_states_file()
     states = {_fold(name): names[0] for names in raw["states"] for name in names}
     return states, frozenset(_fold(name) for name in raw["union"])
 
@@ -132,7 +141,7 @@ def is_group(code: str) -> bool:
 
 @cache
 def _groups() -> frozenset[str]:
-    return frozenset(read_own_toml(DATA_DIR / "eu_member_states.toml")["groups"])
+    return frozenset(_member_states_file()["groups"])
 
 
 def names_the_union(text: str) -> bool:
