@@ -1,19 +1,24 @@
 """What pdfium would parse of an invoice page, measured before it reads the page.
 
 pdfium parses every operator of a page before eur1pdf sees the first object,
-and a form XObject each time the page (or another form) draws it. A small
-flate stream can hold a million paths, and a form drawn ten times by a form
-drawn ten times multiplies them: a 26 kB invoice held the server's process
-for seconds and hundreds of megabytes. So the page's contents, and every
-form as many times as it is drawn, are counted in decoded bytes against
-``max_content_bytes`` (data/invoice_limits.toml); each stream is decoded a
-chunk at a time within the cap (:mod:`eur1pdf.pdf.decoding`), so nothing
-larger than the cap is ever held.
+a form XObject each time the page (or another form) draws it, and the glyph
+procedures of a Type 3 font the page writes with. A small flate stream can
+hold a million paths, and a form drawn ten times by a form drawn ten times
+multiplies them: a 26 kB invoice held the server's process for seconds and
+hundreds of megabytes. So the page's contents, every form as many times as
+it is drawn, and every Type 3 glyph procedure once (pdfium keeps a font's
+glyphs) are counted in decoded bytes against ``max_content_bytes``
+(data/invoice_limits.toml). Each stream is decoded a chunk at a time within
+the cap (:mod:`eur1pdf.pdf.decoding`), so nothing larger is ever held; the
+``Do`` operators are then found by qpdf's content tokenizer, which reads
+names, comments, strings and inline images as pdfium does (a pattern over
+the bytes missed ``/F#6d0 Do``, ``/Fm0 %…`` and a NUL between name and
+operator, and counted ``Do`` inside strings).
 """
 
 from __future__ import annotations
 
-import re
+import warnings
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,9 +29,13 @@ from eur1pdf.declaration.free_area import LIMITS
 from eur1pdf.errors import Eur1pdfError
 from eur1pdf.pdf.decoding import DECODERS, TooLarge, decoded
 
-#: ``/Name Do``: a content stream drawing the XObject its resources call Name
-DRAWN = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s*Do(?![^\s/\[\]()<>{}%])")
 MAX_FORM_DEPTH = 16  # forms drawn in forms, as a blank form may have (pdf/blank_limits.toml)
+#: what a form costs pdfium each time it is drawn, besides its contents (an empty form drawn a
+#: million times is a million objects)
+DRAW_BYTES = 64
+Key = tuple[int, int]  # an indirect object's number and generation
+#: resources and the object that holds them (a direct dictionary is known by its holder)
+Scope = tuple[object, Key]
 
 
 class PageRefused(Eur1pdfError):
@@ -38,8 +47,11 @@ class _Drawing:
     """The count for one page: which page, each form's cost once known, the forms being counted."""
 
     number: int
-    cost: dict[tuple[int, int], int] = field(default_factory=dict)
-    open_forms: set[tuple[int, int]] = field(default_factory=set)
+    cost: dict[tuple[Key, Key], int] = field(default_factory=dict)  # (form, its resources' key)
+    open_forms: set[Key] = field(default_factory=set)
+    glyph_fonts: set[Key] = field(default_factory=set)  # Type 3 fonts already counted
+    visits: int = 0
+    scratch: pikepdf.Pdf = field(default_factory=pikepdf.new)  # holds decoded bytes for the tokenizer
 
     def refuse(self, why: str) -> PageRefused:
         return PageRefused(f"the invoice's page {self.number}: {why}")
@@ -55,47 +67,113 @@ class _Drawing:
             raise self.too_large()
         return size
 
+    def visit(self) -> None:
+        """A form or glyph procedure read: at most as many as the objects a page may show."""
+        self.visits += 1
+        if self.visits > LIMITS["max_page_objects"]:
+            raise self.refuse(f"it draws more than {LIMITS['max_page_objects']:,} forms and glyph procedures")
+
 
 def check_page_drawing(page: pikepdf.Page, number: int) -> None:
-    """:class:`PageRefused` when the page's contents and the forms they draw decode to more than
-    ``max_content_bytes``, nest forms deeper than 16, draw a form inside itself or do not decode."""
+    """:class:`PageRefused` when the page's contents, the forms they draw and the Type 3 glyphs they
+    use decode to more than ``max_content_bytes``, nest forms deeper than 16, draw a form inside
+    itself or do not decode."""
     drawing = _Drawing(number)
-    contents = page.obj.get("/Contents")
-    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    text = b"\n".join(_decoded(stream, drawing) for stream in streams if isinstance(stream, pikepdf.Stream))
-    drawing.within(len(text) + _drawn_cost(text, _resources(page.obj), drawing, depth=1))
+    try:
+        contents = page.obj.get("/Contents")
+        streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+        text = b"\n".join(_decoded(s, drawing) for s in streams if isinstance(s, pikepdf.Stream))
+        scope = (_resources(page.obj), page.obj.objgen)
+        drawing.within(len(text) + _drawn_cost(text, scope, drawing, depth=1))
+    finally:
+        drawing.scratch.close()
 
 
-def _drawn_cost(text: bytes, resources: object, drawing: _Drawing, depth: int) -> int:
-    """Bytes pdfium parses for the forms ``text`` draws (named in ``resources``), each time drawn."""
-    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
-    if not isinstance(xobjects, pikepdf.Dictionary):
+def _drawn_cost(text: bytes, scope: Scope, drawing: _Drawing, depth: int) -> int:
+    """Bytes pdfium parses for what ``text`` draws with ``scope``'s resources: each form as often as
+    drawn, each Type 3 font's glyph procedures once."""
+    resources, _ = scope
+    if not isinstance(resources, pikepdf.Dictionary):
         return 0
-    total = 0
-    for name, times in Counter(DRAWN.findall(text)).items():
-        form = xobjects.get("/" + name.decode("latin-1"))
+    total = _glyph_cost(resources, scope, drawing, depth)
+    xobjects = resources.get("/XObject")
+    if not isinstance(xobjects, pikepdf.Dictionary):
+        return total
+    for name, times in _drawn_names(text, drawing).items():
+        form = xobjects.get(name)
         if isinstance(form, pikepdf.Stream) and form.get("/Subtype") == "/Form":
-            total = drawing.within(total + times * _form_cost(form, resources, drawing, depth))
+            total = drawing.within(total + times * _form_cost(form, scope, drawing, depth))
     return total
 
 
-def _form_cost(form: pikepdf.Stream, outer: object, drawing: _Drawing, depth: int) -> int:
-    """Bytes pdfium parses to draw ``form`` once: its contents and the forms it draws."""
+def _drawn_names(text: bytes, drawing: _Drawing) -> Counter[str]:
+    """How often each name is drawn (``/Name Do``), read by qpdf's tokenizer."""
+    if b"Do" not in text:
+        return Counter()
+    stream = pikepdf.Stream(drawing.scratch, text)
+    try:
+        with warnings.catch_warnings():  # qpdf's complaints about damaged content: pdfium's too
+            warnings.simplefilter("ignore")
+            found = pikepdf.parse_content_stream(stream, "Do")
+    except pikepdf.PdfError:
+        raise drawing.refuse("its contents cannot be read as PDF content") from None
+    return Counter(
+        str(instruction.operands[0])
+        for instruction in found
+        if len(instruction.operands) == 1 and isinstance(instruction.operands[0], pikepdf.Name)
+    )
+
+
+def _form_cost(form: pikepdf.Stream, outer: Scope, drawing: _Drawing, depth: int) -> int:
+    """Bytes pdfium parses to draw ``form`` once: its contents and what they draw."""
     if depth > MAX_FORM_DEPTH:
         raise drawing.refuse(f"it draws forms inside forms more than {MAX_FORM_DEPTH} deep")
     key = form.objgen
     own = form.get("/Resources")
-    if key in drawing.cost and isinstance(own, pikepdf.Dictionary):
-        return drawing.cost[key]
+    scope = (own, key) if isinstance(own, pikepdf.Dictionary) else outer  # else those it is drawn with
+    memo = (key, _scope_key(scope))
+    if memo in drawing.cost:
+        return drawing.cost[memo]
     if key in drawing.open_forms:
         raise drawing.refuse(f"a form draws itself (object {key[0]} {key[1]})")
+    drawing.visit()
     drawing.open_forms.add(key)
     text = _decoded(form, drawing)
-    resources = own if isinstance(own, pikepdf.Dictionary) else outer  # else those it is drawn with
-    cost = drawing.within(len(text) + _drawn_cost(text, resources, drawing, depth + 1))
+    cost = drawing.within(DRAW_BYTES + len(text) + _drawn_cost(text, scope, drawing, depth + 1))
     drawing.open_forms.discard(key)
-    drawing.cost[key] = cost
+    drawing.cost[memo] = cost
     return cost
+
+
+def _glyph_cost(resources: pikepdf.Dictionary, scope: Scope, drawing: _Drawing, depth: int) -> int:
+    """The glyph procedures of the Type 3 fonts in ``resources`` not counted yet (once per font)."""
+    fonts = resources.get("/Font")
+    if not isinstance(fonts, pikepdf.Dictionary):
+        return 0
+    total = 0
+    for font in fonts.values():
+        if not isinstance(font, pikepdf.Dictionary) or font.get("/Subtype") != "/Type3":
+            continue
+        if font.is_indirect:  # a direct font belongs to these resources alone: counted with them
+            if font.objgen in drawing.glyph_fonts:
+                continue
+            drawing.glyph_fonts.add(font.objgen)
+        own = font.get("/Resources")
+        glyph_scope = (own, font.objgen) if isinstance(own, pikepdf.Dictionary) else scope
+        procedures = font.get("/CharProcs")
+        for procedure in procedures.values() if isinstance(procedures, pikepdf.Dictionary) else ():
+            if isinstance(procedure, pikepdf.Stream):
+                drawing.visit()
+                text = _decoded(procedure, drawing)
+                total = drawing.within(total + len(text) + _drawn_cost(text, glyph_scope, drawing, depth + 1))
+    return total
+
+
+def _scope_key(scope: Scope) -> Key:
+    resources, holder = scope
+    if isinstance(resources, pikepdf.Object) and resources.is_indirect:
+        return resources.objgen
+    return holder
 
 
 def _decoded(stream: pikepdf.Stream, drawing: _Drawing) -> bytes:
