@@ -349,3 +349,32 @@ def test_own_toml_without_dates_is_kept_as_parsed(cache, tmp_path):
     assert own_toml.read_own_toml(source) == expected  # read back
     user_cache.store("toml", key, ("plain", ["not", "a", "table"]))  # another shape: parsed again
     assert own_toml.read_own_toml(source) == expected
+
+
+def test_threads_asking_for_a_font_at_once_share_one_set_of_tables(cache):
+    """Review: with functools.cache two threads' first calls each made a FontTables, and (Python
+    3.12's cached_property has no lock) a FontMetrics could measure with one's learnt characters
+    and look them up in the other's: a KeyError or a false missing glyph."""
+    import threading
+
+    from eur1pdf.placement import font_tables as ft
+    from eur1pdf.resources import fonts_dir
+
+    path = fonts_dir() / "LiberationSans-Regular.ttf"
+    for _ in range(5):
+        ft.font_tables.cache_clear()
+        start, found = threading.Barrier(8), []
+
+        def ask() -> None:
+            start.wait()
+            found.append(ft.font_tables(path))
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len({id(tables) for tables in found}) == 1
+    tables = ft.font_tables(path)  # the dicts learn() fills are made with the object, not on first use
+    assert {"learnt", "char_units", "hex_of", "character_set"} <= set(vars(tables))
+    ft.font_tables.cache_clear()

@@ -22,11 +22,12 @@ measured and written (:meth:`FontTables.learn`).
 from __future__ import annotations
 
 import sys
+import threading
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache, cached_property
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -83,20 +84,21 @@ class FontTables:
     advances: array[int]  # advance in font units, one per character
     glyphs: array[int]  # glyph ID, one per character
     notdef_width: int  # glyph 0's advance in 1/1000 em
+    # filled by :meth:`learn`; made with the object, never on first use: Python 3.12's
+    # cached_property has no lock, and two threads' first uses would each make one, a caller
+    # keeping the one that lost (a character learnt there would be missing from the other)
+    learnt: set[str] = field(init=False, repr=False)  # the characters found in the font so far
+    char_units: dict[str, int] = field(init=False, repr=False)  # character -> advance, learnt so far
+    #: code point -> its glyph ID as 4 hex digits (``str.translate``), learnt so far: a plain
+    #: dict, which ``translate`` reads faster than a subclass
+    hex_of: dict[int, str] = field(init=False, repr=False)
+    character_set: CharacterSet = field(init=False, repr=False)
 
-    @cached_property
-    def learnt(self) -> set[str]:
-        """The characters :meth:`learn` found in the font so far."""
-        return set()
-
-    @cached_property
-    def char_units(self) -> dict[str, int]:
-        """Character -> advance in font units, for the characters learnt so far (:meth:`learn`)."""
-        return {}
-
-    @cached_property
-    def character_set(self) -> CharacterSet:
-        return CharacterSet(self)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "learnt", set())
+        object.__setattr__(self, "char_units", {})
+        object.__setattr__(self, "hex_of", {})
+        object.__setattr__(self, "character_set", CharacterSet(self))
 
     @cached_property
     def units(self) -> dict[int, int]:
@@ -115,12 +117,6 @@ class FontTables:
         scale = 1000 / self.units_per_em
         mapped = zip(self.glyphs, self.advances, strict=True)
         return {0: self.notdef_width, **{glyph: round(advance * scale) for glyph, advance in mapped}}
-
-    @cached_property
-    def hex_of(self) -> dict[int, str]:
-        """Code point -> its glyph ID as 4 hex digits (``str.translate``), for the characters learnt
-        so far (:meth:`learn`): a plain dict, which ``translate`` reads faster than a subclass."""
-        return {}
 
     def learn(self, text: Iterable[str]) -> bool:
         """Add ``text``'s characters to :attr:`char_units` and :attr:`hex_of` (looked up by
@@ -145,8 +141,30 @@ class FontTables:
         return found if found < len(self.characters) and self.characters[found] == char else None
 
 
-@cache
-def font_tables(path: Path) -> FontTables:
+class _OnePerFile:
+    """:func:`font_tables`: one :class:`FontTables` per font file in a process, whichever thread
+    asks first. ``functools.cache`` lets two threads' first calls each make one, and a
+    :class:`~eur1pdf.placement.text.FontMetrics` could then measure with one object's learnt
+    characters and look them up in the other's."""
+
+    def __init__(self) -> None:
+        self._found: dict[Path, FontTables] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, path: Path) -> FontTables:
+        found = self._found.get(path)
+        if found is None:
+            with self._lock:
+                found = self._found.get(path)
+                if found is None:
+                    found = self._found[path] = _load_tables(path)
+        return found
+
+    def cache_clear(self) -> None:
+        self._found.clear()
+
+
+def _load_tables(path: Path) -> FontTables:
     """The font's figures; from the user cache when it has them (checked), else read and kept."""
     key = (*user_cache.file_key(path), sys.byteorder)
     tables = _unpacked(user_cache.load(_KIND, key))
@@ -156,6 +174,9 @@ def font_tables(path: Path) -> FontTables:
         tables = _unpacked(packed)
         assert tables is not None, path  # what was just read always unpacks
     return tables
+
+
+font_tables = _OnePerFile()
 
 
 def _unpacked(packed: Any) -> FontTables | None:
