@@ -28,9 +28,14 @@ class _NotKept(Exception):
     """A value the cache does not keep (a TOML date-time or time)."""
 
 
+def cache_key(path: Path) -> tuple[Any, ...]:
+    """The file's identity and this module's (a new reader: read again)."""
+    return (*user_cache.file_key(path), *user_cache.file_key(Path(__file__)))
+
+
 def read_own_toml(path: Path) -> dict[str, Any]:
     """The parsed TOML file ``path`` (one of eur1pdf's own files), from the cache when it is there."""
-    key = user_cache.file_key(path)
+    key = cache_key(path)
     found = user_cache.load(_KIND, key)
     if isinstance(found, tuple) and len(found) == 2 and found[0] == _PLAIN and isinstance(found[1], dict):
         return found[1]  # kept as parsed (no date in it): nothing to walk

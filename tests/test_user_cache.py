@@ -177,13 +177,13 @@ def test_own_toml_is_kept_with_its_dates_and_a_bad_entry_is_parsed_again(cache, 
     expected = {"a": {"since": own_toml.dt.date(2021, 1, 1), "names": ["x", "y"], "b": {"n": 1.5}}}
     assert own_toml.read_own_toml(source) == expected  # parsed, kept
     assert own_toml.read_own_toml(source) == expected  # read back
-    key = user_cache.file_key(source)
+    key = own_toml.cache_key(source)
     user_cache.store("toml", key, {"a": ("datetime", "x")})  # an entry of another shape
     assert own_toml.read_own_toml(source) == expected
     timed = tmp_path / "timed.toml"
     timed.write_text("at = 2021-01-01T10:00:00\n")  # a date-time: parsed every time, never kept
     assert own_toml.read_own_toml(timed) == {"at": own_toml.dt.datetime(2021, 1, 1, 10)}
-    assert user_cache.load("toml", user_cache.file_key(timed)) is None
+    assert user_cache.load("toml", own_toml.cache_key(timed)) is None
 
 
 def test_the_agreement_table_comes_back_validated_and_nothing_else_is_made(cache):
@@ -290,7 +290,7 @@ def test_font_tables_come_back_whole_and_a_bad_entry_is_read_again(cache):
         assert back.width_of == {gid[g]: round(hmtx[g][0] * scale) for g in [order[0], *cmap.values()]}
         assert back.learn("Aé€") and back.hex_of[ord("é")] == f"{gid[cmap[ord('é')]]:04X}"
         assert not back.learn("\U0001f600") and 0x1F600 not in back.hex_of
-        key = (*user_cache.file_key(path), sys.byteorder)
+        key = ft.cache_key(path)
         good = ft._read_tables(path)
         for bad in (
             {"units_per_em": 2048},
@@ -344,7 +344,7 @@ def test_own_toml_without_dates_is_kept_as_parsed(cache, tmp_path):
     source.write_text('[a]\nnames = ["x", "y"]\nn = 1.5\n')
     expected = {"a": {"names": ["x", "y"], "n": 1.5}}
     assert own_toml.read_own_toml(source) == expected  # parsed, kept
-    key = user_cache.file_key(source)
+    key = own_toml.cache_key(source)
     assert user_cache.load("toml", key) == ("plain", expected)
     assert own_toml.read_own_toml(source) == expected  # read back
     user_cache.store("toml", key, ("plain", ["not", "a", "table"]))  # another shape: parsed again
@@ -365,11 +365,11 @@ def test_threads_asking_for_a_font_at_once_share_one_set_of_tables(cache):
         ft.font_tables.cache_clear()
         start, found = threading.Barrier(8), []
 
-        def ask() -> None:
+        def ask(start: threading.Barrier, found: list) -> None:
             start.wait()
             found.append(ft.font_tables(path))
 
-        threads = [threading.Thread(target=ask) for _ in range(8)]
+        threads = [threading.Thread(target=ask, args=(start, found)) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:

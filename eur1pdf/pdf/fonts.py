@@ -149,7 +149,8 @@ _SUBSETS = _Subsets()
 def _cached_subset_file(font: FontMetrics, codepoints: frozenset[int]) -> tuple[bytes, frozenset[int]]:
     """:func:`_subset_file`, kept in the user cache: the same font file, glyph set and fontTools
     give the same subset, so a new process reads it back instead of cutting it again."""
-    key = (*file_key(font.path), *_subsetter_key(), tuple(sorted(codepoints)))
+    # this module (the subsetting options) is part of the key: changed, cut again
+    key = (*file_key(font.path), *_subsetter_key(), *file_key(Path(__file__)), tuple(sorted(codepoints)))
     found = load_cached("subset", key)
     if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], bytes):
         return found[0], frozenset(found[1])

@@ -164,9 +164,15 @@ class _OnePerFile:
         self._found.clear()
 
 
+def cache_key(path: Path) -> tuple[Any, ...]:
+    """The font file's identity, the byte order of the packed arrays, and this module's, which
+    reads and packs the figures (changed: read again)."""
+    return (*user_cache.file_key(path), sys.byteorder, *user_cache.file_key(Path(__file__)))
+
+
 def _load_tables(path: Path) -> FontTables:
     """The font's figures; from the user cache when it has them (checked), else read and kept."""
-    key = (*user_cache.file_key(path), sys.byteorder)
+    key = cache_key(path)
     tables = _unpacked(user_cache.load(_KIND, key))
     if tables is None:
         packed = _read_tables(path)

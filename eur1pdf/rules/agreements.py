@@ -71,7 +71,7 @@ class Agreement(_Row):
 def agreements() -> dict[str, Agreement]:
     """The table, validated; read back validated from the user cache when it is there."""
     path = DATA_DIR / "agreements.toml"
-    key = user_cache.file_key(path)
+    key = (*user_cache.file_key(path), *user_cache.file_key(Path(__file__)))  # a new model: validated again
     found = user_cache.load(_KIND, key)
     if isinstance(found, bytes):
         table = _unpickled(found)
