@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import httpx
@@ -17,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from eur1pdf.service.app import ServerConfig, create_app
-from eur1pdf.service.keys import KeyRing, keys_from_text
+from eur1pdf.service.keys import KeyRing, keys_from_file, keys_from_text
 from eur1pdf.service.webapp.formdata import fields_from_data
 from eur1pdf.service.webapp.session import COOKIE
 
@@ -197,6 +199,55 @@ def test_a_key_removed_from_the_keys_file_ends_its_sessions_at_the_next_request(
         assert httpx.get(f"{url}/v1/registry", headers={"X-API-Key": renewed}).status_code == 401
         keys_file(path, {"stays": ("read", renewed)})
         assert httpx.get(f"{url}/v1/registry", headers={"X-API-Key": renewed}).status_code == 200
+
+
+def _times_in_ticks(monkeypatch, path: Path) -> None:
+    """``os.stat`` of ``path`` as a file system with coarse times shows it: its change time no
+    finer than its modification time, so an edit within one tick, its modification time set back
+    (as tools that keep times do), leaves the stamp as it was."""
+    real = os.stat
+
+    def stat(name, *args, **kwargs):
+        result = real(name, *args, **kwargs)
+        if os.fspath(name) != os.fspath(path):
+            return result
+        fields = {field: getattr(result, field) for field in dir(result) if field.startswith("st_")}
+        return SimpleNamespace(**fields | {"st_ctime_ns": result.st_mtime_ns})
+
+    monkeypatch.setattr(os, "stat", stat)
+
+
+def test_a_keys_file_edited_within_its_time_tick_is_read_again(tmp_path, monkeypatch):
+    """Review: the keys file's stamp was taken before reading and trusted at once, so an edit in
+    place to the same size within one tick of its times was never noticed: a key given a new
+    secret kept its old one valid. Now a stamp is kept only when it did not move during the read
+    and the file has been still for 2 s (git's "racy" rule); until then it is read again."""
+    from eur1pdf.service import keys as keys_module
+
+    old, new = "old-secret-0123456789", "new-secret-0123456789"
+    path = tmp_path / "keys.toml"
+    keys_file(path, {"desk": ("read", old)})
+    _times_in_ticks(monkeypatch, path)
+    ring = KeyRing(keys_file=path)
+    assert ring.find(old) is not None
+    before = os.stat(path)
+    with path.open("r+") as edited:  # in place: same inode, same size
+        edited.write(
+            path.read_text().replace(
+                hashlib.sha256(old.encode()).hexdigest(), hashlib.sha256(new.encode()).hexdigest()
+            )
+        )
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(path).st_size == before.st_size
+    assert ring.find(old) is None and ring.find(new) is not None
+    reads = []
+    monkeypatch.setattr(keys_module, "keys_from_file", lambda p: reads.append(p) or keys_from_file(p))
+    ring.find(new)
+    assert len(reads) == 1  # still fresh: read at each lookup
+    settled = time.time_ns() - 10 * 10**9
+    os.utime(path, ns=(settled, settled))  # still for 10 s: its stamp is kept, read no more
+    ring.find(new), ring.find(new), ring.find(new)
+    assert len(reads) == 2
 
 
 def throttled_app(tmp_path: Path) -> TestClient:
