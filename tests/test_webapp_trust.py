@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +140,24 @@ def test_a_key_changes_only_its_own_certificates_on_the_page(app, example):
     assert done.status_code == 303
     trail = app.get(f"/v1/registry/{final}", headers={"X-API-Key": KEY["ana"]}).json()["audit"]
     assert [(e["action"], e["key_name"]) for e in trail][-1] == ("cancelled", "chief")
+
+
+def test_the_live_check_offers_finalize_only_to_a_key_that_may(app, example):
+    """Review: /app/check enabled Finalize on any stored certificate for a key with the scope
+    finalize, another key's too (the click then answered 403); now it asks what the page asks."""
+    ana, bo, chief = signed_in(app, "ana"), signed_in(app, "bo"), signed_in(app, "chief")
+    example["serial"] = "R 200.003"
+    anas = save(ana, example)
+    assert 'value="finalize" class="primary">' in ana.get(f"/app/c/{anas}").text  # enabled
+    for client in (bo, chief):  # bo: not his; chief: others, but no issue (finalizing saves first)
+        assert 'value="finalize"' not in client.get(f"/app/c/{anas}").text
+    enabled = re.compile(r'<button id="finalize"[^>]*value="finalize"[^>]*class="primary"[^>]*>')
+    for client, offered in ((ana, True), (bo, False), (chief, False)):
+        fields = fields_from_data(example) | {"csrf": csrf(client), "id": anas}
+        answer = client.post("/app/check", data=fields)
+        assert answer.status_code == 200 and 'id="finalize"' in answer.text
+        button = enabled.search(answer.text)
+        assert button is not None and ("disabled" not in button[0]) is offered, (client, button)
 
 
 def test_signing_out_ends_the_session_on_the_server(app):
