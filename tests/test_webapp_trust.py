@@ -380,3 +380,41 @@ def test_the_wrong_key_limit_is_an_option_of_serve(tmp_path):
     assert _server_config(default).key_failures_per_minute == 6
     with pytest.raises(UsageError, match="--wrong-key-limit"):
         _server_config(build_parser("serve").parse_args(["serve", "--db", db, "--wrong-key-limit", "0"]))
+
+
+def test_the_trusted_proxies_are_an_option_of_serve(tmp_path, monkeypatch):
+    """Review: uvicorn believed X-Forwarded-For only from this machine, so behind a load balancer on
+    another host every client had its address, and 10 wrong keys from anyone locked every
+    integration out. ``--forwarded-allow-ips`` names the balancers; uvicorn's default stays."""
+    import uvicorn
+
+    from eur1pdf.cli import build_parser
+    from eur1pdf.cli.serve import _uvicorn_options
+    from eur1pdf.cli.shared import UsageError
+
+    def options(*extra: str) -> dict:
+        args = ["serve", "--db", f"sqlite:///{tmp_path / 'r.db'}", *extra]
+        return _uvicorn_options(build_parser("serve").parse_args(args))
+
+    clients: list[str] = []
+
+    async def app(scope, receive, send) -> None:
+        clients.append(scope["client"][0])
+
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    assert uvicorn.Config(app, **options()).forwarded_allow_ips == "127.0.0.1,::1"  # uvicorn's own
+    config = uvicorn.Config(app, **options("--forwarded-allow-ips", "10.0.0.7, 10.0.1.0/24,fd00::/8"))
+    assert config.forwarded_allow_ips == ["10.0.0.7", "10.0.1.0/24", "fd00::/8"]
+    config.load()  # the app as uvicorn serves it: behind its proxy-headers middleware
+    for peer in ("10.0.0.7", "10.0.1.20", "fd00::5", "198.51.100.4"):
+        scope = {"type": "http", "client": (peer, 4000), "headers": [(b"x-forwarded-for", b"203.0.113.9")]}
+        asyncio.run(config.loaded_app(scope, None, None))
+    assert clients == ["203.0.113.9"] * 3 + ["198.51.100.4"]  # a client's own header is not believed
+    for given, message in [
+        ("*", "'\\*' would let any client name its own address"),
+        ("10.0.0.7,", "'' does not appear to be an IPv4 or IPv6 address"),
+        ("lb.internal", "'lb.internal' does not appear"),
+        ("10.0.0.7/24", "10.0.0.7/24 has host bits set"),
+    ]:
+        with pytest.raises(UsageError, match=f"--forwarded-allow-ips: {message}"):
+            options("--forwarded-allow-ips", given)
