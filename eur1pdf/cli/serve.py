@@ -70,6 +70,13 @@ def add_parser(subparsers: Subparsers) -> None:
         help="verification requests per client and minute, after a burst of 20 (default 30)",
     )
     serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="LIST",
+        help="the reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For gives "
+        "the client's address, which the limits count by (default: $FORWARDED_ALLOW_IPS, else this "
+        "machine: 127.0.0.1, ::1)",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.set_defaults(func=run)
@@ -122,12 +129,45 @@ def _connection_options(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(str(exc)) from None
 
 
+def _uvicorn_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``uvicorn.run``'s keyword arguments but the app (it makes its ``Config`` of them): where to
+    listen, the connections' limits, the trusted proxies; checked."""
+    listen = {"host": args.host, "port": args.port, "log_level": args.log_level}
+    return listen | _connection_options(args) | _proxy_options(args)
+
+
+def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's trusted proxies, checked as uvicorn reads them (an address, or a network with
+    ``/``): uvicorn takes anything else as a name no proxy has, so a typo would silently count
+    every client as the proxy's one address. ``*`` is refused: any client could then name its own
+    address in ``X-Forwarded-For``, a new one for each wrong key."""
+    import ipaddress
+
+    if args.forwarded_allow_ips is None:
+        return {}  # uvicorn's own default: $FORWARDED_ALLOW_IPS, else this machine
+    proxies = [item.strip() for item in args.forwarded_allow_ips.split(",")]
+    for proxy in proxies:
+        if proxy == "*":
+            raise UsageError(
+                "--forwarded-allow-ips: '*' would let any client name its own address in "
+                "X-Forwarded-For (a new one for each wrong key); give the proxies' addresses or networks"
+            )
+        try:
+            ipaddress.ip_network(proxy) if "/" in proxy else ipaddress.ip_address(proxy)
+        except ValueError as exc:
+            raise UsageError(
+                f"--forwarded-allow-ips: {exc}; give the load balancers' or proxies' IP addresses "
+                "or networks, comma-separated (10.0.0.7,10.0.1.0/24,fd00::/8)"
+            ) from None
+    return {"forwarded_allow_ips": proxies}
+
+
 def run(args: argparse.Namespace) -> int:
     """The HTTP service (README, "HTTP service"); runs until stopped."""
     import uvicorn
 
     config = _server_config(args)
-    connections = _connection_options(args)
+    options = _uvicorn_options(args)
     keyless = not config.api_keys and config.api_keys_file is None
     if not _is_loopback(args.host) and keyless:  # found by review: anyone could finalize
         raise UsageError(
@@ -140,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
             f"eur1pdf: warning: no --public-url: finals' QR codes will open {config.public_url}",
             file=sys.stderr,
         )
-    uvicorn.run(_app(config), host=args.host, port=args.port, log_level=args.log_level, **connections)
+    uvicorn.run(_app(config), **options)
     return 0
 
 

@@ -5,7 +5,8 @@ key is not looked at until the client's bucket refills (:class:`~eur1pdf.service
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
@@ -28,6 +29,35 @@ def client_address(scope: Mapping[str, Any]) -> str:
 
 def too_many_wrong_keys(wait_s: float) -> str:
     return f"too many wrong API keys from this address: try again in {TokenBuckets.retry_after(wait_s)} s"
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """A key looked up under the wrong-key throttle: the key, or None; ``wait`` > 0 when the
+    client's wrong keys are used up (the key was then not looked at)."""
+
+    key: ApiKey | None
+    wait: float = 0.0
+
+
+def checked_key(
+    find: Callable[[str], ApiKey | None], secret: str, failures: TokenBuckets | None, client: str
+) -> KeyCheck:
+    """The one wrong-key rule of the API's gate and the clerk's sign-in: a client whose bucket is
+    empty is not asked for its key; a wrong key takes a token (no key at all is not a guess).
+
+    The look at the bucket, the comparison and the count are one step: call it with the whole
+    request in hand and never put an ``await`` inside. Otherwise N requests sent at once from one
+    address (heads first, then every body) would all pass the look before the first is counted,
+    and N keys would be compared where the bucket allows its burst.
+    """
+    wait = failures.wait(client) if failures is not None and secret else 0.0
+    if wait > 0:
+        return KeyCheck(None, wait)
+    key = find(secret)
+    if key is None and secret and failures is not None:
+        failures.take(client)
+    return KeyCheck(key)
 
 
 def is_open(path: str) -> bool:
@@ -63,16 +93,13 @@ class ApiKeyGate:
         key: ApiKey | None = ANONYMOUS
         if self.ring and not is_open(scope["path"]):
             secret = _api_key_of(dict(scope.get("headers") or [])) or ""
-            client = client_address(scope)
-            wait = self.failures.wait(client) if self.failures is not None and secret else 0.0
-            if wait > 0:  # guessing: not even looked at until the bucket refills
-                retry = [(b"retry-after", TokenBuckets.retry_after(wait).encode())]
-                await send_refusal(send, 429, too_many_wrong_keys(wait), close=True, headers=retry)
+            checked = checked_key(self.ring.find, secret, self.failures, client_address(scope))
+            if checked.wait > 0:  # guessing: not even looked at until the bucket refills
+                retry = [(b"retry-after", TokenBuckets.retry_after(checked.wait).encode())]
+                await send_refusal(send, 429, too_many_wrong_keys(checked.wait), close=True, headers=retry)
                 return
-            key = self.ring.find(secret)
+            key = checked.key
             if key is None:
-                if secret and self.failures is not None:
-                    self.failures.take(client)
                 message = "an API key is required (Authorization: Bearer KEY or X-API-Key)"
                 await send_refusal(send, 401, message, close=True, headers=[(b"www-authenticate", b"Bearer")])
                 return

@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,9 @@ ANONYMOUS_NAME = "anonymous"  # the actor when the server has no keys at all
 MIN_KEY_LENGTH = 16
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+Stamp = tuple[int, ...] | None  # a keys file's _stamp; None: there is no file
+UNSETTLED: Stamp = ()  # no stamp kept, equal to none: read again at the next lookup (_settled)
+RACY_S = 2.0  # a file changed this recently may change again unseen by its times (_settled)
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class KeyRing:
     """The keys a server accepts; empty: no key is asked for and every caller is ``anonymous``.
 
     ``keys`` are fixed (the environment's, ``--api-key-env``'s); a ``keys_file`` is read again
-    as soon as it changes (its size, time or inode: one ``stat`` a lookup), so a key removed
+    as soon as it changes (its size, times or inode: one ``stat`` a lookup), so a key removed
     from it is refused at the next request, the API's and the clerk's page's alike. A file that
     cannot be read or is not valid accepts none of its keys until it is (fail closed: a key
     meant to be removed must not stay valid through a typo), and the log says why. A ring with
@@ -86,19 +90,24 @@ class KeyRing:
         self.fixed = tuple(keys)
         self.keys_file = keys_file
         self.lock = threading.Lock()
-        self._stamp = _stamp(keys_file) if keys_file is not None else None
-        self.keys = _distinct(self.fixed + tuple(keys_from_file(keys_file) if keys_file else ()))
+        self.keys, self._stamp = _distinct(self.fixed), None
+        if keys_file is not None:  # here a file that cannot be used is an error (nothing listens yet)
+            before = _stamp(keys_file)
+            self.keys = _distinct(self.fixed + tuple(keys_from_file(keys_file)))
+            self._stamp = _settled(before, _stamp(keys_file))
 
     def __bool__(self) -> bool:
         return bool(self.fixed) or self.keys_file is not None
 
     def current(self) -> tuple[ApiKey, ...]:
-        """The keys now: the keys file read again if it changed since it was last read."""
-        if self.keys_file is not None and _stamp(self.keys_file) != self._stamp:
+        """The keys now: the keys file read again if it changed since it was last read, or if,
+        when last read, it had changed too recently for its stamp to be trusted (:func:`_settled`)."""
+        if self.keys_file is not None and _stamp(self.keys_file) != self._stamp:  # never UNSETTLED
             with self.lock:
-                stamp = _stamp(self.keys_file)
-                if stamp != self._stamp:
-                    self._stamp, self.keys = stamp, self._reloaded(self.keys_file)
+                before = _stamp(self.keys_file)
+                if before != self._stamp:  # the keys first: a lookup never sees new stamp, old keys
+                    self.keys = self._reloaded(self.keys_file)
+                    self._stamp = _settled(before, _stamp(self.keys_file))
         return self.keys
 
     def _reloaded(self, keys_file: Path) -> tuple[ApiKey, ...]:
@@ -107,7 +116,8 @@ class KeyRing:
         except Eur1pdfError as exc:
             log.error("API keys file not used, none of its keys is accepted until it is fixed: %s", exc)
             return self.fixed
-        log.warning("API keys file %s read again: %d key(s)", keys_file, len(keys))
+        if keys != self.keys:  # a file read again only to be sure (_settled) says nothing new
+            log.warning("API keys file %s read again: %d key(s)", keys_file, len(keys))
         return keys
 
     def find(self, secret: str) -> ApiKey | None:
@@ -125,13 +135,29 @@ class KeyRing:
         return next((key for key in self.current() if key.name == name), None)
 
 
-def _stamp(path: Path) -> tuple[int, ...] | None:
-    """What tells a changed file: device, inode, size, modification time (None: it is gone)."""
+def _stamp(path: Path) -> Stamp:
+    """What tells a changed file: device, inode, size, modification and change times (None: it
+    is gone)."""
     try:
         stat = os.stat(path)
     except OSError:
         return None
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _settled(before: Stamp, after: Stamp) -> Stamp:
+    """The stamp to remember for a file read between ``before`` and ``after``; ``UNSETTLED``
+    (read it again at the next lookup) when it moved during the read, or changed less than
+    ``RACY_S`` ago. A file's times only move in ticks (a second or two on some file systems):
+    edited in place to the same size within the tick of its last change, it keeps its stamp, so
+    a stamp taken that soon could hide an edit for good (a removed key staying valid) — git's
+    "racy clean" rule. Once the file has been still for ``RACY_S``, its stamp is trusted (a file
+    dated in the future is read at each lookup until then: correct, only slower)."""
+    if before != after:
+        return UNSETTLED
+    if after is not None and time.time_ns() - max(after[3:5]) < RACY_S * 1e9:  # its mtime, ctime
+        return UNSETTLED
+    return after
 
 
 def _distinct(keys: tuple[ApiKey, ...]) -> tuple[ApiKey, ...]:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from eur1pdf.service.ownership import changeable, may_change
 from eur1pdf.service.registry import PROVISIONAL, Conflict, Record, RuleErrors
 from eur1pdf.service.webapp import checking, formdata
-from eur1pdf.service.webapp.pages import CANCEL_REASON_MAX
+from eur1pdf.service.webapp.pages import CANCEL_REASON_MAX, finalizable
 from eur1pdf.service.webapp.routes import HEADERS, Clerk, Refused, blocking, html, known_form, rule_message
 from eur1pdf.service.webapp.session import Session
 
@@ -179,11 +179,11 @@ def add_record_routes(web: FastAPI, clerk: Clerk) -> None:
         """The live check (htmx): out-of-band swaps of findings, capacity, preview, finalize."""
         session, fields = await clerk.posted(request)
         known_form(fields)
+        offered = finalizable(session, await _record_of(clerk, session, fields))  # as the page's button
         data = formdata.data_from_fields(fields)
         checked = checking.check(data)
         preview = await clerk.preview(session, data) if checked.certificate is not None else None
-        finalizable = bool(fields.get("id")) and session.allows("finalize")
-        return html(checking.check_fragments(data, checked, preview, finalizable))
+        return html(checking.check_fragments(data, checked, preview, offered))
 
     @web.get("/app/preview/{token}.png")
     async def preview(request: Request, token: str) -> Response:

@@ -188,7 +188,7 @@ def _actions(session: Session, record: Record | None, read_only: bool, errors: b
     else:
         out.append('<button type="submit" name="action" value="export">Export JSON</button>')
     if not read_only and session.allows("finalize"):
-        out.append(finalize_button(" disabled" if errors or record is None else ""))
+        out.append(finalize_button("" if not errors and finalizable(session, record) else " disabled"))
     return '<div class="actions" id="actions">' + " ".join(out) + "</div>"
 
 
@@ -260,6 +260,19 @@ def editor_page(
     head = f'<link rel="stylesheet" href="/app/static/form/{quote(form)}.css">'
     filled = page(form, _fill_findings(body, findings_html), session, head)
     return filled
+
+
+def finalizable(session: Session, record: Record | None) -> bool:
+    """Whether this key may finalize this stored certificate from the page (findings aside): a
+    provisional it may change (finalizing saves the form first: scope issue, its own or ``others``)
+    and the scope finalize. The page's button and the live check's (/app/check) both ask here, so
+    the button is never offered to be answered 403."""
+    return (
+        record is not None
+        and record.status == "provisional"
+        and _changes(session, record)
+        and session.allows("finalize")
+    )
 
 
 def _changes(session: Session, record: Record) -> bool:

@@ -26,7 +26,7 @@ from eur1pdf.errors import internal_error as count_internal_error
 from eur1pdf.layouts import layout_names
 from eur1pdf.options import FillOptions
 from eur1pdf.rules.agreements import agreements
-from eur1pdf.service.auth import client_address
+from eur1pdf.service.auth import checked_key, client_address
 from eur1pdf.service.config import ServerConfig
 from eur1pdf.service.meta import log
 from eur1pdf.service.ownership import may_change
@@ -189,19 +189,18 @@ def add_page_routes(web: FastAPI, clerk: Clerk) -> None:
         origin = request.headers.get("origin")  # a sign-in form posted from another site: refused
         if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
             raise Refused(403, "sign in from this service's own page")
-        client = client_address(request.scope)
-        wait = clerk.failures.wait(client)
-        if wait > 0:  # too many wrong keys from here: the key typed is not even looked at
-            retry = TokenBuckets.retry_after(wait)
+        fields = formdata.parse_body(await request.body())  # whole, before the throttle is asked
+        secret, client = fields.get("key", "").strip(), client_address(request.scope)
+        checked = checked_key(clerk.sessions.sign_in, secret, clerk.failures, client)
+        if checked.wait > 0:  # too many wrong keys from here: the key typed is not even looked at
+            retry = TokenBuckets.retry_after(checked.wait)
             page = html(
                 pages.sign_in_page(f"Too many wrong keys from this address: try again in {retry} s."), 429
             )
             page.headers["Retry-After"] = retry
             return page
-        fields = formdata.parse_body(await request.body())
-        key = clerk.sessions.sign_in(fields.get("key", "").strip())
+        key = checked.key
         if key is None:
-            clerk.failures.take(client)
             return html(pages.sign_in_page("This key is not known to the service."), 401)
         response = RedirectResponse("/app", status_code=303, headers=HEADERS)
         clerk.sessions.start(response, key, is_https(request))
