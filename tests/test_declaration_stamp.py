@@ -443,7 +443,7 @@ def test_a_form_drawn_however_it_is_written_is_counted(drawn):
 
 
 def test_do_inside_a_string_or_a_name_draws_nothing_and_is_not_counted():
-    text = b"BT /F1 9 Tf (/Fm0 Do) Tj ET /Fm0Do\n" * 100
+    text = b"BT /F1 9 Tf (/Fm0 Do) Tj ET /Fm0Do BMC EMC\n" * 100  # a name /Fm0Do as a marked-content tag
     page = _page_drawing_forms({"Fm0": b"0 0 1 1 re f\n" * 8000}, b"/Fm0 Do\n" + text)
     assert declare(page, load("uk")).placement["page"] == 1
 
@@ -494,3 +494,46 @@ def test_type3_glyph_procedures_are_counted():
     pdf.save(out)
     with pytest.raises(Eur1pdfError, match=r"over 2,000,000 bytes decoded"):
         declare(out.getvalue(), load("uk"))
+
+
+def _chain_of_forms(draw: bytes, own_resources: bool) -> bytes:
+    """Forms A -> B -> C, each drawing the next 150 times as ``draw`` says (``%s`` the name); C is
+    1 kB of paths: 150 x 150 x 1 kB = 22 MB pdfium parses (2 s, 660 MB), from a 1 kB file."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    page_forms = pikepdf.Dictionary()
+    for name, body in (("C", b"0 0 1 1 re f\n" * 80), ("B", draw % b"C" * 150), ("A", draw % b"B" * 150)):
+        form = pikepdf.Stream(pdf, body)
+        form.Type, form.Subtype, form.BBox = pikepdf.Name.XObject, pikepdf.Name.Form, [0, 0, 1, 1]
+        if own_resources:  # resources without /XObject: pdfium looks the name up in the page's
+            form.Resources = pikepdf.Dictionary(ProcSet=[pikepdf.Name.PDF])
+        page_forms["/" + name] = pdf.make_indirect(form)
+    pdf.pages[0].Resources = pikepdf.Dictionary(XObject=page_forms)
+    pdf.pages[0].Contents = pikepdf.Stream(pdf, b"/A Do")
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("draw", "own_resources", "page_prefix"),
+    [
+        (b"0 /%s Do\n", False, b""),  # pdfium draws the last name before Do
+        (b"/%s Do\n", True, b""),  # the forms' own resources have no /XObject
+        (b"/%s Do\n", False, b"[" * 600 + b"]" * 600 + b"\n"),  # qpdf gives up on the rest
+    ],
+    ids=["a number before the name", "names found in the page's resources", "content qpdf gives up on"],
+)
+def test_the_ways_a_review_hid_draws_from_the_count_are_counted(draw, own_resources, page_prefix):
+    """Review: each of these passed the check in a millisecond and cost pdfium 2 s and 660 MB."""
+    data = _chain_of_forms(draw, own_resources)
+    if page_prefix:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            pdf.pages[0].Contents = pikepdf.Stream(pdf, page_prefix + b"/A Do /A Do")
+            out = io.BytesIO()
+            pdf.save(out)
+            data = out.getvalue()
+    start = time.process_time()
+    with pytest.raises(Eur1pdfError, match=r"counted as often as it is drawn"):
+        declare(data, load("uk"))
+    assert time.process_time() - start < 1

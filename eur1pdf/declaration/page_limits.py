@@ -18,6 +18,7 @@ operator, and counted ``Do`` inside strings).
 
 from __future__ import annotations
 
+import re
 import warnings
 import zlib
 from collections import Counter
@@ -30,6 +31,9 @@ from eur1pdf.errors import Eur1pdfError
 from eur1pdf.pdf.decoding import DECODERS, TooLarge, decoded
 
 MAX_FORM_DEPTH = 16  # forms drawn in forms, as a blank form may have (pdf/blank_limits.toml)
+#: the operator ``Do`` as a token of the bytes (not in a name; a string's "Do" counts too: this
+#: count only bounds what qpdf's tokenizer reads)
+DO_TOKEN = re.compile(rb"(?<![^\s\x00()<>\[\]{}%])Do(?![^\s\x00()<>\[\]{}/%])")
 #: what a form costs pdfium each time it is drawn, besides its contents (an empty form drawn a
 #: million times is a million objects)
 DRAW_BYTES = 64
@@ -51,6 +55,7 @@ class _Drawing:
     open_forms: set[Key] = field(default_factory=set)
     glyph_fonts: set[Key] = field(default_factory=set)  # Type 3 fonts already counted
     visits: int = 0
+    page_resources: object = None  # where pdfium looks a name up that the resources in use lack
     scratch: pikepdf.Pdf = field(default_factory=pikepdf.new)  # holds decoded bytes for the tokenizer
 
     def refuse(self, why: str) -> PageRefused:
@@ -84,6 +89,7 @@ def check_page_drawing(page: pikepdf.Page, number: int) -> None:
         streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
         text = b"\n".join(_decoded(s, drawing) for s in streams if isinstance(s, pikepdf.Stream))
         scope = (_resources(page.obj), page.obj.objgen)
+        drawing.page_resources = scope[0]
         drawing.within(len(text) + _drawn_cost(text, scope, drawing, depth=1))
     finally:
         drawing.scratch.close()
@@ -93,35 +99,58 @@ def _drawn_cost(text: bytes, scope: Scope, drawing: _Drawing, depth: int) -> int
     """Bytes pdfium parses for what ``text`` draws with ``scope``'s resources: each form as often as
     drawn, each Type 3 font's glyph procedures once."""
     resources, _ = scope
-    if not isinstance(resources, pikepdf.Dictionary):
-        return 0
-    total = _glyph_cost(resources, scope, drawing, depth)
-    xobjects = resources.get("/XObject")
-    if not isinstance(xobjects, pikepdf.Dictionary):
+    total = _glyph_cost(resources, scope, drawing, depth) if isinstance(resources, pikepdf.Dictionary) else 0
+    forms = _forms_in_scope(resources, drawing)
+    if not forms:
         return total
-    for name, times in _drawn_names(text, drawing).items():
-        form = xobjects.get(name)
-        if isinstance(form, pikepdf.Stream) and form.get("/Subtype") == "/Form":
-            total = drawing.within(total + times * _form_cost(form, scope, drawing, depth))
+    names, unread = _drawn_names(text, drawing)
+    for name, times in names.items():
+        if name in forms:
+            total = drawing.within(total + times * _form_cost(forms[name], scope, drawing, depth))
+    if unread:  # draws qpdf's tokenizer lost in damaged content, which pdfium may still make
+        dearest = max(_form_cost(form, scope, drawing, depth) for form in forms.values())
+        total = drawing.within(total + unread * dearest)
     return total
 
 
-def _drawn_names(text: bytes, drawing: _Drawing) -> Counter[str]:
-    """How often each name is drawn (``/Name Do``), read by qpdf's tokenizer."""
-    if b"Do" not in text:
-        return Counter()
+def _forms_in_scope(resources: object, drawing: _Drawing) -> dict[str, pikepdf.Stream]:
+    """The form XObjects a name can draw here: the resources' own, then the page's, where pdfium
+    looks a name up when the resources in use do not have it."""
+    forms: dict[str, pikepdf.Stream] = {}
+    for where in (drawing.page_resources, resources):  # the resources' own names win
+        xobjects = where.get("/XObject") if isinstance(where, pikepdf.Dictionary) else None
+        if isinstance(xobjects, pikepdf.Dictionary):
+            for name, xobject in xobjects.items():
+                if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Form":
+                    forms[name] = xobject
+                else:
+                    forms.pop(name, None)
+    return forms
+
+
+def _drawn_names(text: bytes, drawing: _Drawing) -> tuple[Counter[str], int]:
+    """How often each name is drawn (``/Name Do``: the last name before ``Do``, as pdfium takes
+    it), read by qpdf's tokenizer; and how many ``Do`` of the bytes it did not read (damaged
+    content it gave up on, which pdfium reads on)."""
+    in_bytes = len(DO_TOKEN.findall(text))
+    if in_bytes == 0:
+        return Counter(), 0
+    if in_bytes * DRAW_BYTES > LIMITS["max_content_bytes"]:  # refused before reading every operator
+        raise drawing.too_large()
     stream = pikepdf.Stream(drawing.scratch, text)
     try:
-        with warnings.catch_warnings():  # qpdf's complaints about damaged content: pdfium's too
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as complaints:  # qpdf's, about damaged content
+            warnings.simplefilter("always")
             found = pikepdf.parse_content_stream(stream, "Do")
     except pikepdf.PdfError:
         raise drawing.refuse("its contents cannot be read as PDF content") from None
-    return Counter(
-        str(instruction.operands[0])
+    names = Counter(
+        str(instruction.operands[-1])
         for instruction in found
-        if len(instruction.operands) == 1 and isinstance(instruction.operands[0], pikepdf.Name)
+        if instruction.operands and isinstance(instruction.operands[-1], pikepdf.Name)
     )
+    unread = max(0, in_bytes - len(found)) if complaints else 0
+    return names, unread
 
 
 def _form_cost(form: pikepdf.Stream, outer: Scope, drawing: _Drawing, depth: int) -> int:
