@@ -418,3 +418,8 @@ def test_the_trusted_proxies_are_an_option_of_serve(tmp_path, monkeypatch):
     ]:
         with pytest.raises(UsageError, match=f"--forwarded-allow-ips: {message}"):
             options("--forwarded-allow-ips", given)
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")  # uvicorn would have taken it unchecked
+    with pytest.raises(UsageError, match=r"\$FORWARDED_ALLOW_IPS: '\*' would let any client"):
+        options()
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.7")
+    assert options()["forwarded_allow_ips"] == ["10.0.0.7"]

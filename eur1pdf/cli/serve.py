@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -143,20 +144,23 @@ def _proxy_options(args: argparse.Namespace) -> dict[str, Any]:
     address in ``X-Forwarded-For``, a new one for each wrong key."""
     import ipaddress
 
-    if args.forwarded_allow_ips is None:
-        return {}  # uvicorn's own default: $FORWARDED_ALLOW_IPS, else this machine
-    proxies = [item.strip() for item in args.forwarded_allow_ips.split(",")]
+    given, source = args.forwarded_allow_ips, "--forwarded-allow-ips"
+    if given is None:  # uvicorn would read its variable unchecked: checked here the same way
+        given, source = os.environ.get("FORWARDED_ALLOW_IPS"), "$FORWARDED_ALLOW_IPS"
+    if given is None:
+        return {}  # uvicorn's own default: this machine
+    proxies = [item.strip() for item in given.split(",")]
     for proxy in proxies:
         if proxy == "*":
             raise UsageError(
-                "--forwarded-allow-ips: '*' would let any client name its own address in "
+                f"{source}: '*' would let any client name its own address in "
                 "X-Forwarded-For (a new one for each wrong key); give the proxies' addresses or networks"
             )
         try:
             ipaddress.ip_network(proxy) if "/" in proxy else ipaddress.ip_address(proxy)
         except ValueError as exc:
             raise UsageError(
-                f"--forwarded-allow-ips: {exc}; give the load balancers' or proxies' IP addresses "
+                f"{source}: {exc}; give the load balancers' or proxies' IP addresses "
                 "or networks, comma-separated (10.0.0.7,10.0.1.0/24,fd00::/8)"
             ) from None
     return {"forwarded_allow_ips": proxies}
