@@ -184,12 +184,12 @@ def _font_object(pdf: pikepdf.Pdf, font: FontMetrics, text: str) -> pikepdf.Obje
         Type=pikepdf.Name.FontDescriptor,
         FontName=pikepdf.Name("/" + base),
         Flags=4,
-        FontBBox=pikepdf.Array([round(v) for v in program.bbox]),
-        ItalicAngle=round(program.italic_angle),
-        Ascent=round(program.ascent),
-        Descent=round(program.descent),
-        CapHeight=round(program.cap_height),
-        StemV=program.stem_v,
+        FontBBox=pikepdf.Array([round(v) for v in program.tables.bbox]),
+        ItalicAngle=round(program.tables.italic_angle),
+        Ascent=round(program.tables.ascent),
+        Descent=round(program.tables.descent),
+        CapHeight=round(program.tables.cap_height),
+        StemV=program.tables.stem_v,
         FontFile2=_stream(pdf, data, Length1=len(data)),
     )
     cid = pikepdf.Dictionary(

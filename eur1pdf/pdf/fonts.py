@@ -46,14 +46,8 @@ class FontProgram:
     """What the PDF objects need from one font file, read once per process."""
 
     postscript_name: str
-    ascent: float
-    descent: float
-    cap_height: float
-    bbox: tuple[float, float, float, float]
-    italic_angle: float
-    stem_v: int
     hex_of: dict[int, str]  # code point -> glyph ID as 4 hex digits (str.translate): characters learnt
-    tables: FontTables = field(repr=False)  # the per-glyph figures, made into dicts when used
+    tables: FontTables = field(repr=False)  # the descriptor's figures; per-glyph ones made when used
 
     @property
     def glyph_of(self) -> dict[int, int]:
@@ -71,12 +65,6 @@ def font_program(font: FontMetrics) -> FontProgram:
     tables = font_tables(font.path)  # read once per font file (user cache), shared with placement
     return FontProgram(
         postscript_name=tables.postscript_name or font.name,
-        ascent=tables.ascent,
-        descent=tables.descent,
-        cap_height=tables.cap_height,
-        bbox=tables.bbox,
-        italic_angle=tables.italic_angle,
-        stem_v=tables.stem_v,
         hex_of=tables.hex_of,
         tables=tables,
     )
@@ -351,12 +339,12 @@ def _made_font_objects(font: FontMetrics, codepoints: frozenset[int], first: int
                 "Type": b"/FontDescriptor",
                 "FontName": base_font,
                 "Flags": b"4",
-                "FontBBox": array(num(v) for v in program.bbox),
-                "ItalicAngle": num(program.italic_angle),
-                "Ascent": num(program.ascent),
-                "Descent": num(program.descent),
-                "CapHeight": num(program.cap_height),
-                "StemV": b"%d" % program.stem_v,
+                "FontBBox": array(num(v) for v in program.tables.bbox),
+                "ItalicAngle": num(program.tables.italic_angle),
+                "Ascent": num(program.tables.ascent),
+                "Descent": num(program.tables.descent),
+                "CapHeight": num(program.tables.cap_height),
+                "StemV": b"%d" % program.tables.stem_v,
                 "FontFile2": ref(first + 3),
             }
         )
