@@ -7,8 +7,11 @@ import datetime as dt
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pdfplumber
@@ -18,10 +21,21 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from hypothesis import HealthCheck, settings
 
 from eur1pdf import FillOptions, get_layout, render
 from eur1pdf.errors import FAIL_ON_INTERNAL, internal_error_count
 from eur1pdf.layouts.geometry import PT_PER_MM
+
+# Hypothesis budgets for every fuzzing module (test_hostile*.py): `ci` (a small, repeatable budget)
+# by default, HYPOTHESIS_PROFILE=long for a local soak
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.register_profile(
+    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "eur1-ch-mx.json"
@@ -150,3 +164,31 @@ def qr_codes(pdf: bytes, dpi: int = 150) -> list[str]:
         image = page.render(scale=dpi / 72).to_pil()
         found += [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
     return found
+
+
+# --------------------------------------------------------------------------- the browser tests'
+# Debian's chromium driven by Playwright (never a browser download)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")  # a test extra
+    deadline = time.monotonic() + 300  # apt may still be installing chromium on a fresh machine
+    while not shutil.which(CHROMIUM) and time.monotonic() < deadline and os.environ.get("CI_NO_WAIT") is None:
+        time.sleep(5)
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

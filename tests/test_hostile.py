@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from eur1pdf import Eur1pdfError, FillOptions, get_layout, render
@@ -33,13 +32,6 @@ from .conftest import ROOT, open_pdf
 
 pytestmark = pytest.mark.slow
 
-settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
-)
-settings.register_profile(
-    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 EXAMPLES = {
     "eur1": "eur1-ch-mx.json",

@@ -29,7 +29,7 @@ from itertools import count
 
 import pikepdf
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 
 from eur1pdf import Eur1pdfError, FillOptions, render
 
@@ -38,13 +38,6 @@ from .conftest import EXAMPLE
 
 pytestmark = pytest.mark.slow
 
-settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
-)
-settings.register_profile(
-    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 MEMORY_BYTES = 1_000_000_000  # address space (more than the memory used: the libraries are mapped)
 SECONDS = 60

@@ -13,8 +13,6 @@ widths go to tests/artifacts/ (and, with EUR1PDF_DOC_SCREENSHOTS=1, to docs/ for
 from __future__ import annotations
 
 import os
-import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +21,7 @@ import pytest
 
 from .conftest import cli
 from .registry_server import serving
-from .test_verify_page_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, qr_link
+from .test_verify_page_browser import ARTIFACTS, qr_link
 
 pytestmark = pytest.mark.slow
 
@@ -56,20 +54,6 @@ HEADER = {
     "declaration.date": "2026-11-22",
     "declaration.signatory": "Anna Muster",
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")  # a test extra
-    deadline = time.monotonic() + 300  # apt may still be installing chromium on a fresh machine
-    while not shutil.which(CHROMIUM) and time.monotonic() < deadline and os.environ.get("CI_NO_WAIT") is None:
-        time.sleep(5)
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
